@@ -1,0 +1,2 @@
+export const PRODUCT_NAME = import.meta.env.VITE_PRODUCT_NAME ?? 'Odoo Cloud Admin';
+export const PAGE_SIZE = 25;

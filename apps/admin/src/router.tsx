@@ -1,0 +1,22 @@
+import { createBrowserRouter } from 'react-router';
+import { AdminAppLayout } from './app-layout';
+import { AuditLogPage } from './audit/audit-log.page';
+import { LoginPage } from './login.page';
+import { NotFoundPage } from './not-found.page';
+import { OverviewPage } from './overview/overview.page';
+import { TenantsPage } from './tenants/tenants.page';
+import { UsersPage } from './users/users.page';
+
+export const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  {
+    element: <AdminAppLayout />,
+    children: [
+      { index: true, element: <OverviewPage /> },
+      { path: 'users', element: <UsersPage /> },
+      { path: 'tenants', element: <TenantsPage /> },
+      { path: 'audit-log', element: <AuditLogPage /> },
+    ],
+  },
+  { path: '*', element: <NotFoundPage /> },
+]);

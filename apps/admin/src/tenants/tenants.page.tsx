@@ -1,0 +1,80 @@
+import { Anchor, Paper, Table, Text, TextInput } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { EmptyState, ErrorState, formatDate, LoadingState, PageTitle, Pager } from '@saas/ui';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { PAGE_SIZE } from '../config';
+import { useAdminTenants } from './tenants.queries';
+
+export function TenantsPage() {
+  const [search, setSearch] = useState('');
+  const [q] = useDebouncedValue(search.trim(), 300);
+  const [offset, setOffset] = useState(0);
+  const tenants = useAdminTenants({ q, limit: PAGE_SIZE, offset });
+
+  return (
+    <>
+      <PageTitle>Tenants</PageTitle>
+      <Paper withBorder p="md">
+        <TextInput
+          label="Search tenants"
+          placeholder="Name"
+          type="search"
+          value={search}
+          onChange={(e) => {
+            setSearch(e.currentTarget.value);
+            setOffset(0);
+          }}
+          maw={360}
+          mb="md"
+        />
+        {tenants.isPending ? (
+          <LoadingState label="Loading tenants…" />
+        ) : tenants.isError ? (
+          <ErrorState error={tenants.error} onRetry={() => tenants.refetch()} />
+        ) : tenants.data.items.length === 0 ? (
+          <EmptyState title="No tenants found" />
+        ) : (
+          <>
+            <Table.ScrollContainer minWidth={720}>
+              <Table verticalSpacing="sm" striped highlightOnHover aria-busy={tenants.isFetching}>
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th scope="col">Name</Table.Th>
+                    <Table.Th scope="col">Owner</Table.Th>
+                    <Table.Th scope="col">Members</Table.Th>
+                    <Table.Th scope="col">Created</Table.Th>
+                    <Table.Th scope="col">Audit</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {tenants.data.items.map((t) => (
+                    <Table.Tr key={t.id}>
+                      <Table.Td>
+                        <Text size="sm" fw={500}>
+                          {t.name}
+                        </Text>
+                        <Text size="xs" c="dimmed" ff="monospace">
+                          {t.id}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>{t.owner?.email ?? '—'}</Table.Td>
+                      <Table.Td>{t.memberCount}</Table.Td>
+                      <Table.Td>{formatDate(t.createdAt)}</Table.Td>
+                      <Table.Td>
+                        <Anchor component={Link} to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`} size="sm" aria-label={`Audit log of ${t.name}`}>
+                          View log
+                        </Anchor>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+            <Pager total={tenants.data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
+          </>
+        )}
+      </Paper>
+    </>
+  );
+}

@@ -1,0 +1,143 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AuditRepository } from '../audit/audit.repo.js';
+import { auditEntrySchema, toAuditEntryDto } from '../audit/audit.schemas.js';
+import { platformRoleSchema, toUserDto, userSchema } from '../auth/auth.schemas.js';
+import { SessionsRepository } from '../auth/sessions.repo.js';
+import { UsersRepository } from '../auth/users.repo.js';
+import type { Db } from '../db/client.js';
+import { access, requireAuth } from '../http/access.js';
+import { conflict, notFound } from '../http/errors.js';
+import { page, pageQuery } from '../http/route-helpers.js';
+import { TenantsRepository } from '../tenants/tenants.repo.js';
+
+const adminUserSchema = userSchema.extend({ disabled: z.boolean(), lockedUntil: z.iso.datetime().nullable() }).meta({ id: 'AdminUser' });
+
+const adminTenantSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    memberCount: z.number().int(),
+    owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
+  })
+  .meta({ id: 'AdminTenant' });
+
+const searchQuery = pageQuery.extend({ q: z.string().trim().max(200).optional() });
+
+export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  const staff = access.platform('admin', 'support');
+
+  const toAdminUser = (row: Parameters<typeof toUserDto>[0]) => ({
+    ...toUserDto(row),
+    disabled: Boolean(row.disabledAt),
+    lockedUntil: row.lockedUntil && row.lockedUntil > new Date() ? row.lockedUntil.toISOString() : null,
+  });
+
+  app.get(
+    '/admin/overview',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Platform counts',
+        response: { 200: z.object({ users: z.number().int(), tenants: z.number().int() }) },
+      },
+      config: { access: staff },
+    },
+    async () => {
+      const [users, tenants] = await Promise.all([
+        new UsersRepository(db).list({ limit: 1, offset: 0 }),
+        new TenantsRepository(db).count(),
+      ]);
+      return { users: users.total, tenants };
+    },
+  );
+
+  app.get(
+    '/admin/users',
+    {
+      schema: { tags: ['admin'], summary: 'All users', querystring: searchQuery, response: { 200: page(adminUserSchema) } },
+      config: { access: staff },
+    },
+    async (request) => {
+      const { rows, total } = await new UsersRepository(db).list(request.query);
+      return { items: rows.map(toAdminUser), total };
+    },
+  );
+
+  app.patch(
+    '/admin/users/:userId',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Disable or enable a user, or change their platform role',
+        params: z.object({ userId: z.uuid() }),
+        body: z.object({ disabled: z.boolean().optional(), platformRole: platformRoleSchema.nullable().optional() }),
+        response: { 200: adminUserSchema },
+      },
+      config: { access: access.platform('admin'), audit: { action: 'admin.update_user', targetType: 'user' } },
+    },
+    async (request) => {
+      const actor = requireAuth(request);
+      const { userId } = request.params;
+      const { disabled, platformRole } = request.body;
+      request.auditNote.details = request.body;
+      if (userId === actor.userId && (disabled || platformRole !== undefined)) {
+        throw conflict('cannot_change_self', 'You cannot disable yourself or change your own platform role.');
+      }
+      const user = await db.transaction(async (tx) => {
+        const users = new UsersRepository(tx);
+        const updated = await users.update(userId, {
+          ...(disabled === undefined ? {} : { disabledAt: disabled ? new Date() : null }),
+          ...(platformRole === undefined ? {} : { platformRole }),
+        });
+        if (!updated) throw notFound('User');
+        if (disabled) await new SessionsRepository(tx).revokeAllForUser(userId, 'disabled_by_admin');
+        return updated;
+      });
+      return toAdminUser(user);
+    },
+  );
+
+  app.get(
+    '/admin/tenants',
+    {
+      schema: { tags: ['admin'], summary: 'All tenants', querystring: searchQuery, response: { 200: page(adminTenantSchema) } },
+      config: { access: staff },
+    },
+    async (request) => {
+      const { rows, total } = await new TenantsRepository(db).list(request.query);
+      return {
+        items: rows.map((t) => ({
+          id: t.id,
+          name: t.name,
+          createdAt: t.createdAt.toISOString(),
+          memberCount: Number(t.memberCount),
+          owner: t.ownerId && t.ownerEmail ? { id: t.ownerId, email: t.ownerEmail } : null,
+        })),
+        total,
+      };
+    },
+  );
+
+  app.get(
+    '/admin/audit-log',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'The platform’s audit log, newest first',
+        querystring: pageQuery.extend({
+          tenantId: z.uuid().optional(),
+          actorId: z.uuid().optional(),
+          action: z.string().max(100).optional(),
+        }),
+        response: { 200: page(auditEntrySchema) },
+      },
+      config: { access: staff },
+    },
+    async (request) => {
+      const { rows, total } = await new AuditRepository(db).list(request.query);
+      return { items: rows.map(toAuditEntryDto), total };
+    },
+  );
+};

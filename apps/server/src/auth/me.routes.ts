@@ -1,0 +1,153 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { access, requireAuth } from '../http/access.js';
+import { notFound } from '../http/errors.js';
+import { noContent, sendNoContent } from '../http/route-helpers.js';
+import { TenantsRepository } from '../tenants/tenants.repo.js';
+import { tenantRoleSchema } from '../tenants/tenants.schemas.js';
+import { passwordSchema, personNameSchema, sessionSchema, toUserDto, userSchema } from './auth.schemas.js';
+import type { AuthService } from './auth.service.js';
+import { SessionsRepository } from './sessions.repo.js';
+import type { TotpService } from './totp.service.js';
+import { UsersRepository } from './users.repo.js';
+
+const meSchema = z
+  .object({ user: userSchema, tenants: z.array(z.object({ id: z.uuid(), name: z.string(), role: tenantRoleSchema })) })
+  .meta({ id: 'Me' });
+
+const codeSchema = z.string().trim().min(6).max(10);
+
+export const meRoutes: FastifyPluginAsyncZod<{ db: Db; auth: AuthService; totp: TotpService }> = async (app, { db, auth, totp }) => {
+  const self = { access: access.user() };
+
+  app.get(
+    '/me',
+    { schema: { tags: ['account'], summary: 'The logged-in user and their tenants', response: { 200: meSchema } }, config: self },
+    async (request) => {
+      const { userId } = requireAuth(request);
+      const [user, tenants] = await Promise.all([new UsersRepository(db).findById(userId), new TenantsRepository(db).listForUser(userId)]);
+      if (!user) throw notFound('User');
+      return { user: toUserDto(user), tenants: tenants.map(({ id, name, role }) => ({ id, name, role })) };
+    },
+  );
+
+  app.patch(
+    '/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Update the profile',
+        body: z.object({ name: personNameSchema }),
+        response: { 200: userSchema },
+      },
+      config: { ...self, audit: { action: 'account.update_profile', targetType: 'user' } },
+    },
+    async (request) => {
+      const { userId } = requireAuth(request);
+      const user = await new UsersRepository(db).update(userId, { name: request.body.name });
+      if (!user) throw notFound('User');
+      request.auditNote.targetId = userId;
+      return toUserDto(user);
+    },
+  );
+
+  app.post(
+    '/me/password',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Change the password; other sessions are signed out',
+        body: z.object({ currentPassword: passwordSchema, newPassword: passwordSchema }),
+        response: { 204: noContent },
+      },
+      config: { ...self, audit: { action: 'account.change_password', targetType: 'user' } },
+    },
+    async (request, reply) => {
+      const user = requireAuth(request);
+      request.auditNote.targetId = user.userId;
+      await auth.changePassword(user, request.body.currentPassword, request.body.newPassword);
+      return sendNoContent(reply);
+    },
+  );
+
+  app.get(
+    '/me/sessions',
+    { schema: { tags: ['account'], summary: 'Active sessions of the user', response: { 200: z.array(sessionSchema) } }, config: self },
+    async (request) => {
+      const user = requireAuth(request);
+      const rows = await new SessionsRepository(db).listActive(user.userId);
+      return rows.map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt.toISOString(),
+        lastUsedAt: s.lastUsedAt.toISOString(),
+        ip: s.ip,
+        userAgent: s.userAgent,
+        current: s.id === user.sessionId,
+      }));
+    },
+  );
+
+  app.delete(
+    '/me/sessions/:sessionId',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Revoke one of the user’s sessions',
+        params: z.object({ sessionId: z.uuid() }),
+        response: { 204: noContent },
+      },
+      config: { ...self, audit: { action: 'account.revoke_session', targetType: 'session' } },
+    },
+    async (request, reply) => {
+      const user = requireAuth(request);
+      const revoked = await new SessionsRepository(db).revoke(request.params.sessionId, 'revoked_by_user', user.userId);
+      if (revoked.length === 0) throw notFound('Session');
+      return sendNoContent(reply);
+    },
+  );
+
+  app.post(
+    '/me/totp/setup',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Start two-factor setup: a new secret to add to an authenticator app',
+        response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }) },
+      },
+      config: { ...self, audit: { action: 'account.totp_setup', targetType: 'user' } },
+    },
+    async (request) => totp.setup(requireAuth(request).userId),
+  );
+
+  app.post(
+    '/me/totp/enable',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Confirm two-factor setup with a code; returns recovery codes (shown once)',
+        body: z.object({ code: codeSchema }),
+        response: { 200: z.object({ recoveryCodes: z.array(z.string()) }) },
+      },
+      config: { ...self, audit: { action: 'account.totp_enable', targetType: 'user' } },
+    },
+    async (request) => ({ recoveryCodes: await totp.enable(requireAuth(request).userId, request.body.code) }),
+  );
+
+  app.post(
+    '/me/totp/disable',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Turn two-factor authentication off',
+        body: z.object({ password: passwordSchema, code: codeSchema }),
+        response: { 204: noContent },
+      },
+      config: { ...self, audit: { action: 'account.totp_disable', targetType: 'user' } },
+    },
+    async (request, reply) => {
+      await totp.disable(requireAuth(request).userId, request.body.password, request.body.code);
+      return sendNoContent(reply);
+    },
+  );
+};

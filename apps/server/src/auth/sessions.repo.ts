@@ -1,0 +1,76 @@
+import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.js';
+import { refreshTokens, sessions, users } from './auth.tables.js';
+
+export class SessionsRepository {
+  constructor(private readonly db: DbOrTx) {}
+
+  async create(values: { userId: string; ip: string | null; userAgent: string | null; expiresAt: Date }) {
+    const [row] = await this.db.insert(sessions).values(values).returning();
+    if (!row) throw new Error('session insert returned nothing');
+    return row;
+  }
+
+  async addRefreshToken(sessionId: string, tokenHash: string) {
+    await this.db.insert(refreshTokens).values({ sessionId, tokenHash });
+  }
+
+  findRefreshToken(tokenHash: string) {
+    return this.db
+      .select({ token: refreshTokens, session: sessions })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+      .then((rows) => rows[0]);
+  }
+
+  /** Marks a refresh token used. False when it had already been used: that is reuse. */
+  async markRotated(tokenId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(refreshTokens)
+      .set({ rotatedAt: new Date() })
+      .where(and(eq(refreshTokens.id, tokenId), isNull(refreshTokens.rotatedAt)))
+      .returning({ id: refreshTokens.id });
+    return rows.length === 1;
+  }
+
+  touch(sessionId: string, ip: string | null) {
+    return this.db.update(sessions).set({ lastUsedAt: new Date(), ip }).where(eq(sessions.id, sessionId));
+  }
+
+  revoke(sessionId: string, reason: string, userId?: string) {
+    const where = userId ? and(eq(sessions.id, sessionId), eq(sessions.userId, userId)) : eq(sessions.id, sessionId);
+    return this.db
+      .update(sessions)
+      .set({ revokedAt: new Date(), revokeReason: reason })
+      .where(and(where, isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id });
+  }
+
+  revokeAllForUser(userId: string, reason: string, exceptSessionId?: string) {
+    const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
+    if (exceptSessionId) conditions.push(ne(sessions.id, exceptSessionId));
+    return this.db
+      .update(sessions)
+      .set({ revokedAt: new Date(), revokeReason: reason })
+      .where(and(...conditions));
+  }
+
+  listActive(userId: string) {
+    return this.db
+      .select()
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+      .orderBy(desc(sessions.lastUsedAt));
+  }
+
+  /** The user behind a live session, for authenticating a request. */
+  findLiveUser(sessionId: string, userId: string) {
+    return this.db
+      .select({ user: users, session: sessions })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+      .then((rows) => rows[0]);
+  }
+}

@@ -1,0 +1,55 @@
+import { ensureFirstAdmin } from './admin/ensure-admin.js';
+import { loadConfig, parseConfig } from './config/config.js';
+import { createDatabase, runMigrations } from './db/client.js';
+import { buildApp } from './http/app.js';
+import { createPlatform } from './platform.js';
+import { exitOnConfigError } from './process.js';
+
+const USAGE = `usage: cli.js <command>
+  migrate        apply database migrations
+  ensure-admin   create the first platform admin if none exists (ADMIN_EMAIL, ADMIN_PASSWORD optional); prints one JSON line
+  openapi        print the OpenAPI document`;
+
+const [command] = process.argv.slice(2);
+
+switch (command) {
+  case 'migrate': {
+    const config = await loadConfig().catch(exitOnConfigError);
+    const database = createDatabase(config.databaseUrl, 1);
+    await runMigrations(database.db);
+    await database.close();
+    process.stderr.write('migrations applied\n');
+    break;
+  }
+  case 'ensure-admin': {
+    const config = await loadConfig().catch(exitOnConfigError);
+    const database = createDatabase(config.databaseUrl, 1);
+    const email = process.env.ADMIN_EMAIL || `admin@${config.baseDomain.includes('.') ? config.baseDomain : 'platform.local'}`;
+    const result = await ensureFirstAdmin(database.db, { email, password: process.env.ADMIN_PASSWORD || undefined });
+    await database.close();
+    process.stdout.write(`${JSON.stringify(result.created ? result : { created: false, email })}\n`);
+    break;
+  }
+  case 'openapi': {
+    // The document needs no live connections: placeholders satisfy the config, nothing connects.
+    const config = parseConfig({
+      NODE_ENV: 'development',
+      DATABASE_URL: 'postgres://openapi@127.0.0.1:1/none',
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+      JWT_SECRET: 'x'.repeat(32),
+      ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+      LOG_LEVEL: 'silent',
+    });
+    const platform = createPlatform(config);
+    const app = await buildApp(platform, { logger: false });
+    await app.ready();
+    process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
+    await app.close();
+    platform.redis.disconnect();
+    process.exit(0);
+    break;
+  }
+  default:
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(command ? 2 : 0);
+}

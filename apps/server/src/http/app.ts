@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { adminRoutes } from '../admin/admin.routes.js';
+import { AuditRepository } from '../audit/audit.repo.js';
+import { auditRoutes } from '../audit/audit.routes.js';
+import { authRoutes } from '../auth/auth.routes.js';
+import { meRoutes } from '../auth/me.routes.js';
+import { devMailboxRoutes } from '../mail/dev-mailbox.routes.js';
+import type { Platform } from '../platform.js';
+import { registerMetrics } from '../system/metrics.js';
+import { systemRoutes } from '../system/system.routes.js';
+import { tenantsRoutes } from '../tenants/tenants.routes.js';
+import { describeAccess, registerAccessControl } from './access.js';
+import { registerAuditTrail } from './audit-hook.js';
+import { loggerOptions } from './logger.js';
+import { problemSchema, registerProblemHandlers } from './problem.js';
+
+const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+export async function buildApp(platform: Platform, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+  const { config, db } = platform;
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // nginx sends its $request_id so one id follows a request through both logs.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+  registerProblemHandlers(app);
+
+  // Every API route answers errors as problem details; declared once here so each route's schema stays short.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/') || !route.schema) return;
+    route.schema.response = { ...(route.schema.response as object), '4XX': problemSchema, '5XX': problemSchema };
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Odoo SaaS Platform API',
+        version: '1.0.0',
+        description:
+          'Accounts, tenants and Odoo instances. Errors are RFC 9457 problem details with a stable `code`. ' +
+          'Each operation’s `x-access` says who may call it.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: (input) => {
+      const result = jsonSchemaTransform(input);
+      const rule = input.route.config?.access;
+      return rule ? { ...result, schema: { ...result.schema, 'x-access': describeAccess(rule) } } : result;
+    },
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerAccessControl(app, {
+    authenticate: (token) => platform.auth.authenticate(token),
+    tenantRole: (tenantId, userId) => platform.tenantsRepo.roleOf(tenantId, userId),
+    requireStaffTotp: config.production,
+  });
+  registerAuditTrail(app, new AuditRepository(db));
+  registerMetrics(app);
+
+  await app.register(
+    async (api) => {
+      await api.register(systemRoutes, { db, redis: platform.redis });
+      await api.register(authRoutes, { auth: platform.auth, config });
+      await api.register(meRoutes, { db, auth: platform.auth, totp: platform.totp });
+      await api.register(tenantsRoutes, { tenants: platform.tenants });
+      await api.register(auditRoutes, { db });
+      await api.register(adminRoutes, { db });
+      if (!config.production) await api.register(devMailboxRoutes, { db });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

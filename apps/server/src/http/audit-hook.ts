@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditRepository } from '../audit/audit.repo.js';
+
+export interface AuditSpec {
+  action: string;
+  /** Which path parameter names the target; defaults to the last one. */
+  targetType?: string;
+}
+
+/** What a handler can add to the audit row of its request (a target created by it, a known actor email). */
+export interface AuditNote {
+  targetId?: string;
+  tenantId?: string;
+  actorId?: string;
+  actorEmail?: string;
+  details?: Record<string, unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false` declares a POST that changes nothing (e.g. a lookup), so it needs no audit row. */
+    audit?: AuditSpec | false;
+  }
+  interface FastifyRequest {
+    auditNote: AuditNote;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function defaultTarget(request: FastifyRequest): string | null {
+  const params = Object.entries((request.params ?? {}) as Record<string, string>);
+  const last = params.at(-1);
+  return last ? last[1] : null;
+}
+
+/**
+ * Every state-changing route declares an audit action; this hook writes one row per request,
+ * successful or not, before the response leaves.
+ */
+export function registerAuditTrail(app: FastifyInstance, audit: AuditRepository) {
+  app.decorateRequest('auditNote', null as unknown as AuditNote);
+  app.addHook('onRequest', async (request) => {
+    request.auditNote = {};
+  });
+
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/')) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((m) => !SAFE_METHODS.has(m)) && route.config?.audit === undefined) {
+      throw new Error(`State-changing route ${methods.join(',')} ${route.url} declares no audit action`);
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const spec = request.routeOptions.config.audit;
+    if (!spec) return payload;
+    const note = request.auditNote;
+    try {
+      await audit.record({
+        actorId: note.actorId ?? request.auth?.userId ?? null,
+        actorEmail: note.actorEmail ?? request.auth?.email ?? null,
+        tenantId: note.tenantId ?? request.tenantId,
+        action: spec.action,
+        targetType: spec.targetType ?? null,
+        targetId: note.targetId ?? defaultTarget(request),
+        ip: request.ip,
+        result: reply.statusCode < 400 ? 'success' : 'failure',
+        statusCode: reply.statusCode,
+        requestId: request.id,
+        ...(note.details ? { details: note.details } : {}),
+      });
+    } catch (err) {
+      request.log.error({ err }, 'could not write audit row');
+    }
+    return payload;
+  });
+}

@@ -1,0 +1,41 @@
+import { type ConnectionOptions, Queue } from 'bullmq';
+
+export const QUEUE_NAMES = { mail: 'mail', maintenance: 'maintenance' } as const;
+
+export interface MailJob {
+  outboxId: string;
+}
+
+export interface Queues {
+  mail: Queue<MailJob>;
+  maintenance: Queue;
+  close(): Promise<void>;
+}
+
+/** BullMQ wants its own connections (blocking commands); these options make them from the Redis URL. */
+export function redisConnection(redisUrl: string): ConnectionOptions {
+  const url = new URL(redisUrl);
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    db: Number(url.pathname.slice(1) || 0),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+export function createQueues(redisUrl: string, prefix = 'saas'): Queues {
+  const connection = redisConnection(redisUrl);
+  const defaultJobOptions = { removeOnComplete: 1000, removeOnFail: 5000 };
+  const mail = new Queue<MailJob>(QUEUE_NAMES.mail, { connection, prefix, defaultJobOptions });
+  const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions });
+  return {
+    mail,
+    maintenance,
+    close: async () => {
+      await Promise.all([mail.close(), maintenance.close()]);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { MailMessage } from './mailer.js';
+
+const signature = '\n\n— The Odoo Cloud team';
+
+export const mailTemplates = {
+  verifyEmail: (to: string, name: string, link: string): MailMessage => ({
+    to,
+    subject: 'Confirm your email address',
+    text: `Hello ${name},\n\nConfirm your email address to start creating Odoo instances:\n${link}\n\nThe link is valid for 48 hours.${signature}`,
+    links: [link],
+  }),
+  resetPassword: (to: string, link: string): MailMessage => ({
+    to,
+    subject: 'Reset your password',
+    text: `Someone asked to reset the password of this account. If it was you, choose a new password here:\n${link}\n\nThe link is valid for 1 hour. If it was not you, ignore this message.${signature}`,
+    links: [link],
+  }),
+  invitation: (to: string, tenantName: string, inviterName: string, role: string, link: string): MailMessage => ({
+    to,
+    subject: `${inviterName} invited you to ${tenantName}`,
+    text: `${inviterName} invited you to join ${tenantName} as ${role}.\n\nAccept the invitation:\n${link}\n\nThe link is valid for 7 days.${signature}`,
+    links: [link],
+  }),
+  accountLocked: (to: string, minutes: number, resetLink: string): MailMessage => ({
+    to,
+    subject: 'Your account was temporarily locked',
+    text: `There were too many failed login attempts on your account, so it is locked for ${minutes} minutes.\n\nIf this was not you, reset your password:\n${resetLink}${signature}`,
+    links: [resetLink],
+  }),
+  passwordChanged: (to: string): MailMessage => ({
+    to,
+    subject: 'Your password was changed',
+    text: `The password of your account was just changed and your other sessions were signed out. If this was not you, reset your password right away.${signature}`,
+    links: [],
+  }),
+};

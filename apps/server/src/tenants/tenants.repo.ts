@@ -1,0 +1,162 @@
+import { and, asc, count, desc, eq, gt, ilike, isNull, sql } from 'drizzle-orm';
+import { users } from '../auth/auth.tables.js';
+import { escapeLike } from '../auth/users.repo.js';
+import type { DbOrTx } from '../db/client.js';
+import type { TenantRole } from '../http/access.js';
+import { invitations, memberships, tenants } from './tenants.tables.js';
+
+export class TenantsRepository {
+  constructor(private readonly db: DbOrTx) {}
+
+  async create(name: string, ownerId: string) {
+    const [tenant] = await this.db.insert(tenants).values({ name }).returning();
+    if (!tenant) throw new Error('tenant insert returned nothing');
+    await this.db.insert(memberships).values({ tenantId: tenant.id, userId: ownerId, role: 'owner' });
+    return tenant;
+  }
+
+  findById(id: string) {
+    return this.db.query.tenants.findFirst({ where: eq(tenants.id, id) });
+  }
+
+  async rename(id: string, name: string) {
+    const [row] = await this.db.update(tenants).set({ name, updatedAt: new Date() }).where(eq(tenants.id, id)).returning();
+    return row ?? null;
+  }
+
+  roleOf(tenantId: string, userId: string): Promise<TenantRole | null> {
+    return this.db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+      .then((rows) => rows[0]?.role ?? null);
+  }
+
+  listForUser(userId: string) {
+    return this.db
+      .select({ id: tenants.id, name: tenants.name, role: memberships.role, createdAt: tenants.createdAt })
+      .from(memberships)
+      .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+      .where(eq(memberships.userId, userId))
+      .orderBy(asc(tenants.createdAt));
+  }
+
+  members(tenantId: string) {
+    return this.db
+      .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, joinedAt: memberships.createdAt })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.tenantId, tenantId))
+      .orderBy(asc(memberships.createdAt));
+  }
+
+  async addMember(tenantId: string, userId: string, role: TenantRole) {
+    const rows = await this.db.insert(memberships).values({ tenantId, userId, role }).onConflictDoNothing().returning();
+    return rows.length === 1;
+  }
+
+  async setRole(tenantId: string, userId: string, role: TenantRole) {
+    const rows = await this.db
+      .update(memberships)
+      .set({ role })
+      .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+      .returning();
+    return rows.length === 1;
+  }
+
+  async removeMember(tenantId: string, userId: string) {
+    const rows = await this.db
+      .delete(memberships)
+      .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+      .returning();
+    return rows.length === 1;
+  }
+
+  async list(query: { q?: string; limit: number; offset: number }) {
+    const where = query.q ? ilike(tenants.name, `%${escapeLike(query.q)}%`) : undefined;
+    const owner = this.db
+      .select({ tenantId: memberships.tenantId, ownerId: users.id, ownerEmail: users.email })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.role, 'owner'))
+      .as('owner');
+    const [rows, [total]] = await Promise.all([
+      this.db
+        .select({
+          id: tenants.id,
+          name: tenants.name,
+          createdAt: tenants.createdAt,
+          ownerId: owner.ownerId,
+          ownerEmail: owner.ownerEmail,
+          memberCount: sql<number>`(select count(*)::int from ${memberships} m where m.tenant_id = ${tenants.id})`,
+        })
+        .from(tenants)
+        .leftJoin(owner, eq(owner.tenantId, tenants.id))
+        .where(where)
+        .orderBy(desc(tenants.createdAt))
+        .limit(query.limit)
+        .offset(query.offset),
+      this.db.select({ n: count() }).from(tenants).where(where),
+    ]);
+    return { rows, total: total?.n ?? 0 };
+  }
+
+  count() {
+    return this.db
+      .select({ n: count() })
+      .from(tenants)
+      .then((rows) => rows[0]?.n ?? 0);
+  }
+}
+
+export class InvitationsRepository {
+  constructor(private readonly db: DbOrTx) {}
+
+  /** Null when an open invitation for that address already exists. */
+  async create(values: { tenantId: string; email: string; role: TenantRole; tokenHash: string; invitedBy: string; expiresAt: Date }) {
+    const [row] = await this.db.insert(invitations).values(values).onConflictDoNothing().returning();
+    return row ?? null;
+  }
+
+  listOpen(tenantId: string) {
+    return this.db
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tenantId, tenantId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
+      .orderBy(desc(invitations.createdAt));
+  }
+
+  async revoke(tenantId: string, id: string) {
+    const rows = await this.db
+      .update(invitations)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(invitations.id, id), eq(invitations.tenantId, tenantId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
+      .returning();
+    return rows.length === 1;
+  }
+
+  findOpenByToken(tokenHash: string) {
+    return this.db
+      .select({ invitation: invitations, tenantName: tenants.name })
+      .from(invitations)
+      .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+      .where(
+        and(
+          eq(invitations.tokenHash, tokenHash),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+          gt(invitations.expiresAt, new Date()),
+        ),
+      )
+      .then((rows) => rows[0]);
+  }
+
+  async markAccepted(id: string) {
+    const rows = await this.db
+      .update(invitations)
+      .set({ acceptedAt: new Date() })
+      .where(and(eq(invitations.id, id), isNull(invitations.acceptedAt)))
+      .returning();
+    return rows.length === 1;
+  }
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import { type App, buildApp } from '../src/http/app.js';
+import { startWorkers } from '../src/jobs/workers.js';
+import { createPlatform, type Platform } from '../src/platform.js';
+import { testConfig } from './test-env.js';
+
+export interface Harness {
+  app: App;
+  platform: Platform;
+  close(): Promise<void>;
+}
+
+/** The real API (in-process) with a real worker, PostgreSQL and Redis. Each harness has its own queue prefix. */
+export async function startHarness(
+  options: { withWorker?: boolean; env?: Record<string, string>; logger?: object } = {},
+): Promise<Harness> {
+  const config = testConfig(options.env);
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  const platform = createPlatform(config, { queuePrefix: prefix });
+  const app = await buildApp(platform, { logger: options.logger ?? false });
+  await app.ready();
+  const workers = options.withWorker === false ? null : await startWorkers(platform, { prefix });
+  return {
+    app,
+    platform,
+    async close() {
+      await workers?.close();
+      await app.close();
+      await platform.close();
+    },
+  };
+}
+
+let ipCounter = 0;
+/** A distinct client address per test scenario, so rate limits of one test do not touch another. */
+export const fakeIp = () => `10.${(process.pid >> 8) & 255}.${process.pid & 255}.${++ipCounter % 250}`;
+export const uniqueEmail = (label = 'user') => `${label}-${randomUUID().slice(0, 12)}@example.com`;
+export const STRONG_PASSWORD = 'correct-Horse-battery-9';
+
+export interface Client {
+  ip: string;
+  token?: string;
+  cookie?: string;
+}
+
+export async function call(
+  app: App,
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  options: { client?: Client; body?: unknown; headers?: Record<string, string>; payload?: string } = {},
+): Promise<LightMyRequestResponse> {
+  const client = options.client;
+  const headers: Record<string, string> = { 'x-forwarded-for': client?.ip ?? fakeIp(), ...options.headers };
+  if (client?.token) headers.authorization = `Bearer ${client.token}`;
+  if (client?.cookie) headers.cookie = client.cookie;
+  return app.inject({
+    method,
+    url,
+    headers,
+    ...(options.payload !== undefined
+      ? { payload: options.payload }
+      : options.body !== undefined
+        ? { payload: options.body as object }
+        : {}),
+  });
+}
+
+export function refreshCookieFrom(res: LightMyRequestResponse): string | undefined {
+  const cookie = res.cookies.find((c) => c.name === 'saas_refresh');
+  return cookie?.value ? `saas_refresh=${cookie.value}` : undefined;
+}
+
+/** Waits for a mail to arrive in the local mailbox (delivered by the real worker through the outbox). */
+export async function waitForMail(app: App, to: string, subjectIncludes: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await call(app, 'GET', `/api/v1/dev/mailbox?to=${encodeURIComponent(to)}`);
+    expect(res.statusCode).toBe(200);
+    const mail = (res.json() as { subject: string; text: string; links: string[] }[]).find((m) => m.subject.includes(subjectIncludes));
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail "${subjectIncludes}" for ${to} within ${timeoutMs} ms`);
+}
+
+export const tokenFromLink = (link: string) => {
+  const token = new URL(link).searchParams.get('token');
+  if (!token) throw new Error(`no token in ${link}`);
+  return token;
+};
+
+export interface TestUser extends Client {
+  email: string;
+  userId: string;
+  tenantId: string;
+  token: string;
+}
+
+/** Signs up, verifies the email through the mailbox and logs in. */
+export async function createUser(h: Harness, options: { verify?: boolean; label?: string } = {}): Promise<TestUser> {
+  const email = uniqueEmail(options.label);
+  const ip = fakeIp();
+  const signup = await call(h.app, 'POST', '/api/v1/auth/signup', {
+    client: { ip },
+    body: { email, password: STRONG_PASSWORD, name: 'Test User', organization: `Org of ${email}` },
+  });
+  expect(signup.statusCode, signup.body).toBe(201);
+  const { user, tenant } = signup.json() as { user: { id: string }; tenant: { id: string } };
+  if (options.verify !== false) {
+    const mail = await waitForMail(h.app, email, 'Confirm');
+    const link = mail.links[0] ?? '';
+    const verified = await call(h.app, 'POST', '/api/v1/auth/verify-email', { client: { ip }, body: { token: tokenFromLink(link) } });
+    expect(verified.statusCode, verified.body).toBe(204);
+  }
+  const login = await call(h.app, 'POST', '/api/v1/auth/login', { client: { ip }, body: { email, password: STRONG_PASSWORD } });
+  expect(login.statusCode, login.body).toBe(200);
+  return { email, ip, userId: user.id, tenantId: tenant.id, token: login.json().accessToken, cookie: refreshCookieFrom(login) ?? '' };
+}

@@ -1,0 +1,140 @@
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerAccessControl } from '../../src/http/access.js';
+import { type Client, call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+
+/**
+ * Walks every operation of the OpenAPI document with every kind of caller and checks that the
+ * access rule the operation publishes (`x-access`) is what the server enforces.
+ */
+
+type Role = 'anonymous' | 'outsider' | 'member' | 'tenantAdmin' | 'owner' | 'support' | 'platformAdmin';
+const ROLES: Role[] = ['anonymous', 'outsider', 'member', 'tenantAdmin', 'owner', 'support', 'platformAdmin'];
+const TENANT_ROLE: Partial<Record<Role, string>> = { member: 'member', tenantAdmin: 'admin', owner: 'owner' };
+const PLATFORM_ROLE: Partial<Record<Role, string>> = { support: 'support', platformAdmin: 'admin' };
+
+type Expectation = 'allow' | 'unauthenticated' | 'forbidden' | 'hidden';
+
+function expected(rule: string, role: Role): Expectation {
+  if (rule === 'public') return 'allow';
+  if (role === 'anonymous') return 'unauthenticated';
+  if (rule === 'user') return 'allow';
+  const [kind, list = ''] = rule.split(':');
+  const roles = list.split(',');
+  if (kind === 'platform') return roles.includes(PLATFORM_ROLE[role] ?? '-') ? 'allow' : 'forbidden';
+  if (kind === 'tenant') {
+    const tenantRole = TENANT_ROLE[role];
+    if (!tenantRole) return 'hidden';
+    return roles.includes(tenantRole) ? 'allow' : 'forbidden';
+  }
+  throw new Error(`unknown access rule ${rule}`);
+}
+
+/** What the server's answer says about access. Business errors count as "allowed": access let the request through. */
+function observed(status: number, code: string | undefined): Expectation {
+  if (status === 401 && code === 'authentication_required') return 'unauthenticated';
+  if (status === 403 && (code === 'forbidden' || code === 'insufficient_role')) return 'forbidden';
+  if (status === 404 && code === 'not_found') return 'hidden';
+  return 'allow';
+}
+
+let h: Harness;
+let owner: TestUser;
+const clients = {} as Record<Role, Client>;
+
+async function joinTenant(user: TestUser, role: 'admin' | 'member') {
+  const invite = await call(h.app, 'POST', `/api/v1/tenants/${owner.tenantId}/invitations`, {
+    client: owner,
+    body: { email: user.email, role },
+  });
+  expect(invite.statusCode, invite.body).toBe(201);
+  const { waitForMail, tokenFromLink } = await import('../harness.js');
+  const mail = await waitForMail(h.app, user.email, 'invited you');
+  const accepted = await call(h.app, 'POST', '/api/v1/invitations/accept', {
+    client: user,
+    body: { token: tokenFromLink(mail.links[0] ?? '') },
+  });
+  expect(accepted.statusCode, accepted.body).toBe(200);
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  owner = await createUser(h, { label: 'owner' });
+  const [member, tenantAdmin, outsider, support, platformAdmin] = await Promise.all([
+    createUser(h, { label: 'member' }),
+    createUser(h, { label: 'tadmin' }),
+    createUser(h, { label: 'outsider' }),
+    createUser(h, { label: 'support' }),
+    createUser(h, { label: 'padmin' }),
+  ]);
+  await joinTenant(member, 'member');
+  await joinTenant(tenantAdmin, 'admin');
+  const { UsersRepository } = await import('../../src/auth/users.repo.js');
+  await new UsersRepository(h.platform.db).update(support.userId, { platformRole: 'support' });
+  await new UsersRepository(h.platform.db).update(platformAdmin.userId, { platformRole: 'admin' });
+  Object.assign(clients, { anonymous: { ip: owner.ip }, outsider, member, tenantAdmin, owner, support, platformAdmin });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('RBAC matrix over the OpenAPI document', () => {
+  it('publishes an access rule for every operation', () => {
+    const doc = h.app.swagger() as { paths: Record<string, Record<string, { 'x-access'?: string }>> };
+    const missing = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => !op['x-access'])
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(Object.keys(doc.paths).length).toBeGreaterThan(30);
+    expect(missing).toEqual([]);
+  });
+
+  it('enforces each operation’s rule for every role', async () => {
+    const doc = h.app.swagger() as { paths: Record<string, Record<string, { 'x-access': string }>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, rule: op['x-access'] })),
+    );
+    // Logging out ends the caller's session, so it goes last.
+    operations.sort((a, b) => Number(a.path.endsWith('/logout')) - Number(b.path.endsWith('/logout')));
+
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const op of operations) {
+      // The tenant is real; any other id is malformed, so a request that passes access stops at validation and changes nothing.
+      const url = op.path.replace('{tenantId}', owner.tenantId).replace(/\{[^}]+\}/g, 'not-a-uuid');
+      for (const role of ROLES) {
+        const res = await call(h.app, op.method as 'GET', url, {
+          client: clients[role],
+          ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { body: [] }),
+        });
+        const code = res.headers['content-type']?.includes('json') ? (res.json() as { code?: string } | null)?.code : undefined;
+        const want = expected(op.rule, role);
+        const got = observed(res.statusCode, code);
+        checked++;
+        if (want !== got) mismatches.push(`${op.method} ${op.path} as ${role}: expected ${want}, got ${got} (${res.statusCode} ${code})`);
+      }
+    }
+    expect(checked).toBe(operations.length * ROLES.length);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('refuses to start with a route that declares no access rule', async () => {
+    const app = Fastify();
+    registerAccessControl(app, {
+      authenticate: async () => Promise.reject(new Error('unused')),
+      tenantRole: async () => null,
+      requireStaffTotp: false,
+    });
+    const start = async () => {
+      await app.register(
+        async (api) => {
+          api.get('/forgotten', async () => 'oops');
+        },
+        { prefix: '/api/v1' },
+      );
+      await app.ready();
+    };
+    await expect(start()).rejects.toThrow(/GET \/api\/v1\/forgotten declares no access rule/);
+  });
+});

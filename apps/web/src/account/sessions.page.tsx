@@ -1,0 +1,79 @@
+import { Badge, Group, Paper, Table, Text } from '@mantine/core';
+import { ConfirmButton, EmptyState, ErrorState, formatDateTime, LoadingState, PageTitle } from '@saas/ui';
+import { useRevokeSession, useSessions } from './account.queries';
+
+// Enough of the user agent to tell devices apart without a parsing library.
+function describeAgent(ua: string | null | undefined): string {
+  if (!ua) return 'Unknown device';
+  const browser = /Firefox\/|Edg\/|Chrome\/|Safari\//.exec(ua)?.[0]?.replace('/', '').replace('Edg', 'Edge') ?? 'Browser';
+  const os = /Windows|Mac OS X|Android|iPhone|iPad|Linux/.exec(ua)?.[0]?.replace('Mac OS X', 'macOS') ?? '';
+  return os ? `${browser} on ${os}` : browser;
+}
+
+export function SessionsPage() {
+  const sessions = useSessions();
+  const revoke = useRevokeSession();
+
+  return (
+    <>
+      <PageTitle>Active sessions</PageTitle>
+      <Paper withBorder p="md">
+        {sessions.isPending ? (
+          <LoadingState label="Loading sessions…" />
+        ) : sessions.isError ? (
+          <ErrorState error={sessions.error} onRetry={() => sessions.refetch()} />
+        ) : sessions.data.length === 0 ? (
+          <EmptyState title="No active sessions" />
+        ) : (
+          <Table.ScrollContainer minWidth={600}>
+            <Table verticalSpacing="sm">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th scope="col">Device</Table.Th>
+                  <Table.Th scope="col">IP address</Table.Th>
+                  <Table.Th scope="col">Signed in</Table.Th>
+                  <Table.Th scope="col">Last active</Table.Th>
+                  <Table.Th scope="col">Actions</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {sessions.data.map((s) => (
+                  <Table.Tr key={s.id}>
+                    <Table.Td>
+                      <Group gap="xs">
+                        <Text size="sm" title={s.userAgent ?? undefined}>
+                          {describeAgent(s.userAgent)}
+                        </Text>
+                        {s.current && (
+                          <Badge size="sm" color="teal" variant="light">
+                            This device
+                          </Badge>
+                        )}
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>{s.ip ?? '—'}</Table.Td>
+                    <Table.Td>{formatDateTime(s.createdAt)}</Table.Td>
+                    <Table.Td>{formatDateTime(s.lastUsedAt)}</Table.Td>
+                    <Table.Td>
+                      {!s.current && (
+                        <ConfirmButton
+                          aria-label={`Revoke session ${describeAgent(s.userAgent)} from ${s.ip ?? 'unknown IP'}`}
+                          title="Revoke session"
+                          message="That device will be signed out the next time it talks to the server."
+                          confirmLabel="Revoke"
+                          onConfirm={() => revoke.mutateAsync(s.id)}
+                        >
+                          Revoke
+                        </ConfirmButton>
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </Paper>
+    </>
+  );
+}

@@ -1,0 +1,27 @@
+import { AppLayout, RequireAuth } from '@saas/ui';
+import { PRODUCT_NAME } from './config';
+import { CurrentTenantProvider } from './tenants/current-tenant';
+import { TenantSwitcher } from './tenants/tenant-switcher';
+
+const nav = [
+  { label: 'Dashboard', to: '/', end: true },
+  { label: 'Team', to: '/team' },
+  { label: 'Account', to: '/account', end: true },
+  { label: 'Sessions', to: '/account/sessions' },
+];
+
+const userMenu = [
+  { label: 'Account settings', to: '/account' },
+  { label: 'Active sessions', to: '/account/sessions' },
+];
+
+/** Everything behind login: guard, tenant context, shell. */
+export function TenantAppLayout() {
+  return (
+    <RequireAuth>
+      <CurrentTenantProvider>
+        <AppLayout productName={PRODUCT_NAME} nav={nav} userMenu={userMenu} headerExtra={<TenantSwitcher />} />
+      </CurrentTenantProvider>
+    </RequireAuth>
+  );
+}

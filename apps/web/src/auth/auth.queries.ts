@@ -1,0 +1,36 @@
+import { type ApiBody, unwrap } from '@saas/api-client';
+import { meQueryKey, useApi } from '@saas/ui';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+
+export type SignupInput = ApiBody<'post', '/auth/signup'>;
+
+export function useSignup() {
+  const api = useApi();
+  return useMutation({ mutationFn: (body: SignupInput) => unwrap(api.POST('/auth/signup', { body })) });
+}
+
+export function useVerifyEmail() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (token: string) => unwrap(api.POST('/auth/verify-email', { body: { token } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: meQueryKey }),
+  });
+}
+
+export function useResendVerification() {
+  const api = useApi();
+  return useMutation({ mutationFn: () => unwrap(api.POST('/auth/resend-verification')) });
+}
+
+export function useForgotPassword() {
+  const api = useApi();
+  return useMutation({ mutationFn: (email: string) => unwrap(api.POST('/auth/forgot-password', { body: { email } })) });
+}
+
+export function useResetPassword() {
+  const api = useApi();
+  return useMutation({
+    mutationFn: (body: ApiBody<'post', '/auth/reset-password'>) => unwrap(api.POST('/auth/reset-password', { body })),
+  });
+}

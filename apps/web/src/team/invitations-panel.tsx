@@ -1,0 +1,105 @@
+import { Button, Group, Select, Stack, Table, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { applyProblemToForm, ConfirmButton, EmptyState, ErrorState, formatDate, LoadingState, notifySuccess } from '@saas/ui';
+import { type InviteInput, useInvitations, useInvite, useRevokeInvitation } from './team.queries';
+
+function InviteForm({ tenantId }: { tenantId: string }) {
+  const invite = useInvite(tenantId);
+  const form = useForm<InviteInput>({
+    initialValues: { email: '', role: 'member' },
+    validate: { email: (v) => (/^\S+@\S+$/.test(v) ? null : 'Enter a valid email address') },
+  });
+
+  return (
+    <form
+      onSubmit={form.onSubmit((values) =>
+        invite.mutate(values, {
+          onSuccess: () => {
+            notifySuccess(`Invitation sent to ${values.email}.`);
+            form.reset();
+          },
+          onError: (e) => applyProblemToForm(form, e),
+        }),
+      )}
+      noValidate
+    >
+      <Group align="flex-start" wrap="wrap">
+        <TextInput label="Email" type="email" required w={{ base: '100%', sm: 280 }} {...form.getInputProps('email')} />
+        <Select
+          label="Role"
+          allowDeselect={false}
+          w={140}
+          data={[
+            { value: 'member', label: 'Member' },
+            { value: 'admin', label: 'Admin' },
+          ]}
+          {...form.getInputProps('role')}
+        />
+        <Button type="submit" mt={{ base: 0, sm: 25 }} loading={invite.isPending}>
+          Send invitation
+        </Button>
+      </Group>
+    </form>
+  );
+}
+
+export function InvitationsPanel({ tenantId }: { tenantId: string }) {
+  const invitations = useInvitations(tenantId);
+  const revoke = useRevokeInvitation(tenantId);
+
+  return (
+    <Stack>
+      <Title order={2} size="h3">
+        Invite someone
+      </Title>
+      <InviteForm tenantId={tenantId} />
+      <Title order={2} size="h3" mt="md">
+        Pending invitations
+      </Title>
+      {invitations.isPending ? (
+        <LoadingState label="Loading invitations…" />
+      ) : invitations.isError ? (
+        <ErrorState error={invitations.error} onRetry={() => invitations.refetch()} />
+      ) : invitations.data.length === 0 ? (
+        <EmptyState title="No pending invitations" />
+      ) : (
+        <Table.ScrollContainer minWidth={520}>
+          <Table verticalSpacing="sm">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Email</Table.Th>
+                <Table.Th scope="col">Role</Table.Th>
+                <Table.Th scope="col">Expires</Table.Th>
+                <Table.Th scope="col">
+                  <VisuallyHidden>Actions</VisuallyHidden>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {invitations.data.map((inv) => (
+                <Table.Tr key={inv.id}>
+                  <Table.Td>{inv.email}</Table.Td>
+                  <Table.Td>{inv.role}</Table.Td>
+                  <Table.Td>{formatDate(inv.expiresAt)}</Table.Td>
+                  <Table.Td>
+                    <Group justify="flex-end">
+                      <ConfirmButton
+                        aria-label={`Revoke invitation for ${inv.email}`}
+                        title="Revoke invitation"
+                        message={`The invitation link sent to ${inv.email} will stop working.`}
+                        confirmLabel="Revoke"
+                        onConfirm={() => revoke.mutateAsync(inv.id)}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,25 @@
+// Types derived from the generated OpenAPI document (see `npm run generate`).
+// Nothing here is hand-written shape: it only re-keys and indexes `paths`.
+import type { HttpMethod, PathsWithMethod, RequestBodyJSON, SuccessResponseJSON } from 'openapi-typescript-helpers';
+import type { components, paths } from '../generated/schema';
+
+export type { components, paths };
+
+/** The API prefix every route lives under; the client's baseUrl ends with it. */
+export const API_PREFIX = '/api/v1';
+
+// Call sites use short paths ('/me') whether or not the document spells the prefix,
+// so a change in how the server mounts its routes stays local to this file.
+type StripPrefix<P> = {
+  [K in keyof P as K extends `/api/v1${infer Rest extends string}` ? Rest : K]: P[K];
+};
+
+export type ApiPaths = StripPrefix<paths>;
+
+/** JSON body of the success response of `method path`. */
+export type ApiData<M extends HttpMethod, P extends PathsWithMethod<ApiPaths, M>> = SuccessResponseJSON<
+  ApiPaths[P][M] & Record<string | number, unknown>
+>;
+
+/** JSON request body of `method path`. */
+export type ApiBody<M extends HttpMethod, P extends PathsWithMethod<ApiPaths, M>> = RequestBodyJSON<ApiPaths[P][M]>;

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# .env creation and loading. Requires common.sh.
+
+# Prints the value .env should get for KEY on first creation; empty = keep the
+# example's value.
+_env_generated_value() {
+  case "$1" in
+    DATABASE_URL) printf 'postgres://saas:%s@127.0.0.1:5432/saas' "$(openssl rand -hex 24)" ;;
+    JWT_SECRET) openssl rand -hex 32 ;; # 64 chars
+    ENCRYPTION_KEY) openssl rand -base64 32 ;;
+    *) return 0 ;;
+  esac
+}
+
+# ensure_env: creates .env (mode 600) from .env.example with fresh secrets,
+# appends keys added to the example since, then exports everything.
+ensure_env() {
+  local example="$ROOT/.env.example" env="$ROOT/.env" line key value added=()
+  [[ -r "$example" ]] || die ".env.example not found"
+  command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
+
+  if [[ ! -e "$env" ]]; then
+    (
+      umask 077
+      while IFS= read -r line || [[ -n "$line" ]]; do
+        if [[ "$line" =~ ^([A-Z][A-Z0-9_]*)= ]]; then
+          key="${BASH_REMATCH[1]}"
+          value="$(_env_generated_value "$key")"
+          [[ -n "$value" ]] && line="$key=$value"
+        fi
+        printf '%s\n' "$line"
+      done <"$example" >"$env.tmp"
+      mv "$env.tmp" "$env"
+    )
+    ok "created .env with fresh secrets (mode 600)"
+  else
+    # A hand-edited .env may lack its final newline; appending would merge lines.
+    [[ ! -s "$env" || -z "$(tail -c 1 "$env")" ]] || printf '\n' >>"$env"
+    while IFS= read -r line || [[ -n "$line" ]]; do
+      [[ "$line" =~ ^([A-Z][A-Z0-9_]*)= ]] || continue
+      key="${BASH_REMATCH[1]}"
+      grep -q "^$key=" "$env" && continue
+      value="$(_env_generated_value "$key")"
+      [[ -n "$value" ]] && line="$key=$value"
+      printf '%s\n' "$line" >>"$env"
+      added+=("$key")
+    done <"$example"
+    ((${#added[@]} == 0)) || ok "added to .env from .env.example: ${added[*]}"
+  fi
+
+  load_env
+}
+
+load_env() {
+  [[ -r "$ROOT/.env" ]] || die ".env not found; run: npm run up"
+  set -a
+  # shellcheck disable=SC1091
+  . "$ROOT/.env"
+  set +a
+  is_port "${PORT:-}" || die ".env: PORT must be a TCP port, got '${PORT:-}'"
+  is_port "${EDGE_PORT:-}" || die ".env: EDGE_PORT must be a TCP port, got '${EDGE_PORT:-}'"
+  [[ "${DATABASE_URL:-}" =~ ^postgres(ql)?:// ]] || die ".env: DATABASE_URL must be a postgres:// URL"
+  [[ "${REDIS_URL:-}" =~ ^rediss?:// ]] || die ".env: REDIS_URL must be a redis:// URL"
+}

@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# PostgreSQL, Redis and Docker on the local machine. Requires common.sh and a
+# loaded .env. Service data lives in the distribution's default places
+# (/var/lib/...) so it survives `npm run down` and re-clones.
+
+# --- PostgreSQL -----------------------------------------------------------
+
+# Sets DB_USER DB_PASSWORD DB_HOST DB_PORT DB_NAME from DATABASE_URL.
+parse_database_url() {
+  local re='^postgres(ql)?://([^:@/]+):([^@/]*)@([^:/]+)(:([0-9]+))?/([^?]+)'
+  [[ "$DATABASE_URL" =~ $re ]] || die "DATABASE_URL must look like postgres://user:password@host:port/db"
+  DB_USER="${BASH_REMATCH[2]}"
+  DB_PASSWORD="$(_url_decode "${BASH_REMATCH[3]}")"
+  DB_HOST="${BASH_REMATCH[4]}"
+  DB_PORT="${BASH_REMATCH[6]:-5432}"
+  DB_NAME="${BASH_REMATCH[7]}"
+}
+
+_url_decode() {
+  local s="${1//+/ }"
+  printf '%b' "${s//%/\\x}"
+}
+
+# psql as the postgres superuser over the local socket. SQL comes on stdin and
+# takes values only through psql variables (:'var' / :"var") or \getenv.
+_pg_admin() {
+  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$DB_PORT" -d postgres "$@"
+}
+
+_pg_cluster_for_port() {
+  # pg_lsclusters: Ver Cluster Port Status Owner Datadir Logfile
+  pg_lsclusters --no-header 2>/dev/null | awk -v port="$1" '$3 == port { print $1, $2, $4; exit }'
+}
+
+ensure_postgres() {
+  local cluster ver name status
+  parse_database_url
+  if ! is_root; then
+    # Without root we can only check that the configured database works.
+    PGPASSWORD="$DB_PASSWORD" psql -X -q -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" \
+      -c 'select 1' >/dev/null 2>&1 ||
+      die "PostgreSQL at $DB_HOST:$DB_PORT is not reachable as $DB_USER; run npm run up as root once"
+    return 0
+  fi
+  command -v pg_lsclusters >/dev/null || die "postgresql is not installed"
+
+  cluster="$(_pg_cluster_for_port "$DB_PORT")"
+  if [[ -z "$cluster" ]]; then
+    ver="$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -n | tail -1)"
+    [[ -n "$ver" ]] || die "no PostgreSQL server version found in /usr/lib/postgresql"
+    info "creating PostgreSQL cluster $ver/main on port $DB_PORT"
+    pg_createcluster --port "$DB_PORT" "$ver" main >/dev/null || die "pg_createcluster failed"
+    cluster="$(_pg_cluster_for_port "$DB_PORT")"
+  fi
+  read -r ver name status <<<"$cluster"
+  if [[ "$status" != online* ]]; then
+    info "starting PostgreSQL cluster $ver/$name"
+    pg_ctlcluster "$ver" "$name" start || die "could not start PostgreSQL $ver/$name (see /var/log/postgresql/)"
+  fi
+  wait_until 30 "PostgreSQL on port $DB_PORT" pg_isready -q -h 127.0.0.1 -p "$DB_PORT" ||
+    die "PostgreSQL is not accepting connections"
+
+  local out
+  out="$(SAAS_DB_PASSWORD="$DB_PASSWORD" _pg_admin -t -A -v role="$DB_USER" -v db="$DB_NAME" <<'SQL'
+\getenv pw SAAS_DB_PASSWORD
+SELECT 'created role ' || :'role' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role');
+SELECT format('CREATE ROLE %I LOGIN CREATEDB CREATEROLE PASSWORD %L', :'role', :'pw')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
+-- Keep the role's password and attributes in line with .env on every run.
+SELECT format('ALTER ROLE %I LOGIN CREATEDB CREATEROLE PASSWORD %L', :'role', :'pw') \gexec
+SELECT 'created database ' || :'db' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db');
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
+SQL
+)" || die "could not create the PostgreSQL role/database"
+  [[ -z "$out" ]] || while IFS= read -r line; do ok "PostgreSQL: $line"; done <<<"$out"
+}
+
+# recreate_database NAME: drops and creates NAME owned by the app role.
+recreate_database() {
+  parse_database_url
+  is_root || die "recreating the test database needs root (runuser -u postgres)"
+  _pg_admin -v db="$1" -v role="$DB_USER" <<'SQL' || die "could not recreate database $1"
+SET client_min_messages = warning;
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'db') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') \gexec
+SQL
+  ok "recreated database $1"
+}
+
+# --- Redis ----------------------------------------------------------------
+
+_redis_ping() { [[ "$(redis-cli -h "$1" -p "$2" ping 2>/dev/null)" == PONG ]]; }
+
+ensure_redis() {
+  local host port
+  host="$(url_host "$REDIS_URL")"
+  port="$(url_port "$REDIS_URL" 6379)"
+  if ! is_hostname "$host" || ! is_port "$port"; then
+    die "REDIS_URL has an invalid host or port"
+  fi
+  _redis_ping "$host" "$port" && return 0
+  [[ "$host" == 127.0.0.1 || "$host" == localhost ]] || die "Redis at $host:$port is not answering"
+
+  info "starting redis-server on 127.0.0.1:$port"
+  if is_root && [[ "$port" == 6379 && -x /etc/init.d/redis-server ]]; then
+    # Debian's init script: runs as the redis user with /etc/redis/redis.conf.
+    /etc/init.d/redis-server start >/dev/null 2>&1 || warn "redis init script failed; starting directly"
+  fi
+  if ! wait_until 5 "Redis" _redis_ping 127.0.0.1 "$port"; then
+    local dir=/var/lib/redis
+    is_root || dir="$RUN_DIR/redis"
+    mkdir -p "$dir"
+    if is_root && id redis >/dev/null 2>&1; then
+      chown redis:redis "$dir"
+      runuser -u redis -- redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --dir "$dir" \
+        --logfile "$dir/redis-server.log" >/dev/null
+    else
+      redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --dir "$dir" \
+        --logfile "$dir/redis-server.log" >/dev/null
+    fi
+  fi
+  wait_until 20 "Redis" _redis_ping 127.0.0.1 "$port" || die "Redis did not answer PING"
+  ok "Redis is running on 127.0.0.1:$port"
+}
+
+# --- Docker ---------------------------------------------------------------
+
+ensure_docker() {
+  docker info >/dev/null 2>&1 && return 0
+  is_root || die "the Docker engine is not running and starting it needs root"
+  command -v dockerd >/dev/null || die "dockerd not found (apt-get install docker.io)"
+  mkdir -p "$RUN_DIR"
+  # Without systemd nothing may have mounted the cgroup hierarchy dockerd needs.
+  if [[ -d /sys/fs/cgroup ]] && ! mountpoint -q /sys/fs/cgroup; then
+    mount -t cgroup2 none /sys/fs/cgroup || warn "could not mount cgroup2 on /sys/fs/cgroup"
+  fi
+  info "starting dockerd (log: .run/dockerd.log)"
+  (exec setsid nohup dockerd </dev/null >>"$RUN_DIR/dockerd.log" 2>&1) &
+  wait_until 30 "the Docker engine" docker info || {
+    tail -n 20 "$RUN_DIR/dockerd.log" >&2 || true
+    die "dockerd did not come up"
+  }
+  ok "Docker engine is running"
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# npm test: prepares the machine and a fresh test database, then runs lint,
+# build, type-check and the server tests, stopping at the first failure.
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/packages.sh
+. "$ROOT/scripts/lib/packages.sh"
+# shellcheck source=lib/env.sh
+. "$ROOT/scripts/lib/env.sh"
+# shellcheck source=lib/node.sh
+. "$ROOT/scripts/lib/node.sh"
+# shellcheck source=lib/services.sh
+. "$ROOT/scripts/lib/services.sh"
+
+TEST_DB=saas_test
+results=()
+
+# run_step LABEL CMD...: runs CMD with its output visible; stops on failure.
+run_step() {
+  local label="$1" start=$SECONDS rc=0
+  shift
+  step "$label: $*"
+  "$@" || rc=$?
+  if ((rc != 0)); then
+    printf '\n'
+    die "test run FAILED at $label (exit $rc); passed before it: ${results[*]:-none}"
+  fi
+  results+=("$label ok ($((SECONDS - start))s)")
+}
+
+main() {
+  cd "$ROOT"
+  step "System"
+  # chromium (+ fonts, a recommends we skip): for the browser tests.
+  ensure_packages chromium fonts-liberation
+  ensure_env
+  ensure_node
+  ensure_deps
+  ensure_postgres
+  ensure_redis
+  ensure_docker
+
+  recreate_database "$TEST_DB"
+  parse_database_url
+  export TEST_DATABASE_URL="${DATABASE_URL%/*}/$TEST_DB"
+  export TEST_REDIS_URL="redis://127.0.0.1:6379/15"
+  ok "TEST_DATABASE_URL=postgres://$DB_USER:***@$DB_HOST:$DB_PORT/$TEST_DB  TEST_REDIS_URL=$TEST_REDIS_URL"
+
+  # --no: use the project's pinned tools, never download one on the fly.
+  run_step lint npx --no -- biome check .
+  run_step build npm run build
+  run_step typecheck npx --no -- tsc -b
+  run_step server-tests npm run test -w @saas/server
+
+  printf '\n'
+  ok "all checks passed: ${results[*]}"
+}
+
+main "$@"

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# npm run up: installs and starts everything needed to run the platform locally,
+# builds it, and starts the API, the worker and the edge nginx. Safe to re-run.
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/packages.sh
+. "$ROOT/scripts/lib/packages.sh"
+# shellcheck source=lib/env.sh
+. "$ROOT/scripts/lib/env.sh"
+# shellcheck source=lib/node.sh
+. "$ROOT/scripts/lib/node.sh"
+# shellcheck source=lib/services.sh
+. "$ROOT/scripts/lib/services.sh"
+# shellcheck source=lib/nginx.sh
+. "$ROOT/scripts/lib/nginx.sh"
+
+SERVER_DIST="apps/server/dist"
+LOG_DIR="$RUN_DIR/logs"
+ADMIN_FILE="$RUN_DIR/initial-admin.json"
+
+# (Re)starts one app process. Always restarts: the build may have changed it.
+restart_app() {
+  local name="$1" entry="$2" pid
+  if pid="$(pid_of "$name" "$entry")"; then
+    info "restarting $name (pid $pid) to pick up the new build"
+    stop_pid "$pid" "$entry" "$name" >/dev/null
+  fi
+  start_bg "$name" "$LOG_DIR/$name.log" node "$entry"
+  ok "$name started (pid $(<"$(pid_file "$name")"), log .run/logs/$name.log)"
+}
+
+api_ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/api/v1/ready"; }
+
+wait_for_api() {
+  local deadline=$((SECONDS + 60))
+  until api_ready 2>/dev/null; do
+    if ! pid_of api "$SERVER_DIST/main-api.js" >/dev/null || ((SECONDS >= deadline)); then
+      warn "the API did not become ready on http://127.0.0.1:$PORT/api/v1/ready"
+      printf '%s\n' "--- last 40 lines of .run/logs/api.log" >&2
+      tail -n 40 "$LOG_DIR/api.log" >&2 || true
+      die "API start failed"
+    fi
+    sleep 1
+  done
+  ok "API is ready on 127.0.0.1:$PORT"
+}
+
+ensure_admin() {
+  local out line
+  out="$(cd "$ROOT" && node "$SERVER_DIST/cli.js" ensure-admin)" || die "cli.js ensure-admin failed"
+  # The contract is one JSON line; take the last line that looks like it in
+  # case a logger printed something before.
+  line="$(printf '%s\n' "$out" | grep -E '^\{.*"created"' | tail -n 1)" ||
+    die "cli.js ensure-admin printed no JSON line: $out"
+  if [[ "$(json_field "$line" created)" == true ]]; then
+    (umask 077 && printf '%s\n' "$line" >"$ADMIN_FILE")
+    chmod 600 "$ADMIN_FILE"
+    ok "created the first platform admin (credentials saved in .run/initial-admin.json)"
+  fi
+  ADMIN_JSON="$line"
+}
+
+# json_field JSON KEY: prints a string field, empty when absent.
+json_field() {
+  printf '%s' "$1" | node -e '
+    const v = JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]];
+    if (v !== undefined && v !== null) process.stdout.write(String(v));' "$2"
+}
+
+print_summary() {
+  local email password="" note=""
+  email="$(json_field "$ADMIN_JSON" email)"
+  if [[ -r "$ADMIN_FILE" ]]; then
+    local saved
+    saved="$(<"$ADMIN_FILE")"
+    if [[ "$(json_field "$saved" email)" == "$email" ]]; then
+      password="$(json_field "$saved" password)"
+      note="(generated at first start; change it after logging in)"
+    fi
+  fi
+  [[ -n "$password" ]] || password="(set at first start; not stored here)"
+  local lines=(
+    "Web app          $PUBLIC_URL"
+    "Admin dashboard  $ADMIN_URL"
+    "API docs         $PUBLIC_URL/api/docs"
+    ""
+    "Admin email      $email"
+    "Admin password   $password"
+  )
+  [[ -n "$note" ]] && lines+=("                 $note")
+  lines+=(
+    ""
+    "Logs             .run/logs/api.log, .run/logs/worker.log"
+    "                 .run/nginx/logs/, .run/dockerd.log"
+    "Stop             npm run down"
+  )
+  local width=0 l
+  for l in "${lines[@]}"; do ((${#l} > width)) && width=${#l}; done
+  local bar
+  bar="$(printf '%*s' $((width + 2)) '' | tr ' ' '-')"
+  printf '\n+%s+\n' "$bar"
+  for l in "${lines[@]}"; do printf '| %-*s |\n' "$width" "$l"; done
+  printf '+%s+\n' "$bar"
+}
+
+check_edge() {
+  local host body
+  host="$(url_host "$PUBLIC_URL")"
+  body="$(curl -fsS --max-time 5 --resolve "$host:$EDGE_PORT:127.0.0.1" \
+    "http://$host:$EDGE_PORT/api/v1/ready")" ||
+    die "http://$host:$EDGE_PORT/api/v1/ready through nginx failed (see .run/nginx/logs/error.log)"
+  ok "edge check: http://$host:$EDGE_PORT/api/v1/ready -> $body"
+}
+
+main() {
+  cd "$ROOT"
+  mkdir -p "$LOG_DIR" "$RUN_DIR/pids"
+  step "System"
+  ensure_packages
+  ensure_env
+  ensure_node
+  ensure_deps
+  ensure_postgres
+  ensure_redis
+  ensure_docker
+  ok "node $(node --version), PostgreSQL, Redis and Docker are ready"
+
+  step "Build"
+  npm run build
+
+  step "Migrate"
+  node "$SERVER_DIST/cli.js" migrate
+
+  step "Start"
+  restart_app api "$SERVER_DIST/main-api.js"
+  restart_app worker "$SERVER_DIST/main-worker.js"
+  wait_for_api
+  start_nginx
+  ensure_admin
+  check_edge
+  print_summary
+}
+
+main "$@"
