@@ -34,14 +34,18 @@ run_step() {
 main() {
   cd "$ROOT"
   step "System"
-  # chromium (+ fonts, a recommends we skip): for the browser tests.
-  ensure_packages chromium fonts-liberation
+  # chromium (+ fonts, a recommends we skip): for the browser tests. pebble: the ACME test CA
+  # (pebble + pebble-challtestsrv) for the edge's certificate tests.
+  ensure_packages chromium fonts-liberation pebble
   ensure_env
   ensure_node
   ensure_deps
   ensure_postgres
   ensure_redis
   ensure_docker
+  ensure_postgres_for_containers
+  # The tests' instances use their own subnet pool (see apps/server/test/test-env.ts).
+  ensure_postgres_for_containers 10.214.0.0/16
 
   recreate_database "$TEST_DB"
   parse_database_url

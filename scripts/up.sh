@@ -126,6 +126,7 @@ main() {
   ensure_postgres
   ensure_redis
   ensure_docker
+  ensure_postgres_for_containers
   ok "node $(node --version), PostgreSQL, Redis and Docker are ready"
 
   step "Build"

@@ -84,6 +84,7 @@ recreate_database() {
 SET client_min_messages = warning;
 SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'db') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') \gexec
+SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \gexec
 SQL
   ok "recreated database $1"
 }
@@ -142,4 +143,57 @@ ensure_docker() {
     die "dockerd did not come up"
   }
   ok "Docker engine is running"
+}
+
+# --- PostgreSQL for Odoo containers ------------------------------------------
+
+# Lets Odoo containers reach the tenants' PostgreSQL (here the same server):
+# it listens on the Docker host gateway too, and pg_hba admits the instance
+# subnet pool with `sameuser`, so each instance role reaches only the database
+# of the same name (and `postgres`). Also closes the platform's database to other roles.
+# ensure_postgres_for_containers [POOL]: POOL defaults to INSTANCE_SUBNET_POOL.
+ensure_postgres_for_containers() {
+  is_root || return 0
+  local pool="${1:-${INSTANCE_SUBNET_POOL:-10.213.0.0/16}}" gateway hba listen ver name status cluster changed=0
+  parse_database_url
+  [[ "$pool" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || die "INSTANCE_SUBNET_POOL must be an IPv4 CIDR"
+  # The default bridge's gateway (host-gateway): its IPAM gateway, or the subnet's first address as Docker assigns it.
+  gateway="$(docker network inspect bridge -f '{{with index .IPAM.Config 0}}{{.Gateway}} {{.Subnet}}{{end}}' 2>/dev/null)" ||
+    die "cannot read the Docker bridge network"
+  if [[ "$gateway" == " "* ]]; then
+    local subnet="${gateway# }" a b c d
+    IFS=./ read -r a b c d _ <<<"$subnet"
+    gateway="$a.$b.$c.$((d + 1))"
+  else
+    gateway="${gateway%% *}"
+  fi
+  [[ "$gateway" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "unexpected Docker bridge gateway '$gateway'"
+
+  listen="$(_pg_admin -t -A -c 'SHOW listen_addresses')"
+  if [[ ",$listen," != *",$gateway,"* && "$listen" != "*" ]]; then
+    _pg_admin -v v="localhost,$gateway" <<'SQL' >/dev/null
+SELECT format('ALTER SYSTEM SET listen_addresses = %L', :'v') \gexec
+SQL
+    changed=1
+  fi
+  hba="$(_pg_admin -t -A -c 'SHOW hba_file')"
+  # The official Odoo entrypoint first waits for the server by connecting to `postgres`
+  # (wait-for-psql.py), so that database is admitted too; it holds no data.
+  local rule="host    sameuser,postgres    all    $pool    scram-sha-256"
+  if ! grep -qxF "$rule" "$hba"; then
+    sed -i "\|^# saas: odoo containers $pool\$|,+1d" "$hba"
+    printf '# saas: odoo containers %s\n%s\n' "$pool" "$rule" >>"$hba"
+    changed=1
+  fi
+  if ((changed)); then
+    cluster="$(_pg_cluster_for_port "$DB_PORT")"
+    read -r ver name status <<<"$cluster"
+    info "restarting PostgreSQL $ver/$name to listen on $gateway for containers"
+    pg_ctlcluster "$ver" "$name" restart || die "could not restart PostgreSQL"
+    wait_until 30 "PostgreSQL" pg_isready -q -h 127.0.0.1 -p "$DB_PORT" || die "PostgreSQL did not come back"
+  fi
+  _pg_admin -v db="$DB_NAME" <<'SQL' >/dev/null || die "could not restrict database access"
+SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \gexec
+SQL
+  ok "PostgreSQL reachable from Odoo containers at $gateway (pg_hba: sameuser from $pool)"
 }

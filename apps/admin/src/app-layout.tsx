@@ -1,6 +1,6 @@
 import { AppLayout, LoadingState, RequireAuth, useSession } from '@saas/ui';
 import { useEffect } from 'react';
-import { useNavigate } from 'react-router';
+import { markAccessDenied } from './access-denied';
 import { PRODUCT_NAME } from './config';
 
 const nav = [
@@ -13,14 +13,15 @@ const nav = [
 /** Only platform admins and support staff may use the console; anyone else is logged out. */
 function RequirePlatformRole() {
   const { me, logout } = useSession();
-  const navigate = useNavigate();
   const allowed = Boolean(me?.user.platformRole);
 
   useEffect(() => {
     if (me && !allowed) {
-      void logout().then(() => navigate('/login?denied=1', { replace: true }));
+      // Logging out flips the session to anonymous; RequireAuth then sends us to /login.
+      markAccessDenied();
+      void logout();
     }
-  }, [me, allowed, logout, navigate]);
+  }, [me, allowed, logout]);
 
   if (!allowed) return <LoadingState label="Checking your permissions…" />;
   return <AppLayout productName={PRODUCT_NAME} nav={nav} />;

@@ -1,14 +1,15 @@
 import { ensureFirstAdmin } from './admin/ensure-admin.js';
 import { loadConfig, parseConfig } from './config/config.js';
-import { createDatabase, runMigrations } from './db/client.js';
+import { createDatabase } from './db/client.js';
 import { buildApp } from './http/app.js';
-import { createPlatform } from './platform.js';
+import { createPlatform, prepareDatabase } from './platform.js';
 import { exitOnConfigError } from './process.js';
 
 const USAGE = `usage: cli.js <command>
   migrate        apply database migrations
   ensure-admin   create the first platform admin if none exists (ADMIN_EMAIL, ADMIN_PASSWORD optional); prints one JSON line
-  openapi        print the OpenAPI document`;
+  openapi        print the OpenAPI document
+  edge-render    render, validate and install the edge's nginx config (reloads nginx if it runs); prints one JSON line`;
 
 const [command] = process.argv.slice(2);
 
@@ -16,7 +17,7 @@ switch (command) {
   case 'migrate': {
     const config = await loadConfig().catch(exitOnConfigError);
     const database = createDatabase(config.databaseUrl, 1);
-    await runMigrations(database.db);
+    await prepareDatabase({ db: database.db, config });
     await database.close();
     process.stderr.write('migrations applied\n');
     break;
@@ -47,6 +48,12 @@ switch (command) {
     await app.close();
     platform.redis.disconnect();
     process.exit(0);
+    break;
+  }
+  case 'edge-render': {
+    const config = await loadConfig().catch(exitOnConfigError);
+    const { edgeRenderCommand } = await import('./edge/edge-cli.js');
+    process.exitCode = await edgeRenderCommand(config);
     break;
   }
   default:

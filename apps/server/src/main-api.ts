@@ -1,12 +1,11 @@
 import { loadConfig } from './config/config.js';
-import { runMigrations } from './db/client.js';
 import { buildApp } from './http/app.js';
-import { createPlatform } from './platform.js';
+import { createPlatform, prepareDatabase } from './platform.js';
 import { exitOnConfigError } from './process.js';
 
 const config = await loadConfig().catch(exitOnConfigError);
 const platform = createPlatform(config);
-await runMigrations(platform.db);
+await prepareDatabase(platform);
 const app = await buildApp(platform);
 
 const shutdown = async (signal: string) => {

@@ -6,10 +6,18 @@ import { AuthService } from './auth/auth.service.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { TotpService } from './auth/totp.service.js';
 import type { Config } from './config/config.js';
-import { createDatabase, type Database, type Db } from './db/client.js';
+import { createDatabase, type Database, type Db, runMigrations } from './db/client.js';
+import { createEdgeRouter } from './edge/create-edge-router.js';
+import type { EdgeRouter } from './edge/edge-router.js';
 import { REDACTED_PATHS } from './http/logger.js';
+import { InstanceOperations } from './instances/instance-operations.js';
+import { OdooVersionsRepository } from './instances/instances.repo.js';
+import { InstancesService } from './instances/instances.service.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { MailService } from './mail/mail.service.js';
+import { DockerRuntime } from './runtime/docker/docker-runtime.js';
+import type { InstanceRuntime } from './runtime/instance-runtime.js';
+import { TenantDbServer } from './tenant-db/tenant-db-server.js';
 import { TenantsRepository } from './tenants/tenants.repo.js';
 import { TenantsService } from './tenants/tenants.service.js';
 
@@ -26,18 +34,28 @@ export interface Platform {
   totp: TotpService;
   tenants: TenantsService;
   tenantsRepo: TenantsRepository;
+  runtime: InstanceRuntime;
+  tenantDb: TenantDbServer;
+  edge: EdgeRouter;
+  instances: InstancesService;
+  instanceOps: InstanceOperations;
   close(): Promise<void>;
 }
 
-export function createPlatform(config: Config, options: { queuePrefix?: string; log?: FastifyBaseLogger } = {}): Platform {
+export interface PlatformOverrides {
+  log?: FastifyBaseLogger;
+  edge?: EdgeRouter;
+}
+
+export function createPlatform(config: Config, options: PlatformOverrides = {}): Platform {
   const log =
     options.log ?? (pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }) as FastifyBaseLogger);
   const database = createDatabase(config.databaseUrl);
   const db = database.db;
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const queues = createQueues(config.redisUrl, options.queuePrefix);
-  for (const queue of [queues.mail, queues.maintenance])
+  const queues = createQueues(config.redisUrl, config.queuePrefix);
+  for (const queue of [queues.mail, queues.maintenance, queues.instances])
     queue.on('error', (err) => log.warn({ err: err.message, queue: queue.name }, 'queue connection error'));
   const mail = new MailService(db, queues, log);
   const totp = new TotpService(db, config.encryptionKey);
@@ -49,9 +67,18 @@ export function createPlatform(config: Config, options: { queuePrefix?: string; 
     mail,
     totp,
   });
+  const runtime = new DockerRuntime({ socketPath: config.dockerSocket });
+  const tenantDb = new TenantDbServer(config.tenantDbAdminUrl);
+  const edge = options.edge ?? createEdgeRouter(config, log);
+  const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, edge, redis, log });
   return {
     config,
     log,
+    runtime,
+    tenantDb,
+    edge,
+    instanceOps,
+    instances: new InstancesService({ db, config, queues, runtime, tenantDb }),
     database,
     db,
     redis,
@@ -64,7 +91,13 @@ export function createPlatform(config: Config, options: { queuePrefix?: string; 
     async close() {
       await queues.close();
       redis.disconnect();
-      await database.close();
+      await Promise.all([database.close(), tenantDb.close()]);
     },
   };
+}
+
+/** Brings the platform database up to date: migrations, then the seeded catalogs. */
+export async function prepareDatabase(platform: Pick<Platform, 'db' | 'config'>) {
+  await runMigrations(platform.db);
+  await new OdooVersionsRepository(platform.db).seed(platform.config.odooVersions);
 }

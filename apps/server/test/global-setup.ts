@@ -1,14 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { createDatabase, runMigrations } from '../src/db/client.js';
+import { createDatabase } from '../src/db/client.js';
+import { prepareDatabase } from '../src/platform.js';
 import { testConfig } from './test-env.js';
 
-/** Migrates the (freshly created) test database once and empties the test Redis database. */
+/**
+ * Once per test run: migrate the (freshly created) test database, empty the test Redis database,
+ * and build the Odoo stand-in images the instance tests run (a local test fixture, not Odoo).
+ */
 export default async function setup() {
   const config = testConfig();
   const database = createDatabase(config.databaseUrl, 1);
-  await runMigrations(database.db);
+  await prepareDatabase({ db: database.db, config });
   await database.close();
   const redis = new Redis(config.redisUrl);
   await redis.flushdb();
   redis.disconnect();
+  execFileSync(fileURLToPath(new URL('./fixtures/odoo-standin/build-image.sh', import.meta.url)), ['17.0', '18.0'], { stdio: 'inherit' });
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import { UsersRepository } from '../src/auth/users.repo.js';
 import { type App, buildApp } from '../src/http/app.js';
-import { startWorkers } from '../src/jobs/workers.js';
+import { startWorkers, type WorkerOptions } from '../src/jobs/workers.js';
 import { createPlatform, type Platform } from '../src/platform.js';
 import { testConfig } from './test-env.js';
 
@@ -14,14 +15,14 @@ export interface Harness {
 
 /** The real API (in-process) with a real worker, PostgreSQL and Redis. Each harness has its own queue prefix. */
 export async function startHarness(
-  options: { withWorker?: boolean; env?: Record<string, string>; logger?: object } = {},
+  options: { withWorker?: boolean; env?: Record<string, string>; logger?: object; workerOptions?: WorkerOptions } = {},
 ): Promise<Harness> {
-  const config = testConfig(options.env);
-  const prefix = `test-${randomUUID().slice(0, 8)}`;
-  const platform = createPlatform(config, { queuePrefix: prefix });
+  // Each harness has its own queues, so a file's worker only takes that file's jobs.
+  const config = testConfig({ QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`, ...options.env });
+  const platform = createPlatform(config);
   const app = await buildApp(platform, { logger: options.logger ?? false });
   await app.ready();
-  const workers = options.withWorker === false ? null : await startWorkers(platform, { prefix });
+  const workers = options.withWorker === false ? null : await startWorkers(platform, { maintenance: false, ...options.workerOptions });
   return {
     app,
     platform,
@@ -98,8 +99,11 @@ export interface TestUser extends Client {
   token: string;
 }
 
-/** Signs up, verifies the email through the mailbox and logs in. */
-export async function createUser(h: Harness, options: { verify?: boolean; label?: string } = {}): Promise<TestUser> {
+/**
+ * Signs up and logs in. `verify`: 'mail' (default) follows the link from the mailbox (needs the worker),
+ * 'direct' marks the address verified in the database (for harnesses without a worker), false leaves it unverified.
+ */
+export async function createUser(h: Harness, options: { verify?: 'mail' | 'direct' | false; label?: string } = {}): Promise<TestUser> {
   const email = uniqueEmail(options.label);
   const ip = fakeIp();
   const signup = await call(h.app, 'POST', '/api/v1/auth/signup', {
@@ -108,7 +112,9 @@ export async function createUser(h: Harness, options: { verify?: boolean; label?
   });
   expect(signup.statusCode, signup.body).toBe(201);
   const { user, tenant } = signup.json() as { user: { id: string }; tenant: { id: string } };
-  if (options.verify !== false) {
+  const verify = options.verify ?? 'mail';
+  if (verify === 'direct') await new UsersRepository(h.platform.db).update(user.id, { emailVerifiedAt: new Date() });
+  if (verify === 'mail') {
     const mail = await waitForMail(h.app, email, 'Confirm');
     const link = mail.links[0] ?? '';
     const verified = await call(h.app, 'POST', '/api/v1/auth/verify-email', { client: { ip }, body: { token: tokenFromLink(link) } });

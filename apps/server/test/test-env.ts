@@ -2,18 +2,30 @@ import { type Config, parseConfig } from '../src/config/config.js';
 
 /** Settings for tests: the real PostgreSQL and Redis that scripts/test.sh starts, on a database of their own. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
+  return parseConfig(testEnv(overrides));
+}
+
+/** The environment of a test platform (also given to worker processes that tests start). */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   const redisUrl = process.env.TEST_REDIS_URL;
   if (!databaseUrl || !redisUrl) {
     throw new Error('TEST_DATABASE_URL and TEST_REDIS_URL must be set: run the tests with `npm test` from the repository root.');
   }
-  return parseConfig({
+  return {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     LOG_LEVEL: 'silent',
+    // Instances of the tests: the Odoo stand-in image, and their own pool, ports and prefix so they never meet the local platform's.
+    ODOO_VERSIONS: '18.0=odoo-standin:18.0,17.0=odoo-standin:17.0',
+    INSTANCE_SUBNET_POOL: '10.214.0.0/16',
+    INSTANCE_PORT_BASE: '31000',
+    RESOURCE_PREFIX: 'saastest',
+    ORPHAN_GRACE_SECONDS: '0',
+    INSTANCE_HEALTH_TIMEOUT_SECONDS: '60',
     ...overrides,
-  });
+  };
 }

@@ -5,6 +5,7 @@ import { TenantSwitcher } from './tenants/tenant-switcher';
 
 const nav = [
   { label: 'Dashboard', to: '/', end: true },
+  { label: 'Instances', to: '/instances' },
   { label: 'Team', to: '/team' },
   { label: 'Account', to: '/account', end: true },
   { label: 'Sessions', to: '/account/sessions' },

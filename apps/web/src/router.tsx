@@ -1,32 +1,125 @@
+import { LoadingState } from '@saas/ui';
+import { type ComponentType, lazy, Suspense } from 'react';
 import { createBrowserRouter } from 'react-router';
-import { AccountPage } from './account/account.page';
-import { SessionsPage } from './account/sessions.page';
 import { TenantAppLayout } from './app-layout';
-import { ForgotPasswordPage } from './auth/forgot-password.page';
 import { LoginPage } from './auth/login.page';
-import { ResetPasswordPage } from './auth/reset-password.page';
-import { SignupPage } from './auth/signup.page';
-import { VerifyEmailPage } from './auth/verify-email.page';
-import { DashboardPage } from './dashboard/dashboard.page';
-import { AcceptInvitationPage } from './invitations/accept-invitation.page';
-import { NotFoundPage } from './not-found.page';
-import { TeamPage } from './team/team.page';
+
+/**
+ * A route element whose code is loaded on first visit (React.lazy), so the first download holds only
+ * the shell and the login page. The Suspense boundary is per page, so the layout stays on screen.
+ */
+function page<M>(load: () => Promise<M>, pick: (module: M) => ComponentType) {
+  const Page = lazy(() => load().then((m) => ({ default: pick(m) })));
+  return (
+    <Suspense fallback={<LoadingState />}>
+      <Page />
+    </Suspense>
+  );
+}
 
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
-  { path: '/signup', element: <SignupPage /> },
-  { path: '/verify-email', element: <VerifyEmailPage /> },
-  { path: '/forgot-password', element: <ForgotPasswordPage /> },
-  { path: '/reset-password', element: <ResetPasswordPage /> },
-  { path: '/accept-invitation', element: <AcceptInvitationPage /> },
+  {
+    path: '/signup',
+    element: page(
+      () => import('./auth/signup.page'),
+      (m) => m.SignupPage,
+    ),
+  },
+  {
+    path: '/verify-email',
+    element: page(
+      () => import('./auth/verify-email.page'),
+      (m) => m.VerifyEmailPage,
+    ),
+  },
+  {
+    path: '/forgot-password',
+    element: page(
+      () => import('./auth/forgot-password.page'),
+      (m) => m.ForgotPasswordPage,
+    ),
+  },
+  {
+    path: '/reset-password',
+    element: page(
+      () => import('./auth/reset-password.page'),
+      (m) => m.ResetPasswordPage,
+    ),
+  },
+  {
+    path: '/accept-invitation',
+    element: page(
+      () => import('./invitations/accept-invitation.page'),
+      (m) => m.AcceptInvitationPage,
+    ),
+  },
   {
     element: <TenantAppLayout />,
     children: [
-      { index: true, element: <DashboardPage /> },
-      { path: 'team', element: <TeamPage /> },
-      { path: 'account', element: <AccountPage /> },
-      { path: 'account/sessions', element: <SessionsPage /> },
+      {
+        index: true,
+        element: page(
+          () => import('./dashboard/dashboard.page'),
+          (m) => m.DashboardPage,
+        ),
+      },
+      {
+        path: 'instances',
+        element: page(
+          () => import('./instances/instances.page'),
+          (m) => m.InstancesPage,
+        ),
+      },
+      {
+        path: 'instances/new',
+        element: page(
+          () => import('./instances/create-instance.page'),
+          (m) => m.CreateInstancePage,
+        ),
+      },
+      {
+        path: 'instances/:instanceId',
+        element: page(
+          () => import('./instances/instance-detail.page'),
+          (m) => m.InstanceDetailPage,
+        ),
+      },
+      {
+        path: 'instances/:instanceId/setup',
+        element: page(
+          () => import('./instances/instance-setup.page'),
+          (m) => m.InstanceSetupPage,
+        ),
+      },
+      {
+        path: 'team',
+        element: page(
+          () => import('./team/team.page'),
+          (m) => m.TeamPage,
+        ),
+      },
+      {
+        path: 'account',
+        element: page(
+          () => import('./account/account.page'),
+          (m) => m.AccountPage,
+        ),
+      },
+      {
+        path: 'account/sessions',
+        element: page(
+          () => import('./account/sessions.page'),
+          (m) => m.SessionsPage,
+        ),
+      },
     ],
   },
-  { path: '*', element: <NotFoundPage /> },
+  {
+    path: '*',
+    element: page(
+      () => import('./not-found.page'),
+      (m) => m.NotFoundPage,
+    ),
+  },
 ]);

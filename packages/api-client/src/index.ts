@@ -1,3 +1,4 @@
-export { createApiClient, type ApiClient, type ApiClientOptions } from './client';
-export { ApiProblem, isApiProblem, unwrap, type ProblemFieldError, type ProblemInit } from './problem';
+export { type ApiClient, type ApiClientOptions, createApiClient } from './client';
+export { ApiProblem, isApiProblem, type ProblemFieldError, type ProblemInit, unwrap } from './problem';
 export { API_PREFIX, type ApiBody, type ApiData, type ApiPaths, type components, type paths } from './schema';
+export { readServerSentEvents, readText, type ServerSentEvent } from './streams';

@@ -1,11 +1,11 @@
 export { LoginForm, type LoginFormProps } from './auth/login-form';
 export { formatDate, formatDateTime } from './format';
-export { applyProblemToForm, type ErrorTarget, notifyError, notifySuccess, problemMessage } from './forms/problem-form';
+export { applyProblemToForm, type ErrorTarget, focusFirstError, notifyError, notifySuccess, problemMessage } from './forms/problem-form';
 export { AppLayout, type AppLayoutProps, type NavItem, type UserMenuItem } from './layout/app-layout';
 export { AuthCard, PageTitle } from './layout/page';
 export { AppProviders } from './providers';
 export { RequireAuth, safeNext } from './session/require-auth';
-export { type LoginInput, type Me, meQueryKey, type SessionStatus, SessionProvider, useApi, useSession } from './session/session-context';
+export { type LoginInput, type Me, meQueryKey, SessionProvider, type SessionStatus, useApi, useSession } from './session/session-context';
 export { ConfirmButton, type ConfirmButtonProps } from './states/confirm-button';
 export { Pager, type PagerProps } from './states/pager';
 export { EmptyState, ErrorState, LoadingState } from './states/states';

@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Paper, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { EmptyState, ErrorState, formatDateTime, LoadingState, PageTitle, Pager } from '@saas/ui';
+import { EmptyState, ErrorState, formatDateTime, LoadingState, Pager, PageTitle } from '@saas/ui';
 import { useSearchParams } from 'react-router';
 import { PAGE_SIZE } from '../config';
 import { useAdminAuditLog } from './audit.queries';
@@ -29,7 +29,13 @@ export function AuditLogPage() {
       <PageTitle>Audit log</PageTitle>
       <Paper withBorder p="md">
         <Group align="flex-end" mb="md" wrap="wrap">
-          <TextInput label="Action" placeholder="e.g. auth.login" value={action} onChange={(e) => update({ action: e.currentTarget.value, offset: '' })} w={220} />
+          <TextInput
+            label="Action"
+            placeholder="e.g. auth.login"
+            value={action}
+            onChange={(e) => update({ action: e.currentTarget.value, offset: '' })}
+            w={220}
+          />
           <TextInput label="Tenant ID" value={tenantId} onChange={(e) => update({ tenantId: e.currentTarget.value, offset: '' })} w={320} />
           {(action || tenantId) && (
             <Button variant="default" onClick={() => update({ action: '', tenantId: '', offset: '' })}>
@@ -62,7 +68,13 @@ export function AuditLogPage() {
                   {log.data.items.map((e) => (
                     <Table.Tr key={e.id}>
                       <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
-                      <Table.Td>{e.actor?.email ?? <Text span size="sm" c="dimmed">system</Text>}</Table.Td>
+                      <Table.Td>
+                        {e.actor?.email ?? (
+                          <Text span size="sm" c="dimmed">
+                            system
+                          </Text>
+                        )}
+                      </Table.Td>
                       <Table.Td>
                         <Text size="sm" ff="monospace">
                           {e.action}
@@ -75,7 +87,13 @@ export function AuditLogPage() {
                       </Table.Td>
                       <Table.Td>
                         {e.tenantId ? (
-                          <Button variant="subtle" size="compact-xs" ff="monospace" onClick={() => update({ tenantId: e.tenantId ?? '', offset: '' })} aria-label={`Filter by tenant ${e.tenantId}`}>
+                          <Button
+                            variant="subtle"
+                            size="compact-xs"
+                            ff="monospace"
+                            onClick={() => update({ tenantId: e.tenantId ?? '', offset: '' })}
+                            aria-label={`Filter by tenant ${e.tenantId}`}
+                          >
                             {e.tenantId.slice(0, 8)}
                           </Button>
                         ) : (

@@ -1,6 +1,6 @@
 import { Anchor, Paper, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { EmptyState, ErrorState, formatDate, LoadingState, PageTitle, Pager } from '@saas/ui';
+import { EmptyState, ErrorState, formatDate, LoadingState, Pager, PageTitle } from '@saas/ui';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { PAGE_SIZE } from '../config';
@@ -62,7 +62,12 @@ export function TenantsPage() {
                       <Table.Td>{t.memberCount}</Table.Td>
                       <Table.Td>{formatDate(t.createdAt)}</Table.Td>
                       <Table.Td>
-                        <Anchor component={Link} to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`} size="sm" aria-label={`Audit log of ${t.name}`}>
+                        <Anchor
+                          component={Link}
+                          to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`}
+                          size="sm"
+                          aria-label={`Audit log of ${t.name}`}
+                        >
                           View log
                         </Anchor>
                       </Table.Td>

@@ -1,6 +1,17 @@
 import { Badge, Group, Paper, Select, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { ConfirmButton, EmptyState, ErrorState, formatDate, formatDateTime, LoadingState, notifyError, PageTitle, Pager, useSession } from '@saas/ui';
+import {
+  ConfirmButton,
+  EmptyState,
+  ErrorState,
+  formatDate,
+  formatDateTime,
+  LoadingState,
+  notifyError,
+  Pager,
+  PageTitle,
+  useSession,
+} from '@saas/ui';
 import { useState } from 'react';
 import { useIsPlatformAdmin } from '../app-layout';
 import { PAGE_SIZE } from '../config';

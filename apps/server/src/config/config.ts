@@ -28,6 +28,46 @@ export const envSchema = z
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
     LOGIN_LOCK_THRESHOLD: z.coerce.number().int().positive().default(10),
     LOGIN_LOCK_MINUTES: z.coerce.number().int().positive().default(15),
+    ODOO_VERSIONS: z
+      .string()
+      .regex(/^\s*[0-9][0-9a-z.]*=[^,=\s]+(\s*,\s*[0-9][0-9a-z.]*=[^,=\s]+)*\s*$/i, 'must look like 18.0=odoo:18.0,17.0=odoo:17.0')
+      .default('18.0=odoo:18.0,17.0=odoo:17.0'),
+    TENANT_DB_ADMIN_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    TENANT_DB_HOST: z.string().default('host.docker.internal'),
+    TENANT_DB_PORT: z.coerce.number().int().min(1).max(65535).default(5432),
+    DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,31}$/)
+      .optional(),
+    RESOURCE_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{1,15}$/, 'must be 2-16 lowercase letters and digits')
+      .default('saas'),
+    INSTANCE_SUBNET_POOL: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/(8|9|1\d|2[0-4])$/, 'must be an IPv4 CIDR between /8 and /24')
+      .default('10.213.0.0/16'),
+    INSTANCE_PORT_BASE: z.coerce.number().int().min(1024).max(60000).default(20000),
+    PROVISION_FROM_TEMPLATE: z.enum(['true', 'false']).default('true'),
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(30),
+    ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(600),
+    INSTANCE_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).default(180),
+    WORKFLOW_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+    // The edge (apps/server/src/edge): see docs/edge.md.
+    EDGE_ROUTER: z.enum(['nginx', 'log']).optional(),
+    EDGE_DIR: z.string().optional(),
+    EDGE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    EDGE_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
+    EDGE_LISTEN_ADDRESS: z.string().default(''),
+    EDGE_WEB_ROOT: z.string().optional(),
+    EDGE_ADMIN_ROOT: z.string().optional(),
+    ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
+    ACME_EMAIL: z.email().optional(),
+    ACME_CA_FILE: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -43,6 +83,9 @@ export const envSchema = z
       if (!env[name].startsWith('https://')) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'must be https:// in production (cookies are Secure only under TLS)' });
       }
+    }
+    if (env.WORKFLOW_STEP_PAUSE_MS > 0) {
+      ctx.addIssue({ code: 'custom', path: ['WORKFLOW_STEP_PAUSE_MS'], message: 'is for crash tests only and must be 0 in production' });
     }
     if (!env.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production (verification and reset mails)' });
@@ -75,6 +118,39 @@ export interface Config {
   secureCookies: boolean;
   loginLockThreshold: number;
   loginLockMinutes: number;
+  /** Seed of the Odoo versions catalog: version → image, first is the default. */
+  odooVersions: { version: string; image: string }[];
+  tenantDbAdminUrl: string;
+  /** How containers reach the tenants' PostgreSQL. */
+  tenantDbHost: string;
+  tenantDbPort: number;
+  dockerSocket: string;
+  /** Names shared objects (template databases, builder network) and labels everything this platform creates. */
+  resourcePrefix: string;
+  /** Redis key prefix of the job queues (default: RESOURCE_PREFIX). */
+  queuePrefix: string;
+  instanceSubnetPool: string;
+  instancePortBase: number;
+  provisionFromTemplate: boolean;
+  reconcileIntervalSeconds: number;
+  orphanGraceSeconds: number;
+  instanceHealthTimeoutSeconds: number;
+  /** Pause before each workflow step, so crash tests can kill a worker inside a chosen step. */
+  workflowStepPauseMs: number;
+  /** The public entry point (edge/): `nginx` renders and reloads our nginx; `log` only logs (the default in tests). */
+  edge: {
+    router: 'nginx' | 'log';
+    /** Unset: <repo>/.run/nginx. */
+    dir: string | undefined;
+    httpPort: number;
+    /** Used in TLS mode (PUBLIC_URL is https://). */
+    httpsPort: number;
+    tls: boolean;
+    listenAddress: string;
+    webRoot: string | undefined;
+    adminRoot: string | undefined;
+  };
+  acme: { directoryUrl: string; email: string | undefined; caFile: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -114,6 +190,34 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     secureCookies: env.PUBLIC_URL.startsWith('https://'),
     loginLockThreshold: env.LOGIN_LOCK_THRESHOLD,
     loginLockMinutes: env.LOGIN_LOCK_MINUTES,
+    odooVersions: env.ODOO_VERSIONS.split(',').map((pair) => {
+      const [version = '', image = ''] = pair.trim().split('=');
+      return { version, image };
+    }),
+    tenantDbAdminUrl: env.TENANT_DB_ADMIN_URL ?? env.DATABASE_URL,
+    tenantDbHost: env.TENANT_DB_HOST,
+    tenantDbPort: env.TENANT_DB_PORT,
+    dockerSocket: env.DOCKER_SOCKET,
+    resourcePrefix: env.RESOURCE_PREFIX,
+    queuePrefix: env.QUEUE_PREFIX ?? env.RESOURCE_PREFIX,
+    instanceSubnetPool: env.INSTANCE_SUBNET_POOL,
+    instancePortBase: env.INSTANCE_PORT_BASE,
+    provisionFromTemplate: env.PROVISION_FROM_TEMPLATE === 'true',
+    reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+    orphanGraceSeconds: env.ORPHAN_GRACE_SECONDS,
+    instanceHealthTimeoutSeconds: env.INSTANCE_HEALTH_TIMEOUT_SECONDS,
+    workflowStepPauseMs: env.WORKFLOW_STEP_PAUSE_MS,
+    edge: {
+      router: env.EDGE_ROUTER ?? (env.NODE_ENV === 'test' ? 'log' : 'nginx'),
+      dir: env.EDGE_DIR,
+      httpPort: env.EDGE_PORT,
+      httpsPort: env.EDGE_HTTPS_PORT,
+      tls: env.PUBLIC_URL.startsWith('https://'),
+      listenAddress: env.EDGE_LISTEN_ADDRESS,
+      webRoot: env.EDGE_WEB_ROOT,
+      adminRoot: env.EDGE_ADMIN_ROOT,
+    },
+    acme: { directoryUrl: env.ACME_DIRECTORY_URL, email: env.ACME_EMAIL, caFile: env.ACME_CA_FILE },
   };
 }
 

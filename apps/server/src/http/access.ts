@@ -110,7 +110,14 @@ export function registerAccessControl(app: FastifyInstance, deps: AccessDeps) {
     const rule = request.routeOptions.config.access;
     if (!rule) return;
     const token = bearer(request);
-    if (token) request.auth = await deps.authenticate(token);
+    if (token) {
+      // A stale token must not block public routes: the client sends its expired token along to
+      // /auth/refresh, /auth/login and /auth/logout, which then go by the cookie or the body.
+      request.auth = await deps.authenticate(token).catch((err: unknown) => {
+        if (rule.kind === 'public' && err instanceof AppError && err.status === 401) return null;
+        throw err;
+      });
+    }
     if (rule.kind === 'public') return;
 
     const user = requireAuth(request);

@@ -11,10 +11,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { adminRoutes } from '../admin/admin.routes.js';
+import { adminInstancesRoutes } from '../admin/admin-instances.routes.js';
 import { AuditRepository } from '../audit/audit.repo.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { meRoutes } from '../auth/me.routes.js';
+import { InstanceUpdateHub } from '../instances/instance-events.js';
+import { instancesRoutes } from '../instances/instances.routes.js';
 import { devMailboxRoutes } from '../mail/dev-mailbox.routes.js';
 import type { Platform } from '../platform.js';
 import { registerMetrics } from '../system/metrics.js';
@@ -22,6 +25,7 @@ import { systemRoutes } from '../system/system.routes.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import { describeAccess, registerAccessControl } from './access.js';
 import { registerAuditTrail } from './audit-hook.js';
+import { registerInputGuard } from './input-guard.js';
 import { loggerOptions } from './logger.js';
 import { problemSchema, registerProblemHandlers } from './problem.js';
 
@@ -84,8 +88,16 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
     tenantRole: (tenantId, userId) => platform.tenantsRepo.roleOf(tenantId, userId),
     requireStaffTotp: config.production,
   });
+  registerInputGuard(app);
   registerAuditTrail(app, new AuditRepository(db));
   registerMetrics(app);
+
+  const subscriber = platform.redis.duplicate();
+  subscriber.on('error', (err) => app.log.warn({ err: err.message }, 'redis subscriber error'));
+  const hub = new InstanceUpdateHub(subscriber);
+  app.addHook('onClose', async () => {
+    subscriber.disconnect();
+  });
 
   await app.register(
     async (api) => {
@@ -95,6 +107,8 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(tenantsRoutes, { tenants: platform.tenants });
       await api.register(auditRoutes, { db });
       await api.register(adminRoutes, { db });
+      await api.register(instancesRoutes, { db, config, instances: platform.instances, hub });
+      await api.register(adminInstancesRoutes, { db, config, queues: platform.queues });
       if (!config.production) await api.register(devMailboxRoutes, { db });
     },
     { prefix: '/api/v1' },

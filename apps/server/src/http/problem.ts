@@ -64,8 +64,10 @@ const fastifyCodes: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length'],
 };
 
+/** Body fields are named plainly (`email`), as the services name them; query and path fields get a prefix. */
 function fieldPath(instancePath: string, context: string): string {
   const path = instancePath.replace(/^\//, '').replaceAll('/', '.');
+  if (context === 'body') return path || 'body';
   return path ? `${context}.${path}` : context;
 }
 

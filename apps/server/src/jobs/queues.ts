@@ -1,6 +1,14 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 
-export const QUEUE_NAMES = { mail: 'mail', maintenance: 'maintenance' } as const;
+export const QUEUE_NAMES = { mail: 'mail', maintenance: 'maintenance', instances: 'instances' } as const;
+
+export type InstanceAction = 'provision' | 'converge' | 'restart' | 'delete' | 'update-limits';
+
+export interface InstanceJob {
+  instanceId: string;
+  action: InstanceAction;
+  actorId: string | null;
+}
 
 export interface MailJob {
   outboxId: string;
@@ -9,6 +17,7 @@ export interface MailJob {
 export interface Queues {
   mail: Queue<MailJob>;
   maintenance: Queue;
+  instances: Queue<InstanceJob>;
   close(): Promise<void>;
 }
 
@@ -26,16 +35,18 @@ export function redisConnection(redisUrl: string): ConnectionOptions {
   };
 }
 
-export function createQueues(redisUrl: string, prefix = 'saas'): Queues {
+export function createQueues(redisUrl: string, prefix: string): Queues {
   const connection = redisConnection(redisUrl);
   const defaultJobOptions = { removeOnComplete: 1000, removeOnFail: 5000 };
   const mail = new Queue<MailJob>(QUEUE_NAMES.mail, { connection, prefix, defaultJobOptions });
   const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions });
+  const instances = new Queue<InstanceJob>(QUEUE_NAMES.instances, { connection, prefix, defaultJobOptions });
   return {
     mail,
     maintenance,
+    instances,
     close: async () => {
-      await Promise.all([mail.close(), maintenance.close()]);
+      await Promise.all([mail.close(), maintenance.close(), instances.close()]);
     },
   };
 }

@@ -1,11 +1,13 @@
 import { Worker } from 'bullmq';
+import { Reconciler } from '../instances/reconciler.js';
+import { buildTemplate, templatesToBuild } from '../instances/template-builder.js';
 import { deliverMail } from '../mail/mail-delivery.job.js';
 import { MailboxRepository } from '../mail/mailbox.repo.js';
 import type { Mailer } from '../mail/mailer.js';
 import { OutboxRepository } from '../mail/outbox.repo.js';
 import { createSmtpMailer } from '../mail/smtp-mailer.js';
 import type { Platform } from '../platform.js';
-import { type MailJob, QUEUE_NAMES, redisConnection } from './queues.js';
+import { type InstanceJob, type MailJob, QUEUE_NAMES, redisConnection } from './queues.js';
 
 const OUTBOX_SWEEP_EVERY_MS = 15_000;
 
@@ -14,46 +16,97 @@ export function createMailer(platform: Platform): Mailer {
   return config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : new MailboxRepository(db);
 }
 
-/** Starts every queue consumer of the worker process. */
-export async function startWorkers(platform: Platform, options: { prefix?: string } = {}) {
+type Consumer = 'mail' | 'instances' | 'maintenance';
+
+export interface WorkerOptions {
+  /** Which queues this process consumes (default: all). */
+  consumers?: Consumer[];
+  /** Schedule the periodic maintenance jobs (reconciler, outbox sweep, template builds); tests turn it off. */
+  maintenance?: boolean;
+}
+
+/** Starts the queue consumers of the worker process. */
+export async function startWorkers(platform: Platform, options: WorkerOptions = {}) {
   const { db, log, config, queues } = platform;
   const connection = redisConnection(config.redisUrl);
-  const prefix = options.prefix ?? 'saas';
-  const mailer = createMailer(platform);
+  const prefix = config.queuePrefix;
+  const opsDeps = {
+    config,
+    database: platform.database,
+    runtime: platform.runtime,
+    tenantDb: platform.tenantDb,
+    edge: platform.edge,
+    redis: platform.redis,
+    log,
+  };
+  const reconciler = new Reconciler(opsDeps, queues);
 
-  const mailWorker = new Worker<MailJob>(
-    QUEUE_NAMES.mail,
-    async (job) => {
-      const result = await deliverMail(db, mailer, job.data.outboxId);
-      log.info({ outboxId: job.data.outboxId, result }, 'mail delivery');
-      return result;
+  const factories: Record<Consumer, () => Worker> = {
+    mail: () => {
+      const mailer = createMailer(platform);
+      return new Worker<MailJob>(
+        QUEUE_NAMES.mail,
+        async (job) => {
+          const result = await deliverMail(db, mailer, job.data.outboxId);
+          log.info({ outboxId: job.data.outboxId, result }, 'mail delivery');
+          return result;
+        },
+        { connection, prefix, concurrency: 4 },
+      );
     },
-    { connection, prefix, concurrency: 4 },
-  );
+    // A worker killed mid-job loses its lock; after lockDuration another worker (or this one restarted)
+    // takes the job back from "stalled" and the workflow resumes from its last finished step.
+    instances: () =>
+      new Worker<InstanceJob>(
+        QUEUE_NAMES.instances,
+        async (job) => {
+          const result = await platform.instanceOps.run(job.data.action, job.data.instanceId, job.data.actorId);
+          log.info({ instanceId: job.data.instanceId, action: job.data.action, result }, 'instance job done');
+          return result;
+        },
+        { connection, prefix, concurrency: 4, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 10 },
+      ),
+    maintenance: () =>
+      new Worker(
+        QUEUE_NAMES.maintenance,
+        async (job) => {
+          switch (job.name) {
+            case 'outbox-sweep': {
+              const ids = await new OutboxRepository(db).pendingIds(10);
+              for (const outboxId of ids) await queues.mail.add('deliver', { outboxId }, { jobId: outboxId });
+              return { requeued: ids.length };
+            }
+            case 'reconcile':
+              return { findings: await reconciler.run() };
+            case 'build-template':
+              return { result: await buildTemplate(opsDeps, String(job.data.version)) };
+            default:
+              throw new Error(`unknown maintenance job ${job.name}`);
+          }
+        },
+        { connection, prefix, concurrency: 2, lockDuration: 60_000 },
+      ),
+  };
 
-  const maintenanceWorker = new Worker(
-    QUEUE_NAMES.maintenance,
-    async (job) => {
-      if (job.name === 'outbox-sweep') {
-        const ids = await new OutboxRepository(db).pendingIds(10);
-        for (const outboxId of ids) await queues.mail.add('deliver', { outboxId }, { jobId: outboxId });
-        return { requeued: ids.length };
-      }
-      throw new Error(`unknown maintenance job ${job.name}`);
-    },
-    { connection, prefix, concurrency: 1 },
-  );
-
-  await queues.maintenance.upsertJobScheduler('outbox-sweep', { every: OUTBOX_SWEEP_EVERY_MS }, { name: 'outbox-sweep' });
-
-  for (const worker of [mailWorker, maintenanceWorker]) {
+  const consumers = options.consumers ?? (Object.keys(factories) as Consumer[]);
+  const workers = consumers.map((name) => factories[name]());
+  for (const worker of workers) {
     worker.on('failed', (job, err) => log.error({ queue: worker.name, jobId: job?.id, err: err.message }, 'job failed'));
   }
-  await Promise.all([mailWorker.waitUntilReady(), maintenanceWorker.waitUntilReady()]);
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+
+  if (options.maintenance !== false && consumers.includes('maintenance')) {
+    await queues.maintenance.upsertJobScheduler('outbox-sweep', { every: OUTBOX_SWEEP_EVERY_MS }, { name: 'outbox-sweep' });
+    await queues.maintenance.upsertJobScheduler('reconcile', { every: config.reconcileIntervalSeconds * 1000 }, { name: 'reconcile' });
+    for (const version of await templatesToBuild(opsDeps)) {
+      await queues.maintenance.add('build-template', { version }, { jobId: `build-template-${version}-${Date.now()}` });
+    }
+  }
 
   return {
+    reconciler,
     async close() {
-      await Promise.all([mailWorker.close(), maintenanceWorker.close()]);
+      await Promise.all(workers.map((w) => w.close()));
     },
   };
 }

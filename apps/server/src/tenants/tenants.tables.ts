@@ -1,12 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { index, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from '../auth/auth.tables.js';
+import { plans } from './plans.tables.js';
 
 export const tenantRole = pgEnum('tenant_role', ['owner', 'admin', 'member']);
 
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull(),
+  planCode: text('plan_code')
+    .notNull()
+    .default('starter')
+    .references(() => plans.code),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

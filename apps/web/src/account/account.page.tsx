@@ -11,7 +11,10 @@ function ProfileForm({ name, email }: { name: string; email: string }) {
   return (
     <form
       onSubmit={form.onSubmit((v) =>
-        update.mutate({ name: v.name.trim() }, { onSuccess: () => notifySuccess('Profile saved.'), onError: (e) => applyProblemToForm(form, e) }),
+        update.mutate(
+          { name: v.name.trim() },
+          { onSuccess: () => notifySuccess('Profile saved.'), onError: (e) => applyProblemToForm(form, e) },
+        ),
       )}
       noValidate
     >
@@ -60,7 +63,13 @@ function PasswordForm() {
           Change password
         </Title>
         <PasswordInput label="Current password" autoComplete="current-password" required {...form.getInputProps('currentPassword')} />
-        <PasswordInput label="New password" description={PASSWORD_HINT} autoComplete="new-password" required {...form.getInputProps('newPassword')} />
+        <PasswordInput
+          label="New password"
+          description={PASSWORD_HINT}
+          autoComplete="new-password"
+          required
+          {...form.getInputProps('newPassword')}
+        />
         <PasswordInput label="Repeat new password" autoComplete="new-password" required {...form.getInputProps('confirm')} />
         <Button type="submit" loading={change.isPending} w="fit-content">
           Change password

@@ -47,7 +47,12 @@ function EnableStep({ setup, onDone }: { setup: TotpSetup; onDone: (codes: strin
           {setup.otpauthUrl}
         </Text>
       </Stack>
-      <form onSubmit={form.onSubmit((v) => enable.mutate(v.code, { onSuccess: (d) => onDone(d.recoveryCodes), onError: (e) => applyProblemToForm(form, e) }))} noValidate>
+      <form
+        onSubmit={form.onSubmit((v) =>
+          enable.mutate(v.code, { onSuccess: (d) => onDone(d.recoveryCodes), onError: (e) => applyProblemToForm(form, e) }),
+        )}
+        noValidate
+      >
         <Group align="flex-end">
           <TextInput
             label="6-digit code from the app"
@@ -72,7 +77,8 @@ function RecoveryCodes({ codes, onClose }: { codes: string[]; onClose: () => voi
     <Alert color="teal" title="Two-factor authentication is on" role="status">
       <Stack gap="sm">
         <Text size="sm">
-          Save these recovery codes somewhere safe. Each one works once if you lose your phone. <strong>They will not be shown again.</strong>
+          Save these recovery codes somewhere safe. Each one works once if you lose your phone.{' '}
+          <strong>They will not be shown again.</strong>
         </Text>
         <List spacing={2} listStyleType="none" ff="monospace">
           {codes.map((c) => (

@@ -42,7 +42,12 @@ export function ResetPasswordPage() {
         </Stack>
       ) : (
         <form
-          onSubmit={form.onSubmit((v) => reset.mutate({ token, password: v.password }, { onError: (e) => (isApiProblem(e) && e.code === 'invalid_token' ? undefined : applyProblemToForm(form, e)) }))}
+          onSubmit={form.onSubmit((v) =>
+            reset.mutate(
+              { token, password: v.password },
+              { onError: (e) => (isApiProblem(e) && e.code === 'invalid_token' ? undefined : applyProblemToForm(form, e)) },
+            ),
+          )}
           noValidate
         >
           <Stack>
@@ -55,7 +60,14 @@ export function ResetPasswordPage() {
                 .
               </Alert>
             )}
-            <PasswordInput label="New password" description={PASSWORD_HINT} autoComplete="new-password" required autoFocus {...form.getInputProps('password')} />
+            <PasswordInput
+              label="New password"
+              description={PASSWORD_HINT}
+              autoComplete="new-password"
+              required
+              autoFocus
+              {...form.getInputProps('password')}
+            />
             <PasswordInput label="Repeat new password" autoComplete="new-password" required {...form.getInputProps('confirm')} />
             <Button type="submit" loading={reset.isPending} fullWidth>
               Change password

@@ -29,7 +29,8 @@ export function SignupPage() {
     try {
       await signup.mutateAsync({ ...values, name: values.name.trim(), organization: values.organization.trim() });
     } catch (e) {
-      if (isApiProblem(e) && e.code === 'email_taken') form.setFieldError('email', 'An account with this email already exists. Log in instead.');
+      if (isApiProblem(e) && e.code === 'email_taken')
+        form.setFieldError('email', 'An account with this email already exists. Log in instead.');
       else applyProblemToForm(form, e);
       return;
     }
@@ -59,8 +60,20 @@ export function SignupPage() {
         <Stack>
           <TextInput label="Your name" autoComplete="name" required autoFocus {...form.getInputProps('name')} />
           <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
-          <PasswordInput label="Password" description={PASSWORD_HINT} autoComplete="new-password" required {...form.getInputProps('password')} />
-          <TextInput label="Organization" description="The company your Odoo is for." autoComplete="organization" required {...form.getInputProps('organization')} />
+          <PasswordInput
+            label="Password"
+            description={PASSWORD_HINT}
+            autoComplete="new-password"
+            required
+            {...form.getInputProps('password')}
+          />
+          <TextInput
+            label="Organization"
+            description="The company your Odoo is for."
+            autoComplete="organization"
+            required
+            {...form.getInputProps('organization')}
+          />
           <Button type="submit" loading={signup.isPending} fullWidth>
             Sign up
           </Button>

@@ -45,7 +45,12 @@ export function MembersTable({ tenantId, canManage, currentUserId }: Props) {
             <Table.Tr key={m.userId}>
               <Table.Td>
                 <Text size="sm" fw={500}>
-                  {m.name || '—'} {m.userId === currentUserId && <Badge size="xs" variant="outline">you</Badge>}
+                  {m.name || '—'}{' '}
+                  {m.userId === currentUserId && (
+                    <Badge size="xs" variant="outline">
+                      you
+                    </Badge>
+                  )}
                 </Text>
               </Table.Td>
               <Table.Td>{m.email}</Table.Td>
@@ -60,7 +65,11 @@ export function MembersTable({ tenantId, canManage, currentUserId }: Props) {
                     value={m.role}
                     disabled={changeRole.isPending}
                     onChange={(role) =>
-                      role && changeRole.mutate({ userId: m.userId, role: role as MemberRole }, { onError: (e) => notifyError(e, 'Could not change the role') })
+                      role &&
+                      changeRole.mutate(
+                        { userId: m.userId, role: role as MemberRole },
+                        { onError: (e) => notifyError(e, 'Could not change the role') },
+                      )
                     }
                   />
                 ) : (

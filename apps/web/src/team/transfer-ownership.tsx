@@ -4,7 +4,15 @@ import { useState } from 'react';
 import { useMembers, useTransferOwnership } from './team.queries';
 
 /** Owner only: hand the organization to another member. */
-export function TransferOwnership({ tenantId, tenantName, currentUserId }: { tenantId: string; tenantName: string; currentUserId: string }) {
+export function TransferOwnership({
+  tenantId,
+  tenantName,
+  currentUserId,
+}: {
+  tenantId: string;
+  tenantName: string;
+  currentUserId: string;
+}) {
   const members = useMembers(tenantId);
   const transfer = useTransferOwnership(tenantId);
   const [userId, setUserId] = useState<string | null>(null);

@@ -9,7 +9,7 @@ export function TenantSwitcher() {
     <Select
       aria-label="Current organization"
       size="sm"
-      w={{ base: 150, sm: 220 }}
+      w={{ base: 130, sm: 220 }}
       allowDeselect={false}
       data={tenants.map((t) => ({ value: t.id, label: t.name }))}
       value={tenant?.id ?? null}

@@ -49,7 +49,10 @@ export function LoginForm({ onSuccess }: LoginFormProps) {
       } else if (e.code === 'totp_required') {
         setStep('totp');
       } else if (e.code === 'invalid_totp') {
-        form.setFieldError(useRecovery ? 'recoveryCode' : 'totpCode', useRecovery ? 'That recovery code is not valid.' : 'That code is not valid. Try the current one.');
+        form.setFieldError(
+          useRecovery ? 'recoveryCode' : 'totpCode',
+          useRecovery ? 'That recovery code is not valid.' : 'That code is not valid. Try the current one.',
+        );
       } else if (e.code === 'invalid_credentials') {
         setStep('password');
         setFormError('Email or password is incorrect.');
@@ -73,7 +76,15 @@ export function LoginForm({ onSuccess }: LoginFormProps) {
         )}
         {step === 'password' ? (
           <>
-            <TextInput label="Email" type="email" autoComplete="username" required data-autofocus autoFocus {...form.getInputProps('email')} />
+            <TextInput
+              label="Email"
+              type="email"
+              autoComplete="username"
+              required
+              data-autofocus
+              autoFocus
+              {...form.getInputProps('email')}
+            />
             <PasswordInput label="Password" autoComplete="current-password" required {...form.getInputProps('password')} />
           </>
         ) : (

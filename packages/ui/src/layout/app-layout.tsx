@@ -45,6 +45,7 @@ export function AppLayout({ productName, nav, userMenu = [], headerExtra, childr
   const firstRender = useRef(true);
 
   // After client-side navigation, move focus to the new page so screen readers announce it.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the pathname is the trigger, not an input
   useEffect(() => {
     close();
     if (firstRender.current) {
@@ -66,8 +67,14 @@ export function AppLayout({ productName, nav, userMenu = [], headerExtra, childr
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
-            <Text component={Link} to="/" fw={700} size="lg" c="inherit" td="none">
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={opened ? 'Close navigation' : 'Open navigation'}
+            />
+            <Text component={Link} to="/" fw={700} size="lg" c="inherit" td="none" style={{ whiteSpace: 'nowrap' }}>
               {productName}
             </Text>
           </Group>

@@ -14,7 +14,17 @@ export function PageTitle({ children, actions }: { children: ReactNode; actions?
 }
 
 /** Centered card for the public pages (login, signup, password reset...). */
-export function AuthCard({ title, productName, children, footer }: { title: string; productName: string; children: ReactNode; footer?: ReactNode }) {
+export function AuthCard({
+  title,
+  productName,
+  children,
+  footer,
+}: {
+  title: string;
+  productName: string;
+  children: ReactNode;
+  footer?: ReactNode;
+}) {
   return (
     <Center mih="100vh" p="md" component="main">
       <Container size={420} w="100%" p={0}>

@@ -25,7 +25,8 @@ export interface SessionProviderProps {
 
 /**
  * Holds the access token in memory only (never in storage). On mount it asks
- * `/auth/refresh` (httpOnly cookie) for a token to restore an existing session.
+ * `/auth/refresh` (httpOnly cookie) for a token to restore an existing session; the client
+ * renews it shortly before it expires and shares renewals with the app's other tabs.
  */
 export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
   const queryClient = useQueryClient();
@@ -58,13 +59,14 @@ export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
     });
     return () => {
       cancelled = true;
+      api.dispose();
     };
   }, [api]);
 
   const login = useCallback(
     async (input: LoginInput) => {
       const data = await unwrap(api.POST('/auth/login', { body: input, credentials: 'include' }));
-      tokenRef.current = data.accessToken;
+      api.adoptToken(data.accessToken, data.expiresIn);
       queryClient.clear();
       setStatus('authenticated');
     },
@@ -77,6 +79,8 @@ export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
     } catch {
       // Even if the server is unreachable, forget the session locally.
     }
+    // Tells the other tabs too: their refresh cookie is gone with this one.
+    api.forgetSession();
     endSession();
   }, [api, endSession]);
 

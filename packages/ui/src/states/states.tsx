@@ -1,4 +1,4 @@
-import { Alert, Button, Center, EmptyState as MantineEmptyState, Loader, Stack, Text } from '@mantine/core';
+import { Alert, Button, Center, Loader, EmptyState as MantineEmptyState, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { problemMessage } from '../forms/problem-form';
 

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.js';
+
+const base = {
+  DATABASE_URL: 'postgres://saas:pw@127.0.0.1:5432/saas',
+  REDIS_URL: 'redis://127.0.0.1:6379/0',
+  JWT_SECRET: 'dev-only-signing-key-that-is-long-enough-0123',
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
+const production = {
+  ...base,
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://cloud.example.com',
+  ADMIN_URL: 'https://admin.cloud.example.com',
+  JWT_SECRET: randomBytes(48).toString('base64url'),
+  ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
+};
+
+/** The problems a ConfigError lists, or fails when parsing succeeds or throws something else. */
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies defaults to a minimal local configuration', () => {
+    const config = parseConfig(base);
+    expect(config).toMatchObject({
+      env: 'development',
+      production: false,
+      port: 3000,
+      publicUrl: 'http://localhost:8080',
+      baseDomain: 'localhost',
+      bodyLimitBytes: 1_048_576,
+      loginLockThreshold: 10,
+      secureCookies: false,
+      smtpUrl: undefined,
+    });
+    expect(config.encryptionKey).toHaveLength(32);
+  });
+
+  it('names DATABASE_URL when it is missing, and treats an empty value as missing', () => {
+    for (const value of [undefined, '']) {
+      const problems = problemsOf({ ...base, DATABASE_URL: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^DATABASE_URL: /);
+    }
+    expect(() => parseConfig({ ...base, DATABASE_URL: undefined })).toThrow(/DATABASE_URL/);
+  });
+
+  it('names DATABASE_URL and REDIS_URL when they are not URLs of their kind', () => {
+    const problems = problemsOf({ ...base, DATABASE_URL: 'mysql://x', REDIS_URL: 'http://127.0.0.1' });
+    expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL: .*postgres/), expect.stringMatching(/^REDIS_URL: .*redis/)]);
+  });
+
+  it.each(['abc', '0', '70000', '80.5'])('names PORT when it is %s', (port) => {
+    const problems = problemsOf({ ...base, PORT: port });
+    expect(problems).toEqual([expect.stringMatching(/^PORT: /)]);
+  });
+
+  it('names a short JWT_SECRET and an ENCRYPTION_KEY of the wrong size', () => {
+    const problems = problemsOf({ ...base, JWT_SECRET: 'short', ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') });
+    expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: .*32/), expect.stringMatching(/^ENCRYPTION_KEY: .*32 bytes/)]);
+  });
+
+  it('accepts a good production configuration', () => {
+    const config = parseConfig(production);
+    expect(config).toMatchObject({ production: true, secureCookies: true, baseDomain: 'cloud.example.com' });
+    expect(config.smtpUrl).toBe(production.SMTP_URL);
+  });
+
+  it('refuses http:// URLs in production', () => {
+    const problems = problemsOf({ ...production, PUBLIC_URL: 'http://cloud.example.com', ADMIN_URL: 'http://admin.example.com' });
+    expect(problems).toEqual([expect.stringMatching(/^PUBLIC_URL: .*https/), expect.stringMatching(/^ADMIN_URL: .*https/)]);
+  });
+
+  it.each([
+    ['the placeholder', 'change-me-change-me-change-me-change-me'],
+    ['a "secret" word', 'my-super-secret-signing-key-for-the-platform'],
+    ['too few distinct characters', 'abababababababababababababababababab'],
+  ])('refuses %s as JWT_SECRET in production', (_label, secret) => {
+    expect(problemsOf({ ...production, JWT_SECRET: secret })).toEqual([expect.stringMatching(/^JWT_SECRET: .*weak secret/)]);
+    // The same value is fine locally: only production insists.
+    expect(parseConfig({ ...base, JWT_SECRET: secret }).jwtSecret).toBe(secret);
+  });
+
+  it('refuses a low-entropy ENCRYPTION_KEY in production', () => {
+    expect(problemsOf({ ...production, ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') })).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEY: /),
+    ]);
+  });
+
+  it('requires SMTP_URL in production, and only there', () => {
+    expect(problemsOf({ ...production, SMTP_URL: undefined })).toEqual([expect.stringMatching(/^SMTP_URL: .*required/)]);
+    expect(problemsOf({ ...production, SMTP_URL: 'http://mail' })).toEqual([expect.stringMatching(/^SMTP_URL: .*smtp/)]);
+    expect(parseConfig(base).smtpUrl).toBeUndefined();
+  });
+
+  it('lists every problem at once, not just the first', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', PORT: 'x', PUBLIC_URL: 'http://a.example.com' });
+    const named = problems.map((p) => p.split(':')[0]);
+    expect(named).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'ENCRYPTION_KEY']));
+  });
+
+  it('sets secureCookies only when PUBLIC_URL is https', () => {
+    expect(parseConfig({ ...base, PUBLIC_URL: 'https://cloud.example.com' }).secureCookies).toBe(true);
+    expect(parseConfig({ ...base, PUBLIC_URL: 'http://cloud.example.com' }).secureCookies).toBe(false);
+    // An https admin URL alone does not make the tenant app's cookies secure.
+    expect(parseConfig({ ...base, ADMIN_URL: 'https://admin.example.com' }).secureCookies).toBe(false);
+  });
+
+  it('strips a trailing slash from the public URLs', () => {
+    const config = parseConfig({ ...base, PUBLIC_URL: 'http://localhost:8080/', ADMIN_URL: 'http://admin.localhost:8080/' });
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.adminUrl).toBe('http://admin.localhost:8080');
+  });
+});

@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { assertUpstreamAddress, EdgeInputError, isHostname, nginxString, normalizeHostname } from './edge-names.js';
+import type { InstanceRoute, RouteState } from './edge-router.js';
+import { DEFAULT_LIMITS, type EdgeSettings, renderPlatformFiles, type TlsCert } from './nginx-config.js';
+import { renderInstanceConf } from './nginx-instance-config.js';
+import { renderStatusHtml, STATUS_PAGES } from './status-pages.js';
+
+const settings = (over: Partial<EdgeSettings> = {}): EdgeSettings => ({
+  dir: '/srv/edge',
+  user: null,
+  workerProcesses: 'auto',
+  listenAddress: '',
+  httpPort: 80,
+  httpsPort: null,
+  publicHost: 'cloud.example.com',
+  adminHost: 'admin.cloud.example.com',
+  webRoot: '/srv/app/web',
+  adminRoot: '/srv/app/admin',
+  apiUpstream: '127.0.0.1:3000',
+  resolvers: [],
+  limits: DEFAULT_LIMITS,
+  mimeTypesFile: '/etc/nginx/mime.types',
+  ...over,
+});
+
+const route = (over: Partial<InstanceRoute> = {}): InstanceRoute => ({
+  instanceId: '0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c',
+  slug: 'acme',
+  hosts: ['acme.cloud.example.com', 'erp.acme-corp.com'],
+  upstream: { http: '127.0.0.1:20010', gevent: '127.0.0.1:20011' },
+  state: 'active',
+  ...over,
+});
+
+const cert = (name: string, ocsp = false): TlsCert => ({
+  certFile: `/srv/edge/certs/${name}/fullchain.pem`,
+  keyFile: `/srv/edge/certs/${name}/privkey.pem`,
+  ocsp,
+});
+
+describe('platform config', () => {
+  it('renders the local (HTTP) edge: rate limits, internal routes, ACME, the 404 default server, the instance include', () => {
+    const files = renderPlatformFiles(settings());
+    const main = files.get('nginx.conf') ?? '';
+    const locations = files.get('snippets/platform-locations.conf') ?? '';
+    expect(main).toContain('server_tokens off;');
+    expect(main).toContain('limit_req_zone $binary_remote_addr zone=edge_auth:10m rate=30r/m;');
+    expect(main).toContain('limit_req_zone $binary_remote_addr zone=edge_api:10m rate=20r/s;');
+    expect(main).toContain('limit_conn edge_conn 200;');
+    expect(main).toContain('limit_req_status 429;');
+    expect(main).toContain('gzip on;');
+    expect(main).toContain('keys_zone=edge_static:20m');
+    expect(main).toMatch(/listen 80 default_server;\s+server_name _;/);
+    expect(main).toContain('return 404 "<!doctype html>');
+    expect(main).toContain('include instances/*.conf;');
+    expect(main).toContain('server_name cloud.example.com;');
+    expect(main).toContain('root "/srv/app/admin";');
+    expect(main).not.toContain('ssl');
+    expect(locations).toMatch(/location = \/api\/metrics \{\s+return 404;/);
+    expect(locations).toMatch(
+      /location \^~ \/api\/v1\/auth\/ \{\s+limit_req zone=edge_auth burst=20 nodelay;\s+error_page 429 @api_rate_limited_auth;/,
+    );
+    expect(locations).toContain('default_type application/problem+json;');
+    expect(locations).toContain('"code":"rate_limited"');
+    expect(locations).toContain('"requestId":"$request_id"');
+    expect(files.get('snippets/well-known.conf')).toContain('root "/srv/edge/acme-webroot";');
+    expect(files.get('snippets/security-headers.conf')).toContain('add_header Strict-Transport-Security $edge_hsts always;');
+  });
+
+  it('renders TLS mode: modern protocols, HTTP→HTTPS redirects, stapling only when the certificate has an OCSP URL', () => {
+    const main =
+      renderPlatformFiles(settings({ httpsPort: 443, resolvers: ['9.9.9.9'] }), {
+        publicHost: cert('cloud.example.com', true),
+        adminHost: cert('admin'),
+      }).get('nginx.conf') ?? '';
+    expect(main).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
+    expect(main).toContain('listen 443 ssl http2;');
+    expect(main).toContain('ssl_reject_handshake on;');
+    expect(main).toContain('return 301 https://$host$request_uri;');
+    expect(main).toContain('resolver 9.9.9.9 valid=300s ipv6=off;');
+    expect(main.match(/ssl_stapling on;/g)).toHaveLength(1);
+    // Without a certificate a platform host stays on HTTP (so ACME can run) instead of breaking.
+    const bootstrap = renderPlatformFiles(settings({ httpsPort: 8443 })).get('nginx.conf') ?? '';
+    expect(bootstrap).toContain('no certificate yet');
+    expect(bootstrap).not.toContain('return 301');
+    const port = renderPlatformFiles(settings({ httpsPort: 8443 }), { publicHost: cert('c'), adminHost: null }).get('nginx.conf') ?? '';
+    expect(port).toContain('return 301 https://$host:8443$request_uri;');
+  });
+
+  it('refuses settings that would not stay inside their directive', () => {
+    expect(() => renderPlatformFiles(settings({ dir: '/srv/my edge' }))).toThrow(EdgeInputError);
+    expect(() => renderPlatformFiles(settings({ webRoot: '/srv/"x";' }))).toThrow(EdgeInputError);
+    expect(() => renderPlatformFiles(settings({ publicHost: 'cloud.example.com; include /etc/shadow' }))).toThrow(EdgeInputError);
+    expect(() => renderPlatformFiles(settings({ apiUpstream: '127.0.0.1:3000 backup; x' }))).toThrow(EdgeInputError);
+    expect(() => renderPlatformFiles(settings({ listenAddress: '0.0.0.0:80;' }))).toThrow(EdgeInputError);
+    expect(() => renderPlatformFiles(settings({ user: 'root; daemon off' }))).toThrow();
+    expect(() => renderPlatformFiles(settings({ resolvers: ['1.1.1.1 ipv6=on'] }))).toThrow();
+  });
+});
+
+describe('instance config', () => {
+  it('routes an active instance to its loopback ports with what Odoo needs', () => {
+    const conf = renderInstanceConf(route(), settings());
+    expect(conf).toContain('server_name acme.cloud.example.com erp.acme-corp.com;');
+    expect(conf).toContain('upstream instance_0b6f2a4e_6a43_4c1e_9d2e_0d1f6a1e2b3c_http {');
+    expect(conf).toContain('server 127.0.0.1:20010 max_fails=0;');
+    expect(conf).toContain('server 127.0.0.1:20011 max_fails=0;');
+    expect(conf).toContain('client_max_body_size 512m;');
+    expect(conf).toContain('include snippets/odoo-proxy.conf;');
+    expect(conf).toMatch(/location ~ \^\/\(websocket\|longpolling\)\(\/\|\$\) \{\s+proxy_pass http:\/\/instance_\w+_gevent;/);
+    expect(conf).toContain('proxy_set_header Connection $connection_upgrade;');
+    expect(conf).toContain('location ~* ^/web/database(/|$) {');
+    expect(conf).toContain('proxy_cache_key "0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c$request_uri";');
+    expect(conf).toContain('error_page 502 504 = @instance_unavailable;');
+    expect(conf).toContain('include snippets/well-known.conf;');
+    expect(conf).not.toContain('X-Frame-Options');
+    expect(conf).not.toContain('ssl_certificate');
+  });
+
+  it.each(Object.entries(STATUS_PAGES))('answers every request of a %s instance with its status page', (state, page) => {
+    const conf = renderInstanceConf(route({ state: state as RouteState }), settings());
+    expect(conf).toContain(`return 503 "<!doctype html>`);
+    expect(conf).toContain(page.title);
+    expect(conf).toContain(`add_header Retry-After ${page.retryAfter} always;`);
+    expect(conf).toContain('include snippets/well-known.conf;');
+    expect(conf).not.toContain('proxy_pass');
+    expect(conf).not.toContain('upstream ');
+  });
+
+  it('gives hosts with a certificate a TLS server and a redirect, and keeps the others on HTTP', () => {
+    const conf = renderInstanceConf(
+      route(),
+      settings({ httpsPort: 443 }),
+      new Map([['erp.acme-corp.com', cert('erp.acme-corp.com', true)]]),
+    );
+    const servers = conf.split(/^server \{/m).slice(1);
+    expect(servers).toHaveLength(3);
+    expect(servers[0]).toMatch(/listen 80;\s+server_name acme.cloud.example.com;/);
+    expect(servers[0]).toContain('proxy_pass');
+    expect(servers[1]).toMatch(/listen 80;\s+server_name erp.acme-corp.com;[\s\S]*return 301 https:\/\/\$host\$request_uri;/);
+    expect(servers[2]).toMatch(
+      /listen 443 ssl http2;\s+server_name erp.acme-corp.com;\s+ssl_certificate "\/srv\/edge\/certs\/erp.acme-corp.com\/fullchain.pem";/,
+    );
+    expect(servers[2]).toContain('ssl_stapling on;');
+    // Local mode ignores certificates.
+    expect(renderInstanceConf(route(), settings(), new Map([['erp.acme-corp.com', cert('x')]]))).not.toContain('ssl');
+  });
+
+  it("refuses the platform's own hosts and an empty host list", () => {
+    expect(() => renderInstanceConf(route({ hosts: ['admin.cloud.example.com'] }), settings())).toThrow(/platform's own hosts/);
+    expect(() => renderInstanceConf(route({ hosts: ['Cloud.Example.com.'] }), settings())).toThrow(EdgeInputError);
+    expect(() => renderInstanceConf(route({ hosts: [] }), settings())).toThrow(EdgeInputError);
+  });
+
+  it('lower-cases and de-duplicates hosts', () => {
+    const conf = renderInstanceConf(
+      route({ hosts: ['ACME.cloud.example.com', 'acme.cloud.example.com.', 'Erp.Acme-Corp.com'] }),
+      settings(),
+    );
+    expect(conf).toContain('server_name acme.cloud.example.com erp.acme-corp.com;');
+  });
+});
+
+describe('injection: nothing reaches a config file unchecked', () => {
+  const hostile = [
+    'evil.com; return 200 "owned"',
+    'evil.com;',
+    'a b.com',
+    'a\nb.com',
+    'a\tb.com',
+    'a}.com',
+    'a{.com',
+    '$host.com',
+    'a"b.com',
+    "a'b.com",
+    'a#b.com',
+    'a\\b.com',
+    'a/b.com',
+    'a..b.com',
+    '.a.com',
+    '-a.com',
+    'a-.com',
+    '*.a.com',
+    '1.2.3.4',
+    'ä.com',
+    'a_b.com',
+    `${'a'.repeat(64)}.com`,
+    `${'abcdefghi.'.repeat(26)}com`,
+    '',
+  ];
+
+  it.each(hostile)('rejects host %j', (host) => {
+    expect(isHostname(host)).toBe(false);
+    expect(() => normalizeHostname(host)).toThrow(EdgeInputError);
+    expect(() => renderInstanceConf(route({ hosts: ['ok.example.com', host] }), settings())).toThrow(EdgeInputError);
+  });
+
+  it.each(['acme;', 'a b', 'a}', 'ACME', '-a', `${'a'.repeat(64)}`, 'a.b', ''])('rejects slug %j', (slug) => {
+    expect(() => renderInstanceConf(route({ slug }), settings())).toThrow(EdgeInputError);
+  });
+
+  it.each(['../../etc/passwd', 'a;b', 'a b', 'a/b', '', '-x', 'a'.repeat(65)])('rejects instance id %j', (instanceId) => {
+    expect(() => renderInstanceConf(route({ instanceId }), settings())).toThrow(EdgeInputError);
+  });
+
+  it.each([
+    '127.0.0.1:20010; include /etc/shadow',
+    '127.0.0.1',
+    '127.0.0.1:0',
+    '127.0.0.1:99999',
+    'unix:/tmp/x.sock',
+    '127.0.0.1:80 backup',
+    'http://127.0.0.1:80',
+    '256.1.1.1:80',
+  ])('rejects upstream %j', (address) => {
+    expect(() => assertUpstreamAddress(address)).toThrow(EdgeInputError);
+    expect(() => renderInstanceConf(route({ upstream: { http: address, gevent: '127.0.0.1:1' } }), settings())).toThrow(EdgeInputError);
+  });
+
+  it('rejects an unknown state', () => {
+    expect(() => renderInstanceConf(route({ state: 'active; return 200' as RouteState }), settings())).toThrow(EdgeInputError);
+  });
+
+  it('accepts ordinary names', () => {
+    for (const host of ['localhost', 'a.localhost', 'xn--bcher-kva.example', 'shop-1.customer.example.co.uk', `${'a'.repeat(63)}.com`]) {
+      expect(isHostname(host), host).toBe(true);
+    }
+    expect(normalizeHostname(' Shop.Example.COM. ')).toBe('shop.example.com');
+    expect(assertUpstreamAddress('[::1]:8069')).toBe('[::1]:8069');
+  });
+
+  it('quotes text for nginx and refuses "$", which nginx would expand', () => {
+    expect(nginxString('say "hi" \\ there')).toBe('"say \\"hi\\" \\\\ there"');
+    expect(() => nginxString('costs $5')).toThrow(EdgeInputError);
+    for (const page of Object.values(STATUS_PAGES)) expect(renderStatusHtml(page)).not.toMatch(/[$'\n]/);
+  });
+});

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import { decrypt } from '../auth/secrets.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/client.js';
+import type { EdgeRouter, InstanceRoute, RouteState } from '../edge/edge-router.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
+import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
+import { instanceNames, LABELS, slotPorts, slotSubnet } from './instance-names.js';
+import type { InstanceRow } from './instances.repo.js';
+import { instanceUrl } from './instances.service.js';
+import { odooServerSpec } from './odoo-container.js';
+import { odooPasswordHash } from './odoo-password.js';
+
+/** The outside systems instance operations use. */
+export interface InstanceOpsDeps {
+  config: Config;
+  database: Database;
+  runtime: InstanceRuntime;
+  tenantDb: TenantDbServer;
+  edge: EdgeRouter;
+  redis: Redis;
+  log: FastifyBaseLogger;
+}
+
+export function routeState(status: InstanceRow['status']): RouteState {
+  switch (status) {
+    case 'running':
+      return 'active';
+    case 'stopped':
+      return 'stopped';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'provisioning';
+  }
+}
+
+export function instanceRoute(config: Config, instance: InstanceRow, state: RouteState = routeState(instance.status)): InstanceRoute {
+  const ports = slotPorts(config.instancePortBase, instance.slot);
+  return {
+    instanceId: instance.id,
+    slug: instance.slug,
+    hosts: [new URL(instanceUrl(config, instance.slug)).hostname],
+    upstream: { http: `127.0.0.1:${ports.http}`, gevent: `127.0.0.1:${ports.gevent}` },
+    state,
+  };
+}
+
+export function instanceLabels(config: Config, instance: InstanceRow) {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.platform]: config.resourcePrefix,
+    [LABELS.tenant]: instance.tenantId,
+    [LABELS.instance]: instance.id,
+  };
+}
+
+/** The full container spec of a running instance (the master password hash is derived once per call). */
+export async function serverSpecFor(deps: InstanceOpsDeps, instance: InstanceRow) {
+  const key = deps.config.encryptionKey;
+  return odooServerSpec(deps.config, {
+    names: instanceNames(instance.id),
+    image: instance.image,
+    limits: instance.limits,
+    dbPassword: decrypt(key, instance.dbPassword),
+    masterPasswordHash: await masterPasswordHash(key, instance),
+    labels: instanceLabels(deps.config, instance),
+    slot: instance.slot,
+  });
+}
+
+// The hash must stay the same between calls, or every reconcile would see a "changed" spec and
+// recreate the container: it is derived deterministically from the instance's own secret material.
+const hashCache = new Map<string, string>();
+async function masterPasswordHash(key: Buffer, instance: InstanceRow) {
+  const cached = hashCache.get(instance.id);
+  if (cached) return cached;
+  const password = decrypt(key, instance.masterPassword);
+  const saltSeed = createHash('sha256').update(`${instance.id}:${password}`).digest();
+  const hash = await odooPasswordHash(password, undefined, saltSeed.subarray(0, 16));
+  hashCache.set(instance.id, hash);
+  return hash;
+}
+
+export function networkSpecFor(config: Config, instance: InstanceRow) {
+  return {
+    name: instanceNames(instance.id).network,
+    subnet: slotSubnet(config.instanceSubnetPool, instance.slot),
+    labels: instanceLabels(config, instance),
+  };
+}

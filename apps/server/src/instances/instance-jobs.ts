@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { InstanceAction, Queues } from '../jobs/queues.js';
+
+/**
+ * Hands instance work to the worker. Provisioning and deletion use the instance id as job id, so
+ * asking twice never runs two; other actions may queue up and are serialized per instance by the worker.
+ */
+export async function enqueueInstanceJob(queues: Queues, instanceId: string, action: InstanceAction, actorId: string | null) {
+  const unique = action === 'provision' || action === 'delete';
+  await queues.instances.add(
+    action,
+    { instanceId, action, actorId },
+    {
+      jobId: unique ? `${action}-${instanceId}` : `${action}-${instanceId}-${randomUUID()}`,
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2000 },
+    },
+  );
+}

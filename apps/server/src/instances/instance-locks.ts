@@ -1,0 +1,43 @@
+import type pg from 'pg';
+
+/**
+ * Session advisory locks on the platform database: one operation per instance at a time, across
+ * every worker process. A worker that dies loses its connection, and with it the lock.
+ */
+async function withLock<T>(
+  pool: pg.Pool,
+  key: string,
+  mode: 'wait' | 'try',
+  work: () => Promise<T>,
+): Promise<{ locked: true; value: T } | { locked: false }> {
+  const client = await pool.connect();
+  try {
+    const fn = mode === 'wait' ? 'pg_advisory_lock' : 'pg_try_advisory_lock';
+    const res = await client.query(`select ${fn}(hashtext($1)) as ok`, [key]);
+    if (mode === 'try' && !res.rows[0]?.ok) return { locked: false };
+    try {
+      return { locked: true, value: await work() };
+    } finally {
+      await client.query('select pg_advisory_unlock(hashtext($1))', [key]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+export async function withInstanceLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
+  const result = await withLock(pool, `instance:${instanceId}`, 'wait', work);
+  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
+  return result.value;
+}
+
+/** Runs only if nobody else is working on the instance right now. */
+export function tryInstanceLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>) {
+  return withLock(pool, `instance:${instanceId}`, 'try', work);
+}
+
+export async function withTemplateLock<T>(pool: pg.Pool, version: string, work: () => Promise<T>): Promise<T> {
+  const result = await withLock(pool, `template:${version}`, 'wait', work);
+  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
+  return result.value;
+}

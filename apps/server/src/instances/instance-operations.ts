@@ -1,0 +1,217 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { InstanceAction } from '../jobs/queues.js';
+import { WorkflowRunner } from '../jobs/workflow.js';
+import { deleteWorkflow } from './delete.workflow.js';
+import { type InstanceOpsDeps, instanceRoute, serverSpecFor } from './instance-context.js';
+import { publishInstanceUpdate } from './instance-events.js';
+import { withInstanceLock } from './instance-locks.js';
+import { instanceNames } from './instance-names.js';
+import { type InstanceRow, InstancesRepository } from './instances.repo.js';
+import { workflowRuns } from './instances.tables.js';
+import { waitForOdoo } from './odoo-health.js';
+import { provisionWorkflow } from './provision.workflow.js';
+
+/**
+ * The worker's side of instance operations. Every action takes the instance's lock, re-reads the
+ * instance and acts on what the database says now — so a job that is repeated, late, or resumed
+ * after a crash does the right thing.
+ */
+export class InstanceOperations {
+  readonly beforeDelete: ((instance: InstanceRow) => Promise<void>)[] = [];
+
+  constructor(private readonly deps: InstanceOpsDeps) {}
+
+  private get repo() {
+    return new InstancesRepository(this.deps.database.db);
+  }
+
+  private async changed(instance: InstanceRow | null | undefined) {
+    if (instance) await publishInstanceUpdate(this.deps.redis, instance).catch(() => undefined);
+    return instance;
+  }
+
+  async run(action: InstanceAction, instanceId: string, actorId: string | null): Promise<string> {
+    return withInstanceLock(this.deps.database.pool, instanceId, async () => {
+      const instance = await this.repo.findById(instanceId);
+      if (!instance || instance.status === 'deleted') return 'gone';
+      switch (action) {
+        case 'provision':
+          return this.provision(instance, actorId);
+        case 'delete':
+          return this.delete(instance, actorId);
+        case 'converge':
+          return this.converge(instance, actorId);
+        case 'restart':
+          return this.restart(instance, actorId);
+        case 'update-limits':
+          return this.updateLimits(instance);
+      }
+    });
+  }
+
+  private async provision(instance: InstanceRow, actorId: string | null): Promise<string> {
+    if (instance.status !== 'pending' && instance.status !== 'provisioning') return `skipped (${instance.status})`;
+    const started =
+      instance.status === 'pending'
+        ? await this.repo.transition(instance.id, ['pending'], 'provisioning', { actorId, reason: 'provisioning started' })
+        : instance;
+    await this.changed(started);
+    const runner = new WorkflowRunner(this.deps.database.db, this.deps.log, this.deps.config.workflowStepPauseMs);
+    const outcome = await runner.run(
+      provisionWorkflow,
+      instance.id,
+      { deps: this.deps, instance: started ?? instance },
+      {
+        onStep: async (index, step, count) => {
+          await this.repo.setProgress(instance.id, {
+            operation: 'provision',
+            step: step.label,
+            stepIndex: index,
+            stepCount: count,
+            percent: Math.round((index / count) * 100),
+          });
+          await this.changed(await this.repo.findById(instance.id));
+        },
+        onCompensating: async (error) => {
+          await this.repo.update(instance.id, { lastError: error });
+          await this.repo.setProgress(instance.id, { operation: 'rollback', step: 'Cleaning up', stepIndex: 0, stepCount: 0, percent: 0 });
+          await this.changed(await this.repo.findById(instance.id));
+        },
+      },
+    );
+    if (outcome.status === 'succeeded') {
+      const running = await this.repo.transition(
+        instance.id,
+        ['provisioning'],
+        'running',
+        { actorId, reason: 'provisioned' },
+        {
+          readyAt: new Date(),
+          lastError: null,
+          progress: {
+            operation: 'provision',
+            step: 'Ready',
+            stepIndex: provisionWorkflow.steps.length,
+            stepCount: provisionWorkflow.steps.length,
+            percent: 100,
+          },
+        },
+      );
+      await this.changed(running);
+      return 'running';
+    }
+    const failed = await this.repo.transition(
+      instance.id,
+      ['provisioning'],
+      'failed',
+      { actorId: null, reason: `provisioning failed and was rolled back: ${outcome.error.slice(0, 500)}` },
+      { lastError: outcome.error, progress: null },
+    );
+    await this.changed(failed);
+    // The subdomain shows a "failed" page rather than an unknown-host 404.
+    if (failed) await this.deps.edge.applyRoute(instanceRoute(this.deps.config, failed)).catch(() => undefined);
+    return 'failed';
+  }
+
+  private async delete(instance: InstanceRow, actorId: string | null): Promise<string> {
+    if (instance.status !== 'deleting') return `skipped (${instance.status})`;
+    const db = this.deps.database.db;
+    // A provisioning run interrupted for good is superseded: deletion removes whatever it created.
+    await db
+      .update(workflowRuns)
+      .set({ status: 'compensated', error: 'superseded by deletion', finishedAt: new Date() })
+      .where(
+        and(
+          eq(workflowRuns.subjectId, instance.id),
+          eq(workflowRuns.kind, provisionWorkflow.kind),
+          inArray(workflowRuns.status, ['running', 'compensating']),
+        ),
+      );
+    const runner = new WorkflowRunner(db, this.deps.log, this.deps.config.workflowStepPauseMs);
+    const outcome = await runner.run(
+      deleteWorkflow,
+      instance.id,
+      { deps: this.deps, instance, beforeDelete: this.beforeDelete },
+      {
+        onStep: async (index, step, count) => {
+          await this.repo.setProgress(instance.id, {
+            operation: 'delete',
+            step: step.label,
+            stepIndex: index,
+            stepCount: count,
+            percent: Math.round((index / count) * 100),
+          });
+          await this.changed(await this.repo.findById(instance.id));
+        },
+      },
+    );
+    if (outcome.status === 'succeeded') {
+      const deleted = await this.repo.transition(
+        instance.id,
+        ['deleting'],
+        'deleted',
+        { actorId, reason: 'deleted' },
+        { deletedAt: new Date(), progress: null, pendingAdminPassword: null },
+      );
+      await this.changed(deleted);
+      return 'deleted';
+    }
+    const failed = await this.repo.transition(
+      instance.id,
+      ['deleting'],
+      'failed',
+      { actorId: null, reason: `deletion failed: ${outcome.error.slice(0, 500)}` },
+      { lastError: outcome.error },
+    );
+    await this.changed(failed);
+    return 'failed';
+  }
+
+  /** Brings the engine to the desired state of a settled instance (start or stop). */
+  private async converge(instance: InstanceRow, actorId: string | null): Promise<string> {
+    const { runtime, edge, config } = this.deps;
+    const { container } = instanceNames(instance.id);
+    if (instance.desiredState === 'stopped' && instance.status === 'running') {
+      await edge.applyRoute(instanceRoute(config, instance, 'stopped'));
+      await runtime.stopContainer(container);
+      await this.changed(await this.repo.transition(instance.id, ['running'], 'stopped', { actorId, reason: 'stopped' }));
+      return 'stopped';
+    }
+    if (instance.desiredState === 'running' && instance.status === 'stopped') {
+      await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+      const healthy = await waitForOdoo(config, instance, config.instanceHealthTimeoutSeconds * 1000);
+      if (!healthy.ok) throw new Error(`Odoo did not come back: ${healthy.reason}`);
+      await edge.applyRoute(instanceRoute(config, instance, 'active'));
+      await this.changed(
+        await this.repo.transition(instance.id, ['stopped'], 'running', { actorId, reason: 'started' }, { lastError: null }),
+      );
+      return 'running';
+    }
+    return 'unchanged';
+  }
+
+  private async restart(instance: InstanceRow, actorId: string | null): Promise<string> {
+    if (instance.status !== 'running') return `skipped (${instance.status})`;
+    const { runtime, config } = this.deps;
+    // Recreates the container when its spec changed (e.g. new limits), else restarts it in place.
+    const before = await runtime.inspectContainer(instanceNames(instance.id).container);
+    const after = await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+    if (before && after.id === before.id) await runtime.restartContainer(instanceNames(instance.id).container);
+    const healthy = await waitForOdoo(config, instance, config.instanceHealthTimeoutSeconds * 1000);
+    if (!healthy.ok) throw new Error(`Odoo did not come back after the restart: ${healthy.reason}`);
+    await this.repo.transition(instance.id, ['running'], 'running', { actorId, reason: 'restarted' });
+    return 'restarted';
+  }
+
+  /** Applies plan limits live (memory, CPU, pids); Odoo's own worker settings follow at the next restart. */
+  private async updateLimits(instance: InstanceRow): Promise<string> {
+    if (instance.status !== 'running' && instance.status !== 'stopped') return `skipped (${instance.status})`;
+    const { limits } = instance;
+    await this.deps.runtime.updateLimits(instanceNames(instance.id).container, {
+      memoryMb: limits.memoryMb,
+      cpuMillis: limits.cpuMillis,
+      pids: limits.pids,
+    });
+    return 'updated';
+  }
+}

@@ -1,0 +1,297 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/client.js';
+import { access, requireAuth } from '../http/access.js';
+import { tenantParams } from '../tenants/tenants.schemas.js';
+import type { InstanceUpdateHub } from './instance-events.js';
+import { isSettled, toUpdate } from './instance-events.js';
+import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
+import {
+  createInstanceBody,
+  credentialsSchema,
+  instanceEventSchema,
+  instanceParams,
+  instanceSchema,
+  statsSchema,
+  versionSchema,
+} from './instances.schemas.js';
+import { type InstancesService, instanceUrl } from './instances.service.js';
+
+export function toInstanceDto(config: Config, i: InstanceRow): z.infer<typeof instanceSchema> {
+  return {
+    id: i.id,
+    tenantId: i.tenantId,
+    name: i.name,
+    slug: i.slug,
+    version: i.version,
+    status: i.status,
+    desiredState: i.desiredState,
+    url: instanceUrl(config, i.slug),
+    limits: i.limits,
+    progress: i.progress ?? null,
+    lastError: i.lastError,
+    provisionPath: i.provisionPath ?? null,
+    credentialsAvailable: Boolean(i.pendingAdminPassword) && (i.status === 'running' || i.status === 'stopped'),
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+    readyAt: i.readyAt?.toISOString() ?? null,
+  };
+}
+
+export const instancesRoutes: FastifyPluginAsyncZod<{
+  db: Db;
+  config: Config;
+  instances: InstancesService;
+  hub: InstanceUpdateHub;
+}> = async (app, { db, config, instances, hub }) => {
+  const repo = new InstancesRepository(db);
+  const ofInstance = (roles: ('owner' | 'admin' | 'member')[]) =>
+    access.tenantOf(
+      async (request) => {
+        const id = (request.params as { instanceId?: unknown }).instanceId;
+        return typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) ? repo.tenantOf(id) : null;
+      },
+      ...roles,
+    );
+  const anyMember = ofInstance(['owner', 'admin', 'member']);
+  const managers = ofInstance(['owner', 'admin']);
+  const dto = (i: InstanceRow) => toInstanceDto(config, i);
+
+  app.get(
+    '/odoo-versions',
+    {
+      schema: { tags: ['instances'], summary: 'Odoo versions offered', response: { 200: z.array(versionSchema) } },
+      config: { access: access.user() },
+    },
+    async () => {
+      const versions = new OdooVersionsRepository(db);
+      const rows = (await versions.list()).filter((v) => v.enabled);
+      return Promise.all(rows.map(async (v) => ({ ...v, templateStatus: (await versions.template(v.version))?.status ?? null })));
+    },
+  );
+
+  app.get(
+    '/instances/slug-availability',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Whether a subdomain can be used, and why not',
+        querystring: z.object({ slug: z.string().trim().toLowerCase().max(100) }),
+        response: {
+          200: z.object({ slug: z.string(), available: z.boolean(), code: z.string().nullable(), message: z.string().nullable() }),
+        },
+      },
+      config: { access: access.user() },
+    },
+    async (request) => instances.slugAvailability(request.query.slug),
+  );
+
+  app.get(
+    '/tenants/:tenantId/instances',
+    {
+      schema: { tags: ['instances'], summary: 'Instances of the tenant', params: tenantParams, response: { 200: z.array(instanceSchema) } },
+      config: { access: access.tenant('owner', 'admin', 'member') },
+    },
+    async (request) => (await instances.list(request.params.tenantId)).map(dto),
+  );
+
+  app.post(
+    '/tenants/:tenantId/instances',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Create an Odoo instance; provisioning runs in the background (follow /instances/{id}/events)',
+        params: tenantParams,
+        body: createInstanceBody,
+        response: { 202: instanceSchema },
+      },
+      config: { access: access.tenant('owner', 'admin'), audit: { action: 'instance.create', targetType: 'instance' } },
+    },
+    async (request, reply) => {
+      const instance = await instances.create(request.params.tenantId, requireAuth(request), request.body);
+      request.auditNote.targetId = instance.id;
+      request.auditNote.details = { slug: instance.slug, version: instance.version };
+      return reply.status(202).send(dto(instance));
+    },
+  );
+
+  app.get(
+    '/instances/:instanceId',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'One instance with its live status and progress',
+        params: instanceParams,
+        response: { 200: instanceSchema },
+      },
+      config: { access: anyMember },
+    },
+    async (request) => dto(await instances.get(request.params.instanceId)),
+  );
+
+  app.get(
+    '/instances/:instanceId/history',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Status changes, oldest first',
+        params: instanceParams,
+        response: { 200: z.array(instanceEventSchema) },
+      },
+      config: { access: anyMember },
+    },
+    async (request) =>
+      (await instances.history(request.params.instanceId)).map((e) => ({
+        fromStatus: e.fromStatus,
+        toStatus: e.toStatus,
+        reason: e.reason,
+        actorId: e.actorId,
+        at: e.at.toISOString(),
+      })),
+  );
+
+  app.get(
+    '/instances/:instanceId/events',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Live status and progress as Server-Sent Events (event: instance, data: JSON)',
+        description:
+          'Sends the current state at once, then every change. Ends when the instance reaches running, failed or deleted, or after 15 minutes.',
+        params: instanceParams,
+        produces: ['text/event-stream'],
+      },
+      config: { access: anyMember },
+    },
+    async (request, reply) => {
+      const id = request.params.instanceId;
+      const current = await instances.get(id);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      let closed = false;
+      let unsubscribe: (() => Promise<void>) | undefined;
+      const timers: NodeJS.Timeout[] = [];
+      const finish = async () => {
+        if (closed) return;
+        closed = true;
+        for (const timer of timers) clearTimeout(timer);
+        await unsubscribe?.();
+        res.end();
+      };
+      const send = (update: ReturnType<typeof toUpdate>) => {
+        if (closed) return;
+        res.write(`event: instance\ndata: ${JSON.stringify(update)}\n\n`);
+        // Nothing more to follow once the instance has settled; clients reconnect for the next operation.
+        if (isSettled(update)) void finish();
+      };
+      unsubscribe = await hub.subscribe(id, send);
+      // Read after subscribing so a change between the first read and the subscription is not lost.
+      send(toUpdate((await repo.findById(id)) ?? current));
+      if (closed) return;
+      timers.push(setInterval(() => !closed && res.write(': keep-alive\n\n'), 15_000));
+      timers.push(setTimeout(() => void finish(), 15 * 60_000));
+      request.raw.on('close', () => void finish());
+    },
+  );
+
+  const action = (name: 'start' | 'stop' | 'restart', summary: string) =>
+    app.post(
+      `/instances/:instanceId/${name}`,
+      {
+        schema: { tags: ['instances'], summary, params: instanceParams, response: { 202: instanceSchema } },
+        config: { access: managers, audit: { action: `instance.${name}`, targetType: 'instance' } },
+      },
+      async (request, reply) => {
+        const user = requireAuth(request);
+        const id = request.params.instanceId;
+        const instance =
+          name === 'restart'
+            ? await instances.restart(id, user)
+            : await instances.setDesiredState(id, user, name === 'start' ? 'running' : 'stopped');
+        return reply.status(202).send(dto(instance));
+      },
+    );
+  action('start', 'Start a stopped instance');
+  action('stop', 'Stop a running instance (its address shows a “stopped” page)');
+  action('restart', 'Restart a running instance');
+
+  app.delete(
+    '/instances/:instanceId',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Delete the instance: container, network, storage, database and role',
+        params: instanceParams,
+        response: { 202: instanceSchema },
+      },
+      config: { access: managers, audit: { action: 'instance.delete', targetType: 'instance' } },
+    },
+    async (request, reply) => reply.status(202).send(dto(await instances.delete(request.params.instanceId, requireAuth(request)))),
+  );
+
+  app.get(
+    '/instances/:instanceId/logs',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Odoo’s log (text); with follow=true the response streams new lines',
+        params: instanceParams,
+        querystring: z.object({
+          tail: z.coerce.number().int().min(1).max(5000).default(200),
+          follow: z.enum(['true', 'false']).default('false'),
+        }),
+        produces: ['text/plain'],
+      },
+      config: { access: managers },
+    },
+    async (request, reply) => {
+      const stream = await instances.logs(request.params.instanceId, { tail: request.query.tail, follow: request.query.follow === 'true' });
+      request.raw.on('close', () => stream.destroy());
+      return reply.type('text/plain; charset=utf-8').header('x-accel-buffering', 'no').header('cache-control', 'no-cache').send(stream);
+    },
+  );
+
+  app.get(
+    '/instances/:instanceId/stats',
+    {
+      schema: { tags: ['instances'], summary: 'CPU, memory and disk use now', params: instanceParams, response: { 200: statsSchema } },
+      config: { access: anyMember },
+    },
+    async (request) => instances.stats(request.params.instanceId),
+  );
+
+  app.post(
+    '/instances/:instanceId/credentials',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Reveal the initial Odoo admin login once (410 afterwards)',
+        params: instanceParams,
+        response: { 200: credentialsSchema },
+      },
+      config: { access: ofInstance(['owner']), audit: { action: 'instance.reveal_credentials', targetType: 'instance' } },
+    },
+    async (request) => instances.revealCredentials(request.params.instanceId),
+  );
+
+  app.post(
+    '/instances/:instanceId/admin-password',
+    {
+      schema: {
+        tags: ['instances'],
+        summary: 'Set a new random password for Odoo’s admin user and show it once',
+        params: instanceParams,
+        response: { 200: credentialsSchema },
+      },
+      config: { access: managers, audit: { action: 'instance.reset_admin_password', targetType: 'instance' } },
+    },
+    async (request) => instances.resetAdminPassword(request.params.instanceId),
+  );
+};

@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { decrypt, encrypt } from '../auth/secrets.js';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/client.js';
+import type { AuthenticatedUser } from '../http/access.js';
+import { AppError, conflict, fieldInvalid, forbidden, notFound } from '../http/errors.js';
+import type { Queues } from '../jobs/queues.js';
+import { type InstanceRuntime, RuntimeError } from '../runtime/instance-runtime.js';
+import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
+import { enqueueInstanceJob } from './instance-jobs.js';
+import { instanceNames, slotCapacity } from './instance-names.js';
+import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
+import { slugProblem } from './instances.schemas.js';
+import { setOdooAdminPassword } from './odoo-database.js';
+
+export const ODOO_ADMIN_LOGIN = 'admin';
+
+const randomSecret = (bytes = 24) => randomBytes(bytes).toString('base64url');
+
+export function instanceUrl(config: Config, slug: string): string {
+  const base = new URL(config.publicUrl);
+  return `${base.protocol}//${slug}.${base.host}`;
+}
+
+export class InstancesService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      config: Config;
+      queues: Queues;
+      runtime: InstanceRuntime;
+      tenantDb: TenantDbServer;
+    },
+  ) {}
+
+  private get repo() {
+    return new InstancesRepository(this.deps.db);
+  }
+
+  async get(id: string): Promise<InstanceRow> {
+    const instance = await this.repo.findById(id);
+    if (!instance || instance.status === 'deleted') throw notFound('Instance');
+    return instance;
+  }
+
+  list(tenantId: string) {
+    return this.repo.listForTenant(tenantId);
+  }
+
+  async slugAvailability(slug: string) {
+    const problem = slugProblem(slug);
+    if (problem) return { slug, available: false, code: problem.code, message: problem.message };
+    if (await this.repo.slugTaken(slug)) return { slug, available: false, code: 'slug_taken', message: 'This name is already taken.' };
+    return { slug, available: true, code: null, message: null };
+  }
+
+  async create(tenantId: string, actor: AuthenticatedUser, input: { name: string; slug: string; version?: string | undefined }) {
+    if (!actor.emailVerified) throw forbidden('email_not_verified', 'Confirm your email address before creating an instance.');
+    const problem = slugProblem(input.slug);
+    if (problem) throw fieldInvalid('slug', problem.code, problem.message);
+
+    const versions = new OdooVersionsRepository(this.deps.db);
+    const version = input.version ? await versions.find(input.version) : await versions.findDefault();
+    if (!version?.enabled) {
+      throw fieldInvalid(
+        'version',
+        'unknown_version',
+        input.version ? `Odoo ${input.version} is not offered.` : 'No Odoo version is available.',
+      );
+    }
+    const plan = await this.repo.planOf(tenantId);
+    if (!plan) throw notFound('Tenant');
+
+    const capacity = slotCapacity(this.deps.config.instanceSubnetPool);
+    // Quota, slug and slot are checked under one tenant-wide lock so two parallel requests cannot both pass.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const instance = await this.deps.db.transaction(async (tx) => {
+          const repo = new InstancesRepository(tx);
+          await tx.execute(sqlLock(tenantId));
+          if ((await repo.countLive(tenantId)) >= plan.maxInstances) {
+            throw new AppError(
+              403,
+              'quota_exceeded',
+              `Your plan allows ${plan.maxInstances} instance(s). Delete one or upgrade your plan.`,
+            );
+          }
+          if (await repo.slugTaken(input.slug)) throw conflict('slug_taken', 'This name is already taken.');
+          const slot = await repo.freeSlot(capacity);
+          if (slot === null) throw new AppError(503, 'capacity_exhausted', 'The platform has no room for another instance right now.');
+          const created = await repo.insert({
+            tenantId,
+            name: input.name,
+            slug: input.slug,
+            version: version.version,
+            image: version.image,
+            status: 'pending',
+            desiredState: 'running',
+            limits: {
+              memoryMb: plan.memoryMb,
+              cpuMillis: plan.cpuMillis,
+              pids: plan.pids,
+              storageGb: plan.storageGb,
+              workers: plan.workers,
+            },
+            slot,
+            dbPassword: encrypt(this.deps.config.encryptionKey, randomSecret()),
+            masterPassword: encrypt(this.deps.config.encryptionKey, randomSecret()),
+            pendingAdminPassword: encrypt(this.deps.config.encryptionKey, randomSecret(12)),
+            progress: { operation: 'provision', step: null, stepIndex: 0, stepCount: 0, percent: 0 },
+            createdBy: actor.userId,
+          });
+          await repo.transition(created.id, ['pending'], 'pending', { actorId: actor.userId, reason: 'requested' });
+          return created;
+        });
+        await enqueueInstanceJob(this.deps.queues, instance.id, 'provision', actor.userId);
+        return instance;
+      } catch (err) {
+        // A concurrent insert won the slug or slot between our check and insert: the unique index decides.
+        if (isUniqueViolation(err, 'instances_slug_live_key')) throw conflict('slug_taken', 'This name is already taken.');
+        if (isUniqueViolation(err, 'instances_slot_live_key')) continue;
+        throw err;
+      }
+    }
+    throw new AppError(503, 'capacity_exhausted', 'Could not allocate resources for the instance; try again.');
+  }
+
+  async setDesiredState(id: string, actor: AuthenticatedUser, desired: 'running' | 'stopped') {
+    const instance = await this.get(id);
+    if (instance.status !== 'running' && instance.status !== 'stopped') {
+      throw conflict('invalid_state', `The instance is ${instance.status}; try again when it is running or stopped.`);
+    }
+    const updated = await this.repo.update(id, { desiredState: desired });
+    await enqueueInstanceJob(this.deps.queues, id, 'converge', actor.userId);
+    return updated ?? instance;
+  }
+
+  async restart(id: string, actor: AuthenticatedUser) {
+    const instance = await this.get(id);
+    if (instance.status !== 'running')
+      throw conflict('invalid_state', `Only a running instance can be restarted (it is ${instance.status}).`);
+    await enqueueInstanceJob(this.deps.queues, id, 'restart', actor.userId);
+    return instance;
+  }
+
+  async delete(id: string, actor: AuthenticatedUser) {
+    const instance = await this.get(id);
+    if (instance.status === 'deleting') return instance;
+    const moved = await this.repo.transition(
+      id,
+      ['pending', 'provisioning', 'running', 'stopped', 'failed'],
+      'deleting',
+      { actorId: actor.userId, reason: 'deletion requested' },
+      { desiredState: 'deleted' },
+    );
+    if (!moved) throw conflict('invalid_state', 'The instance changed state; reload and try again.');
+    await enqueueInstanceJob(this.deps.queues, id, 'delete', actor.userId);
+    return moved;
+  }
+
+  history(id: string) {
+    return this.repo.events(id);
+  }
+
+  /** The initial admin password, shown once to the tenant and then forgotten by the platform. */
+  async revealCredentials(id: string) {
+    const instance = await this.get(id);
+    if (instance.status !== 'running' && instance.status !== 'stopped') {
+      throw conflict('invalid_state', 'Credentials are available once the instance is running.');
+    }
+    const cleared = await this.repo.update(id, { pendingAdminPassword: null });
+    if (!instance.pendingAdminPassword || !cleared) {
+      throw new AppError(
+        410,
+        'credentials_already_shown',
+        'The initial password was already shown once. Reset the admin password to get a new one.',
+      );
+    }
+    return {
+      login: ODOO_ADMIN_LOGIN,
+      password: decrypt(this.deps.config.encryptionKey, instance.pendingAdminPassword),
+      url: instanceUrl(this.deps.config, instance.slug),
+    };
+  }
+
+  /** Sets a new password for Odoo's admin user, directly in the instance's database. */
+  async resetAdminPassword(id: string) {
+    const instance = await this.get(id);
+    if (instance.status !== 'running' && instance.status !== 'stopped') {
+      throw conflict('invalid_state', 'The admin password can be reset once the instance is running.');
+    }
+    const password = randomSecret(12);
+    await setOdooAdminPassword(this.deps.tenantDb, instanceNames(id).db, ODOO_ADMIN_LOGIN, password);
+    await this.repo.update(id, { pendingAdminPassword: null });
+    return { login: ODOO_ADMIN_LOGIN, password, url: instanceUrl(this.deps.config, instance.slug) };
+  }
+
+  async logs(id: string, options: { tail: number; follow: boolean }): Promise<Readable> {
+    await this.get(id);
+    try {
+      return await this.deps.runtime.logs(instanceNames(id).container, options);
+    } catch (err) {
+      if (err instanceof RuntimeError && err.details.statusCode === 404) {
+        throw conflict('no_container', 'This instance has no container right now, so there is no log to show.');
+      }
+      throw err;
+    }
+  }
+
+  async stats(id: string) {
+    await this.get(id);
+    const names = instanceNames(id);
+    const [container, diskBytes, databaseBytes] = await Promise.all([
+      this.deps.runtime.stats(names.container).catch(() => null),
+      this.deps.runtime.volumeUsage(names.volume).catch(() => null),
+      this.deps.tenantDb.databaseSize(names.db),
+    ]);
+    return {
+      cpuPercent: container?.cpuPercent ?? null,
+      memoryBytes: container?.memoryBytes ?? null,
+      memoryLimitBytes: container?.memoryLimitBytes ?? null,
+      diskBytes,
+      databaseBytes,
+      at: new Date().toISOString(),
+    };
+  }
+}
+
+function sqlLock(tenantId: string) {
+  // Transaction-scoped advisory lock keyed by the tenant.
+  return sql`select pg_advisory_xact_lock(hashtext(${`tenant-instances:${tenantId}`}))`;
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const cause = (err as { cause?: unknown })?.cause ?? err;
+  return (
+    (cause as { code?: string; constraint?: string })?.code === '23505' && (cause as { constraint?: string }).constraint === constraint
+  );
+}

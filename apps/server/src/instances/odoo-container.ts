@@ -1,0 +1,82 @@
+import type { Config } from '../config/config.js';
+import type { ContainerSpec, Labels } from '../runtime/instance-runtime.js';
+import type { InstanceNames } from './instance-names.js';
+import { LABELS, slotPorts } from './instance-names.js';
+import type { InstanceLimits } from './instances.tables.js';
+import { ODOO_CONFIG_PATH, ODOO_DATA_DIR, ODOO_GEVENT_PORT, ODOO_HTTP_PORT, ODOO_UID, renderOdooConfig } from './odoo-config.js';
+
+export interface OdooContainerInput {
+  names: InstanceNames;
+  image: string;
+  limits: InstanceLimits;
+  dbPassword: string;
+  masterPasswordHash: string;
+  labels: Labels;
+}
+
+/**
+ * The container of one Odoo, following the official image's conventions: the entrypoint takes the
+ * database connection from HOST/PORT/USER/PASSWORD, Odoo reads /etc/odoo/odoo.conf, data lives in
+ * /var/lib/odoo, and it runs as the image's `odoo` user (uid 101).
+ */
+function baseSpec(config: Config, input: OdooContainerInput) {
+  const dbHostIsEngineHost = config.tenantDbHost === 'host.docker.internal';
+  return {
+    image: input.image,
+    env: {
+      HOST: config.tenantDbHost,
+      PORT: String(config.tenantDbPort),
+      USER: input.names.role,
+      PASSWORD: input.dbPassword,
+    },
+    network: input.names.network,
+    mounts: [{ volume: input.names.volume, target: ODOO_DATA_DIR }],
+    files: [
+      {
+        path: ODOO_CONFIG_PATH,
+        content: renderOdooConfig({ dbName: input.names.db, adminPasswdHash: input.masterPasswordHash, limits: input.limits }),
+        mode: 0o600,
+        uid: ODOO_UID,
+        gid: ODOO_UID,
+      },
+    ],
+    limits: { memoryMb: input.limits.memoryMb, cpuMillis: input.limits.cpuMillis, pids: input.limits.pids },
+    user: `${ODOO_UID}:${ODOO_UID}`,
+    extraHosts: dbHostIsEngineHost ? ['host.docker.internal:host-gateway'] : [],
+  };
+}
+
+export function odooServerSpec(config: Config, input: OdooContainerInput & { slot: number }): ContainerSpec {
+  const ports = slotPorts(config.instancePortBase, input.slot);
+  return {
+    ...baseSpec(config, input),
+    name: input.names.container,
+    command: ['odoo', '--config', ODOO_CONFIG_PATH],
+    labels: { ...input.labels, [LABELS.managed]: 'true', [LABELS.role]: 'odoo' },
+    publish: [
+      { containerPort: ODOO_HTTP_PORT, hostPort: ports.http },
+      { containerPort: ODOO_GEVENT_PORT, hostPort: ports.gevent },
+    ],
+    restart: 'unless-stopped',
+  };
+}
+
+/** A one-off `odoo -i base` that creates Odoo's tables in an empty database, without demo data. */
+export function odooInitSpec(config: Config, input: OdooContainerInput): Omit<ContainerSpec, 'restart' | 'publish'> {
+  return {
+    ...baseSpec(config, input),
+    name: `${input.names.container}-init`,
+    command: [
+      'odoo',
+      '--config',
+      ODOO_CONFIG_PATH,
+      '--database',
+      input.names.db,
+      '--init',
+      'base',
+      '--without-demo=all',
+      '--stop-after-init',
+    ],
+    labels: { ...input.labels, [LABELS.managed]: 'true', [LABELS.role]: 'odoo-init' },
+  };
+}

@@ -1,0 +1,157 @@
+import { decrypt } from '../auth/secrets.js';
+import { PermanentStepError, type Workflow } from '../jobs/workflow.js';
+import { RuntimeError } from '../runtime/instance-runtime.js';
+import { type InstanceOpsDeps, instanceLabels, instanceRoute, networkSpecFor, serverSpecFor } from './instance-context.js';
+import { withTemplateLock } from './instance-locks.js';
+import { instanceNames, templateNames } from './instance-names.js';
+import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
+import { instanceUrl, ODOO_ADMIN_LOGIN } from './instances.service.js';
+import { ODOO_DATA_DIR } from './odoo-config.js';
+import { odooInitSpec } from './odoo-container.js';
+import { personalizeOdooDatabase } from './odoo-database.js';
+import { waitForOdoo } from './odoo-health.js';
+
+export interface ProvisionContext {
+  deps: InstanceOpsDeps;
+  instance: InstanceRow;
+}
+
+const INIT_TIMEOUT_MS = 15 * 60_000;
+
+async function prepareOdooDatabase({ deps, instance }: ProvisionContext) {
+  const { config, tenantDb, runtime } = deps;
+  const names = instanceNames(instance.id);
+  const key = config.encryptionKey;
+  // Anything here from an interrupted earlier attempt is incomplete: start over.
+  await tenantDb.dropDatabase(names.db);
+
+  const template = config.provisionFromTemplate ? await new OdooVersionsRepository(deps.database.db).template(instance.version) : undefined;
+  const useTemplate = template?.status === 'ready' && template.image === instance.image;
+  const repo = new InstancesRepository(deps.database.db);
+
+  if (useTemplate) {
+    const tpl = templateNames(config.resourcePrefix, instance.version);
+    // Database and filestore are copied under the template's lock, so a rebuild cannot swap them mid-copy.
+    await withTemplateLock(deps.database.pool, instance.version, async () => {
+      await tenantDb.disconnectAll(tpl.db);
+      await tenantDb.ensureDatabase(names.db, names.role, tpl.db);
+      try {
+        await runtime.copyBetweenVolumes(
+          { volume: tpl.volume, path: `filestore/${tpl.db}` },
+          { volume: names.volume, path: `filestore/${names.db}` },
+          instance.image,
+        );
+      } catch (err) {
+        // A template without attachments has no filestore folder: nothing to copy.
+        if (!(err instanceof RuntimeError && err.details.statusCode === 404)) throw err;
+      }
+    });
+    // A clone's tables keep the template's owner; Odoo writes on every login, so they must be the instance's.
+    await tenantDb.transferObjects(names.db, tpl.role, names.role);
+  } else {
+    await tenantDb.ensureDatabase(names.db, names.role);
+    const result = await runtime.runOneOff(
+      odooInitSpec(config, {
+        names,
+        image: instance.image,
+        limits: instance.limits,
+        dbPassword: decrypt(key, instance.dbPassword),
+        masterPasswordHash: '',
+        labels: instanceLabels(config, instance),
+      }),
+      INIT_TIMEOUT_MS,
+    );
+    if (result.exitCode !== 0) {
+      throw new PermanentStepError(`Odoo could not initialize its database (exit ${result.exitCode}): ${result.output.slice(-2000)}`);
+    }
+  }
+  await repo.update(instance.id, { provisionPath: useTemplate ? 'template' : 'fresh' });
+  const adminPassword = instance.pendingAdminPassword ? decrypt(key, instance.pendingAdminPassword) : null;
+  if (!adminPassword) throw new PermanentStepError('the initial admin password is missing');
+  await personalizeOdooDatabase(tenantDb, names.db, {
+    baseUrl: instanceUrl(config, instance.slug),
+    adminLogin: ODOO_ADMIN_LOGIN,
+    adminPassword,
+  });
+}
+
+/**
+ * Provisioning an Odoo instance: each step idempotent, each undone by its compensation.
+ * The order of compensation (reverse) matters: the database goes before its role.
+ */
+export const provisionWorkflow: Workflow<ProvisionContext> = {
+  kind: 'instance.provision',
+  maxAttempts: 4,
+  steps: [
+    {
+      name: 'database-role',
+      label: 'Creating the database role',
+      invoke: ({ deps, instance }) =>
+        deps.tenantDb.ensureRole(instanceNames(instance.id).role, decrypt(deps.config.encryptionKey, instance.dbPassword)),
+      compensate: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(instance.id).role),
+    },
+    {
+      name: 'storage',
+      label: 'Creating storage',
+      invoke: async ({ deps, instance }) => {
+        const { volume } = instanceNames(instance.id);
+        // Not done yet, so whatever is there is unfinished: start from a fresh volume that Odoo's user owns.
+        await deps.runtime.removeVolume(volume);
+        await deps.runtime.ensureVolume(volume, instanceLabels(deps.config, instance), { image: instance.image, path: ODOO_DATA_DIR });
+      },
+      compensate: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(instance.id).volume),
+    },
+    {
+      name: 'network',
+      label: 'Creating the private network',
+      invoke: ({ deps, instance }) => deps.runtime.ensureNetwork(networkSpecFor(deps.config, instance)),
+      compensate: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(instance.id).network),
+    },
+    {
+      name: 'odoo-database',
+      label: 'Preparing the Odoo database',
+      invoke: prepareOdooDatabase,
+      compensate: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(instance.id).db),
+    },
+    {
+      name: 'container',
+      label: 'Starting Odoo',
+      invoke: async ({ deps, instance }) => {
+        await deps.runtime.ensureContainer(await serverSpecFor(deps, instance));
+      },
+      compensate: ({ deps, instance }) => deps.runtime.removeContainer(instanceNames(instance.id).container),
+    },
+    {
+      name: 'health',
+      label: 'Waiting for Odoo to answer',
+      invoke: async ({ deps, instance }) => {
+        const healthy = await waitForOdoo(deps.config, instance, deps.config.instanceHealthTimeoutSeconds * 1000);
+        if (!healthy.ok) {
+          const logs = await readLogs(deps, instance);
+          throw new PermanentStepError(`Odoo did not become healthy: ${healthy.reason}${logs ? `\n${logs}` : ''}`);
+        }
+      },
+    },
+    {
+      name: 'route',
+      label: 'Publishing the address',
+      invoke: async ({ deps, instance }) => {
+        await deps.edge.applyRoute(instanceRoute(deps.config, instance, 'active'));
+      },
+      compensate: async ({ deps, instance }) => {
+        await deps.edge.removeRoute(instance.id);
+      },
+    },
+  ],
+};
+
+async function readLogs(deps: InstanceOpsDeps, instance: InstanceRow): Promise<string> {
+  try {
+    const stream = await deps.runtime.logs(instanceNames(instance.id).container, { tail: 30, follow: false });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8').slice(-2000);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,119 @@
+import { eq } from 'drizzle-orm';
+import type { Queues } from '../jobs/queues.js';
+import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
+import { enqueueInstanceJob } from './instance-jobs.js';
+import { tryInstanceLock } from './instance-locks.js';
+import { instanceNames, LABELS } from './instance-names.js';
+import { InstancesRepository } from './instances.repo.js';
+import { reconcileRuns } from './instances.tables.js';
+
+export interface Finding {
+  kind: 'container_missing' | 'container_down' | 'container_should_be_stopped' | 'orphan_container' | 'stuck_operation';
+  target: string;
+  action: string;
+  detail?: string;
+}
+
+/**
+ * Compares what PostgreSQL says should exist with what the engine runs, and repairs drift:
+ * containers removed, stopped or crashed behind the platform's back come back; containers with
+ * our labels that no instance owns are removed after a grace period; operations whose job was
+ * lost (the queue and the database disagree) are queued again.
+ */
+export class Reconciler {
+  constructor(
+    private readonly deps: InstanceOpsDeps,
+    private readonly queues: Queues,
+  ) {}
+
+  async run(): Promise<Finding[]> {
+    const db = this.deps.database.db;
+    const [record] = await db.insert(reconcileRuns).values({}).returning({ id: reconcileRuns.id });
+    const findings: Finding[] = [];
+    let error: string | null = null;
+    try {
+      await this.repairInstances(findings);
+      await this.removeOrphans(findings);
+      await this.requeueStuck(findings);
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+      this.deps.log.error({ err: error }, 'reconcile run failed');
+    }
+    if (record) await db.update(reconcileRuns).set({ findings, error, finishedAt: new Date() }).where(eq(reconcileRuns.id, record.id));
+    if (findings.length) this.deps.log.info({ findings }, 'reconciler repaired drift');
+    return findings;
+  }
+
+  private async repairInstances(findings: Finding[]) {
+    const { runtime, database } = this.deps;
+    const repo = new InstancesRepository(database.db);
+    for (const listed of await repo.listSettled()) {
+      // An instance someone is working on right now is left to that operation.
+      await tryInstanceLock(database.pool, listed.id, async () => {
+        const instance = await repo.findById(listed.id);
+        if (!instance || !['running', 'stopped'].includes(instance.status)) return;
+        const name = instanceNames(instance.id).container;
+        const container = await runtime.inspectContainer(name);
+        const wantRunning = instance.status === 'running' && instance.desiredState === 'running';
+        if (wantRunning && !container) {
+          await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+          findings.push({ kind: 'container_missing', target: instance.id, action: 'recreated' });
+        } else if (wantRunning && container && container.state !== 'running' && container.state !== 'restarting') {
+          await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+          findings.push({
+            kind: 'container_down',
+            target: instance.id,
+            action: 'started',
+            detail: `was ${container.state}, exit ${container.exitCode}`,
+          });
+        } else if (instance.status === 'stopped' && container?.state === 'running') {
+          await runtime.stopContainer(name);
+          findings.push({ kind: 'container_should_be_stopped', target: instance.id, action: 'stopped' });
+        }
+      });
+    }
+  }
+
+  private async removeOrphans(findings: Finding[]) {
+    const { runtime, database, config } = this.deps;
+    const live = new Set((await new InstancesRepository(database.db).listLive()).map((i) => i.id));
+    const containers = await runtime.listManagedContainers({ [LABELS.managed]: 'true', [LABELS.platform]: config.resourcePrefix });
+    for (const container of containers) {
+      const owner = container.labels[LABELS.instance];
+      if (!owner || live.has(owner)) continue;
+      const ageSeconds = container.createdAt ? (Date.now() - Date.parse(container.createdAt)) / 1000 : Number.POSITIVE_INFINITY;
+      if (ageSeconds < config.orphanGraceSeconds) {
+        findings.push({
+          kind: 'orphan_container',
+          target: container.name,
+          action: 'reported',
+          detail: `no live instance ${owner}; removal after grace period`,
+        });
+        continue;
+      }
+      await runtime.removeContainer(container.name);
+      findings.push({ kind: 'orphan_container', target: container.name, action: 'removed', detail: `no live instance ${owner}` });
+    }
+  }
+
+  /** Unfinished operations with no job in the queue: queue them again (the job picks up where the workflow stopped). */
+  private async requeueStuck(findings: Finding[]) {
+    const repo = new InstancesRepository(this.deps.database.db);
+    for (const instance of await repo.listUnfinished()) {
+      const action = instance.status === 'deleting' ? 'delete' : 'provision';
+      const jobId = `${action}-${instance.id}`;
+      const job = await this.queues.instances.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children')
+        continue;
+      // Young instances may simply not have been picked up yet.
+      if (Date.now() - instance.updatedAt.getTime() < 15_000) continue;
+      if (job && state === 'failed') await job.retry('failed');
+      else {
+        if (job) await job.remove().catch(() => undefined);
+        await enqueueInstanceJob(this.queues, instance.id, action, null);
+      }
+      findings.push({ kind: 'stuck_operation', target: instance.id, action: `requeued ${action}`, detail: `job state was ${state}` });
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/client.js';
+import { workflowRuns } from '../instances/instances.tables.js';
+
+/**
+ * Multi-step operations as steps that can be undone (after Medusa's workflows). Which steps are done
+ * is persisted after each one, so a run killed at any moment resumes where it stopped when its job
+ * is picked up again; a run that cannot finish undoes, in reverse order, exactly what it did.
+ * Every invoke and compensate must be idempotent: a crash can repeat either.
+ */
+export interface Step<C> {
+  name: string;
+  /** Shown to users while the step runs. */
+  label: string;
+  invoke(ctx: C): Promise<void>;
+  compensate?(ctx: C): Promise<void>;
+}
+
+export interface Workflow<C> {
+  kind: string;
+  steps: Step<C>[];
+  /** Runs (job executions, including resumes after a crash) before the workflow gives up and compensates. */
+  maxAttempts: number;
+}
+
+/** A failure that retrying will not fix (bad image, Odoo refused to start): compensate at once. */
+export class PermanentStepError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentStepError';
+  }
+}
+
+export interface WorkflowHooks {
+  onStep?(index: number, step: { name: string; label: string }, count: number): Promise<void>;
+  onCompensating?(error: string): Promise<void>;
+}
+
+export type WorkflowOutcome = { status: 'succeeded' } | { status: 'compensated'; error: string };
+
+export class WorkflowRunner {
+  constructor(
+    private readonly db: Db,
+    private readonly log: FastifyBaseLogger,
+    private readonly stepPauseMs = 0,
+  ) {}
+
+  /** The live run of a workflow for a subject, or a new one. */
+  private async claim(kind: string, subjectId: string): Promise<typeof workflowRuns.$inferSelect> {
+    const [live] = await this.db
+      .select()
+      .from(workflowRuns)
+      .where(
+        and(eq(workflowRuns.kind, kind), eq(workflowRuns.subjectId, subjectId), inArray(workflowRuns.status, ['running', 'compensating'])),
+      );
+    if (live) return live;
+    const [created] = await this.db.insert(workflowRuns).values({ kind, subjectId, status: 'running' }).onConflictDoNothing().returning();
+    if (created) return created;
+    return this.claim(kind, subjectId);
+  }
+
+  private update(id: string, values: Partial<typeof workflowRuns.$inferInsert>) {
+    return this.db
+      .update(workflowRuns)
+      .set({ ...values, updatedAt: new Date() })
+      .where(eq(workflowRuns.id, id));
+  }
+
+  /**
+   * Runs (or resumes) the workflow. Throws on a transient failure while attempts remain, so the job
+   * queue retries it later; otherwise returns how it ended.
+   */
+  async run<C>(workflow: Workflow<C>, subjectId: string, ctx: C, hooks: WorkflowHooks = {}): Promise<WorkflowOutcome> {
+    const run = await this.claim(workflow.kind, subjectId);
+    const attempts = run.attempts + 1;
+    await this.update(run.id, { attempts });
+    const log = this.log.child({ workflow: workflow.kind, subjectId, runId: run.id, attempt: attempts });
+    const done = new Set(run.doneSteps);
+
+    if (run.status === 'running') {
+      try {
+        for (const [index, step] of workflow.steps.entries()) {
+          if (done.has(step.name)) continue;
+          await this.update(run.id, { currentStep: step.name });
+          await hooks.onStep?.(index, step, workflow.steps.length);
+          if (this.stepPauseMs > 0) await new Promise((r) => setTimeout(r, this.stepPauseMs));
+          log.info({ step: step.name }, 'step started');
+          await step.invoke(ctx);
+          done.add(step.name);
+          // Appending in SQL keeps the record right even if two runners ever raced.
+          await this.db
+            .update(workflowRuns)
+            .set({ doneSteps: sql`${workflowRuns.doneSteps} || ${JSON.stringify([step.name])}::jsonb`, updatedAt: new Date() })
+            .where(eq(workflowRuns.id, run.id));
+        }
+        await this.update(run.id, { status: 'succeeded', currentStep: null, finishedAt: new Date(), error: null });
+        log.info('workflow succeeded');
+        return { status: 'succeeded' };
+      } catch (err) {
+        const message = describe(err);
+        const permanent = err instanceof PermanentStepError;
+        log.warn({ err: message, permanent }, 'step failed');
+        if (!permanent && attempts < workflow.maxAttempts) {
+          await this.update(run.id, { error: message });
+          throw err;
+        }
+        await this.update(run.id, { status: 'compensating', error: message });
+      }
+    }
+
+    // Compensation: undo done steps and the one that failed (it may have half-happened), last first.
+    const [current] = await this.db.select().from(workflowRuns).where(eq(workflowRuns.id, run.id));
+    const error = current?.error ?? 'unknown error';
+    await hooks.onCompensating?.(error);
+    const toUndo = workflow.steps.filter((s) => done.has(s.name) || s.name === current?.currentStep).reverse();
+    for (const step of toUndo) {
+      if (!step.compensate) continue;
+      log.info({ step: step.name }, 'compensating step');
+      await step.compensate(ctx); // a failure here leaves the run 'compensating': the job retries it
+    }
+    await this.update(run.id, { status: 'compensated', finishedAt: new Date(), currentStep: null });
+    log.info('workflow compensated');
+    return { status: 'compensated', error };
+  }
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,239 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
+import {
+  type ContainerInfo,
+  type ContainerRunState,
+  type ContainerSpec,
+  type ContainerStats,
+  type FileToWrite,
+  type OneOffResult,
+  RuntimeError,
+} from '../instance-runtime.js';
+import { engineCall, messageSecretsOf, outputSecretsOf, redact, tolerate, toRuntimeError } from './docker-errors.js';
+import {
+  createOptions,
+  limitsMatch,
+  limitsToHostConfig,
+  REMOVE,
+  ROLE_LABEL,
+  SPEC_HASH_LABEL,
+  specHash,
+  validateSpec,
+} from './docker-spec.js';
+import { Demultiplexer, demultiplex, TailBuffer, tailText } from './docker-streams.js';
+import { filesArchive } from './docker-tar.js';
+
+/** Grace period before the engine kills a container it was asked to stop (Odoo finishes requests in time). */
+export const STOP_TIMEOUT_SECONDS = 10;
+/** Log lines read from a finished one-off: enough to fill the 64 KiB of output it returns. */
+const ONE_OFF_LOG_LINES = 5000;
+
+/** Inspects by exact name: the engine also resolves id prefixes, which must never match a platform name. */
+export async function inspectByName(docker: Docker, name: string): Promise<Docker.ContainerInspectInfo | null> {
+  const info = await tolerate(docker.getContainer(name).inspect(), [404]);
+  return info && info.Name === `/${name}` ? info : null;
+}
+
+export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInfo {
+  const labels = info.Config.Labels ?? {};
+  const { State: state } = info;
+  const finished = state.Status === 'exited' || state.Status === 'dead';
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    state: state.Status as ContainerRunState,
+    labels,
+    specHash: labels[SPEC_HASH_LABEL] ?? null,
+    // The engine reports "0001-01-01T00:00:00Z" for a container that never started.
+    startedAt: state.StartedAt && !state.StartedAt.startsWith('0001-') ? state.StartedAt : null,
+    exitCode: finished ? state.ExitCode : null,
+    restartCount: info.RestartCount,
+    createdAt: info.Created || null,
+  };
+}
+
+async function writeFiles(container: Docker.Container, files: readonly FileToWrite[]): Promise<void> {
+  if (files.length === 0) return;
+  await container.putArchive(await filesArchive(files), { path: '/' });
+}
+
+async function removeQuietly(container: Docker.Container): Promise<void> {
+  await tolerate(container.remove(REMOVE), [404, 409]).catch(() => undefined);
+}
+
+/** Creates (or recreates, when the spec hash changed) and starts the container; applies changed limits in place. */
+export async function ensureContainer(docker: Docker, spec: ContainerSpec): Promise<ContainerInfo> {
+  validateSpec(spec);
+  const secrets = messageSecretsOf(spec.env);
+  const step = <T>(call: () => Promise<T>) => engineCall('ensureContainer', spec.name, call, secrets);
+  // Resolving the image first also keeps a missing image from costing the running container.
+  const image = await step(() => docker.getImage(spec.image).inspect());
+  const hash = specHash(spec, image.Id);
+  let current = await step(() => inspectByName(docker, spec.name));
+
+  if (current && (current.Config.Labels?.[SPEC_HASH_LABEL] !== hash || current.State.Dead || current.State.Status === 'removing')) {
+    const stale = docker.getContainer(current.Id);
+    await step(() => tolerate(stale.stop({ t: STOP_TIMEOUT_SECONDS }), [304, 404]));
+    await step(() => tolerate(stale.remove(REMOVE), [404]));
+    current = null;
+  }
+
+  if (!current) {
+    const created = await step(() => docker.createContainer(createOptions(spec, { [SPEC_HASH_LABEL]: hash })));
+    try {
+      await writeFiles(created, spec.files);
+      await created.start();
+    } catch (err) {
+      // A container with the right hash but without its files must not survive to be started later.
+      await removeQuietly(created);
+      throw toRuntimeError('ensureContainer', spec.name, err, secrets);
+    }
+  } else {
+    const container = docker.getContainer(current.Id);
+    if (!limitsMatch(current.HostConfig, spec.limits)) await step(() => container.update(limitsToHostConfig(spec.limits)));
+    if (current.State.Paused) {
+      await step(() => container.unpause());
+    } else if (!current.State.Running) {
+      // Written again before every start: covers a crash between create and start, and edits made at run time.
+      await step(() => writeFiles(container, spec.files));
+      await step(() => tolerate(container.start(), [304]));
+    }
+  }
+
+  const info = await step(() => inspectByName(docker, spec.name));
+  if (!info) throw new RuntimeError('ensureContainer', spec.name, 'container vanished after start', { statusCode: 404 });
+  return toContainerInfo(info);
+}
+
+async function oneOffLogs(container: Docker.Container): Promise<string> {
+  const raw: unknown = await container.logs({ stdout: true, stderr: true, follow: false, tail: ONE_OFF_LOG_LINES });
+  return tailText(demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw ?? ''))));
+}
+
+/** Waits for the container to exit; null when it did not within `timeoutMs` (it is then killed). */
+async function waitForExit(container: Docker.Container, timeoutMs: number): Promise<number | null> {
+  const waiting = container.wait() as Promise<{ StatusCode: number }>;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  try {
+    const result = await Promise.race([waiting, timeout]);
+    if (result) return result.StatusCode;
+  } finally {
+    clearTimeout(timer);
+  }
+  await tolerate(container.kill(), [404, 409]);
+  await waiting.catch(() => undefined);
+  return null;
+}
+
+export async function runOneOff(
+  docker: Docker,
+  spec: Omit<ContainerSpec, 'restart' | 'publish'>,
+  timeoutMs: number,
+): Promise<OneOffResult> {
+  validateSpec(spec);
+  const secrets = messageSecretsOf(spec.env);
+  const outputSecrets = outputSecretsOf(spec.env);
+  const step = <T>(call: () => Promise<T>) => engineCall('runOneOff', spec.name, call, secrets);
+  // A leftover from a run that crashed before cleaning up would block the name.
+  const leftover = await step(() => inspectByName(docker, spec.name));
+  if (leftover) await step(() => tolerate(docker.getContainer(leftover.Id).remove(REMOVE), [404]));
+
+  const container = await step(() => docker.createContainer(createOptions({ ...spec, restart: 'no' }, { [ROLE_LABEL]: 'one-off' })));
+  try {
+    await step(() => writeFiles(container, spec.files));
+    await step(() => container.start());
+    const exitCode = await step(() => waitForExit(container, timeoutMs));
+    const output = redact(await step(() => oneOffLogs(container)), outputSecrets);
+    if (exitCode === null)
+      throw new RuntimeError('runOneOff', spec.name, `did not finish within ${timeoutMs} ms and was killed`, { output });
+    return { exitCode, output };
+  } finally {
+    await removeQuietly(container);
+  }
+}
+
+export async function listContainers(docker: Docker, labelFilters: string[]): Promise<ContainerInfo[]> {
+  const summaries = await engineCall('listManagedContainers', labelFilters.join(','), () =>
+    docker.listContainers({ all: true, filters: { label: labelFilters } }),
+  );
+  const infos: ContainerInfo[] = [];
+  // Inspected a few at a time: the summaries lack start time, exit code and restart count.
+  for (let i = 0; i < summaries.length; i += 8) {
+    const batch = await Promise.all(
+      summaries
+        .slice(i, i + 8)
+        .map((s) => engineCall('listManagedContainers', s.Id, () => tolerate(docker.getContainer(s.Id).inspect(), [404]))),
+    );
+    for (const info of batch) if (info) infos.push(toContainerInfo(info));
+  }
+  return infos;
+}
+
+export async function containerLogs(
+  docker: Docker,
+  name: string,
+  options: { tail: number; follow: boolean; since?: number },
+): Promise<Readable> {
+  const container = docker.getContainer(name);
+  const base = { stdout: true, stderr: true, tail: options.tail, ...(options.since === undefined ? {} : { since: options.since }) };
+  if (!options.follow) {
+    const raw: unknown = await engineCall('logs', name, () => container.logs({ ...base, follow: false }));
+    return Readable.from([demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.alloc(0))], { objectMode: false });
+  }
+  const source = (await engineCall('logs', name, () => container.logs({ ...base, follow: true }))) as Readable;
+  const text = new Demultiplexer();
+  // Destroying the returned stream tears down the pipeline and with it the engine connection.
+  pipeline(source, text).catch(() => undefined);
+  return text;
+}
+
+export async function containerStats(docker: Docker, name: string): Promise<ContainerStats | null> {
+  const info = await engineCall('stats', name, () => inspectByName(docker, name));
+  if (!info?.State.Running) return null;
+  // Not one-shot: the engine samples twice, so precpu_stats is filled and the CPU delta means something.
+  const stats = await engineCall('stats', name, () => docker.getContainer(info.Id).stats({ stream: false }));
+  const cpuDelta = stats.cpu_stats.cpu_usage.total_usage - (stats.precpu_stats.cpu_usage?.total_usage ?? 0);
+  const systemDelta = (stats.cpu_stats.system_cpu_usage ?? 0) - (stats.precpu_stats.system_cpu_usage ?? 0);
+  const cpus = stats.cpu_stats.online_cpus || stats.cpu_stats.cpu_usage.percpu_usage?.length || 1;
+  const memory = stats.memory_stats;
+  const memoryStats = (memory.stats ?? {}) as unknown as Record<string, number | undefined>;
+  const usage = memory.usage ?? 0;
+  // As `docker stats` does: page cache that can be reclaimed is not the container's memory use.
+  const inactive = memoryStats.total_inactive_file ?? memoryStats.inactive_file ?? 0;
+  return {
+    cpuPercent: cpuDelta > 0 && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0,
+    memoryBytes: inactive < usage ? usage - inactive : usage,
+    memoryLimitBytes: memory.limit ?? 0,
+  };
+}
+
+export async function execInContainer(docker: Docker, name: string, command: string[]): Promise<OneOffResult> {
+  if (command.length === 0) throw new RuntimeError('validate', name, 'exec needs a command');
+  const step = <T>(call: () => Promise<T>) => engineCall('exec', name, call);
+  const exec = await step(() => docker.getContainer(name).exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false }));
+  const stream = await step(() => exec.start({ hijack: true, stdin: false }));
+  const output = new TailBuffer();
+  await step(() =>
+    pipeline(
+      stream,
+      new Demultiplexer(),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          output.push(chunk);
+          callback();
+        },
+      }),
+    ),
+  );
+  // The stream can end a moment before the engine records the exit code.
+  for (let attempt = 0; ; attempt++) {
+    const info = await step(() => exec.inspect());
+    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode, output: output.toString() };
+    if (attempt >= 100) throw new RuntimeError('exec', name, 'the command ended its output but never reported an exit code');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,133 @@
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type {
+  ContainerInfo,
+  ContainerSpec,
+  ContainerStats,
+  InstanceRuntime,
+  Labels,
+  NetworkSpec,
+  OneOffResult,
+  ResourceLimits,
+} from '../instance-runtime.js';
+import {
+  containerLogs,
+  containerStats,
+  ensureContainer,
+  execInContainer,
+  inspectByName,
+  listContainers,
+  runOneOff,
+  STOP_TIMEOUT_SECONDS,
+  toContainerInfo,
+} from './docker-containers.js';
+import { engineCall, tolerate } from './docker-errors.js';
+import { ensureNetwork, listNetworks, removeNetwork } from './docker-networks.js';
+import { assertLimits, assertName, labelFilters, limitsToHostConfig, MANAGED_LABEL, REMOVE } from './docker-spec.js';
+import { copyBetweenVolumes, ensureVolume, removeVolume, volumeExists, volumeUsage } from './docker-volumes.js';
+
+/**
+ * InstanceRuntime on one Docker engine, through its API (dockerode); no `docker` CLI, and nothing required
+ * inside the images beyond their entrypoint. Everything is addressed by the platform's names, so every call
+ * can be repeated. Everything it creates carries `saas.managed=true`.
+ */
+export class DockerRuntime implements InstanceRuntime {
+  readonly docker: Docker;
+
+  /** Takes dockerode options (default: the local socket /var/run/docker.sock) or a ready client. */
+  constructor(options: Docker.DockerOptions | Docker = { socketPath: '/var/run/docker.sock' }) {
+    this.docker = options instanceof Docker ? options : new Docker(options);
+  }
+
+  ensureNetwork(spec: NetworkSpec): Promise<void> {
+    return ensureNetwork(this.docker, spec);
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return removeNetwork(this.docker, name);
+  }
+
+  listNetworks(labelFilter: Labels) {
+    return listNetworks(this.docker, labelFilter);
+  }
+
+  ensureVolume(name: string, labels: Labels, seed?: { image: string; path: string }): Promise<void> {
+    return ensureVolume(this.docker, name, labels, seed);
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return removeVolume(this.docker, name);
+  }
+
+  volumeExists(name: string): Promise<boolean> {
+    return volumeExists(this.docker, name);
+  }
+
+  volumeUsage(name: string): Promise<number | null> {
+    return volumeUsage(this.docker, name);
+  }
+
+  copyBetweenVolumes(from: { volume: string; path: string }, to: { volume: string; path: string }, image: string): Promise<void> {
+    return copyBetweenVolumes(this.docker, from, to, image);
+  }
+
+  runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number): Promise<OneOffResult> {
+    return runOneOff(this.docker, spec, timeoutMs);
+  }
+
+  ensureContainer(spec: ContainerSpec): Promise<ContainerInfo> {
+    return ensureContainer(this.docker, spec);
+  }
+
+  async inspectContainer(name: string): Promise<ContainerInfo | null> {
+    assertName('container', name);
+    const info = await engineCall('inspectContainer', name, () => inspectByName(this.docker, name));
+    return info ? toContainerInfo(info) : null;
+  }
+
+  listManagedContainers(labelFilter: Labels): Promise<ContainerInfo[]> {
+    return listContainers(this.docker, labelFilters({ ...labelFilter, [MANAGED_LABEL]: 'true' }));
+  }
+
+  async startContainer(name: string): Promise<void> {
+    assertName('container', name);
+    await engineCall('startContainer', name, () => tolerate(this.docker.getContainer(name).start(), [304]));
+  }
+
+  async stopContainer(name: string, timeoutSeconds = STOP_TIMEOUT_SECONDS): Promise<void> {
+    assertName('container', name);
+    await engineCall('stopContainer', name, () => tolerate(this.docker.getContainer(name).stop({ t: timeoutSeconds }), [304, 404]));
+  }
+
+  async restartContainer(name: string): Promise<void> {
+    assertName('container', name);
+    await engineCall('restartContainer', name, () => this.docker.getContainer(name).restart({ t: STOP_TIMEOUT_SECONDS }));
+  }
+
+  async removeContainer(name: string): Promise<void> {
+    assertName('container', name);
+    // 409: a removal already in progress.
+    await engineCall('removeContainer', name, () => tolerate(this.docker.getContainer(name).remove(REMOVE), [404, 409]));
+  }
+
+  async updateLimits(name: string, limits: ResourceLimits): Promise<void> {
+    assertName('container', name);
+    assertLimits(name, limits);
+    await engineCall('updateLimits', name, () => this.docker.getContainer(name).update(limitsToHostConfig(limits)));
+  }
+
+  logs(name: string, options: { tail: number; follow: boolean; since?: number }): Promise<Readable> {
+    assertName('container', name);
+    return containerLogs(this.docker, name, options);
+  }
+
+  stats(name: string): Promise<ContainerStats | null> {
+    assertName('container', name);
+    return containerStats(this.docker, name);
+  }
+
+  exec(name: string, command: string[]): Promise<OneOffResult> {
+    assertName('container', name);
+    return execInContainer(this.docker, name, command);
+  }
+}

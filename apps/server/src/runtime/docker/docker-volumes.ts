@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { type Labels, RuntimeError } from '../instance-runtime.js';
+import { engineCall, engineStatus, tolerate, toRuntimeError } from './docker-errors.js';
+import { assertName, MANAGED_LABEL, REMOVE, ROLE_LABEL } from './docker-spec.js';
+import { ancestorsOf, relativeVolumePath, retargetArchive } from './docker-tar.js';
+
+export async function volumeExists(docker: Docker, name: string): Promise<boolean> {
+  assertName('volume', name);
+  const info = await engineCall('volumeExists', name, () => tolerate(docker.getVolume(name).inspect(), [404]));
+  return info !== undefined && info.Name === name;
+}
+
+export async function ensureVolume(docker: Docker, name: string, labels: Labels, seed?: { image: string; path: string }): Promise<void> {
+  if (await volumeExists(docker, name)) return;
+  // The engine answers a create of an existing name with that volume, so a lost race is harmless too.
+  await engineCall('ensureVolume', name, () =>
+    docker.createVolume({ Name: name, Driver: 'local', Labels: { ...labels, [MANAGED_LABEL]: 'true' } }),
+  );
+  if (!seed) return;
+  // Creating (not starting) a container that mounts the empty volume makes the engine copy the image's
+  // directory into it, owner included. (A crash right before this leaves an unseeded volume: callers
+  // that need the seed remove a volume they have not finished preparing before calling again.)
+  const helper = await engineCall('ensureVolume', name, () =>
+    docker.createContainer({
+      name: `saas-seed-${randomBytes(6).toString('hex')}`,
+      Image: seed.image,
+      Entrypoint: ['/saas-seed-helper-is-never-started'],
+      Labels: { [MANAGED_LABEL]: 'true', [ROLE_LABEL]: 'volume-seed' },
+      NetworkDisabled: true,
+      HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], Mounts: [{ Type: 'volume', Source: name, Target: seed.path }] },
+    }),
+  );
+  await tolerate(helper.remove(REMOVE), [404]).catch(() => undefined);
+}
+
+export async function removeVolume(docker: Docker, name: string): Promise<void> {
+  assertName('volume', name);
+  await engineCall('removeVolume', name, () => tolerate(docker.getVolume(name).remove(), [404]));
+}
+
+export async function volumeUsage(docker: Docker, name: string): Promise<number | null> {
+  assertName('volume', name);
+  // `docker system df` walks every volume; callers should sample it, not poll it.
+  const df = (await engineCall('volumeUsage', name, () => docker.df())) as { Volumes?: Docker.VolumeInspectInfo[] | null };
+  const size = df.Volumes?.find((v) => v.Name === name)?.UsageData?.Size;
+  return typeof size === 'number' && size >= 0 ? size : null;
+}
+
+/** Where the helper containers mount their volume. */
+const MOUNT = '/saas-copy';
+
+/**
+ * A container that is created and never started: the engine's archive endpoints then read and write its
+ * volume with no shell or tool needed in the image.
+ */
+function createHelper(docker: Docker, name: string, image: string, volume: string, readOnly: boolean): Promise<Docker.Container> {
+  return docker.createContainer({
+    name,
+    Image: image,
+    // Never run; set so that images without an entrypoint or command can be used too.
+    Entrypoint: ['/saas-copy-helper-is-never-started'],
+    Labels: { [MANAGED_LABEL]: 'true', [ROLE_LABEL]: 'volume-copy' },
+    NetworkDisabled: true,
+    HostConfig: {
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      Mounts: [
+        {
+          Type: 'volume',
+          Source: volume,
+          Target: MOUNT,
+          ReadOnly: readOnly,
+          VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'],
+        },
+      ],
+    },
+  });
+}
+
+async function pathExists(container: Docker.Container, path: string): Promise<boolean> {
+  return (await tolerate(container.infoArchive({ path }), [404])) !== undefined;
+}
+
+/**
+ * Copies `from.path` of one volume to `to.path` of another (or the same) volume, keeping owners, modes and
+ * times. Streams through the engine's archive API between two never-started helper containers, one per side:
+ * the engine keeps a container locked while an archive is read from it, so one container could not feed itself.
+ * An existing destination is replaced entirely (see `retargetArchive`); missing parent directories are created
+ * owned like the copied directory. A copy cut short leaves a partial destination that the next run replaces.
+ */
+export async function copyBetweenVolumes(
+  docker: Docker,
+  from: { volume: string; path: string },
+  to: { volume: string; path: string },
+  image: string,
+): Promise<void> {
+  const target = `${from.volume}:${from.path} -> ${to.volume}:${to.path}`;
+  assertName('volume', from.volume);
+  assertName('volume', to.volume);
+  const source = relativeVolumePath(from.path);
+  const dest = relativeVolumePath(to.path);
+  if (source === null || dest === null || dest === '') {
+    throw new RuntimeError('validate', target, 'paths must stay inside their volume and the destination cannot be its root');
+  }
+  const within = (a: string, b: string) => a === b || b === '' || a.startsWith(`${b}/`);
+  if (from.volume === to.volume && (within(dest, source) || within(source, dest))) {
+    throw new RuntimeError('validate', target, 'source and destination overlap');
+  }
+  for (const volume of [from.volume, to.volume]) {
+    if (!(await volumeExists(docker, volume)))
+      throw new RuntimeError('copyBetweenVolumes', target, `volume ${volume} not found`, { statusCode: 404 });
+  }
+
+  const suffix = randomBytes(6).toString('hex');
+  const helpers: Docker.Container[] = [];
+  let archive: Readable | undefined;
+  try {
+    const reader = await createHelper(docker, `saas-copy-${suffix}-from`, image, from.volume, true);
+    helpers.push(reader);
+    const writer = await createHelper(docker, `saas-copy-${suffix}-to`, image, to.volume, false);
+    helpers.push(writer);
+
+    const missing: string[] = [];
+    for (const dir of ancestorsOf(dest)) {
+      if (missing.length > 0 || !(await pathExists(writer, `${MOUNT}/${dir}`))) missing.push(dir);
+    }
+    archive = (await reader.getArchive({ path: source === '' ? MOUNT : `${MOUNT}/${source}` }).catch((err: unknown) => {
+      throw engineStatus(err) === 404
+        ? new RuntimeError('copyBetweenVolumes', target, `source path ${from.path} not found`, { statusCode: 404 })
+        : err;
+    })) as Readable;
+    await writer.putArchive(retargetArchive(archive, dest, missing), { path: MOUNT });
+  } catch (err) {
+    throw toRuntimeError('copyBetweenVolumes', target, err);
+  } finally {
+    archive?.destroy();
+    await Promise.all(helpers.map((h) => tolerate(h.remove(REMOVE), [404]).catch(() => undefined)));
+  }
+}

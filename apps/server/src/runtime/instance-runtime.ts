@@ -1,0 +1,140 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Everything the platform asks of the engine that runs Odoo containers. Domain code depends on this
+ * interface only; `docker/` implements it for one Docker engine, a Swarm driver will follow.
+ * Names are the platform's own (deterministic per instance), so every call is idempotent.
+ */
+
+export interface ResourceLimits {
+  memoryMb: number;
+  /** CPU share in thousandths of a core (1000 = one core). */
+  cpuMillis: number;
+  pids: number;
+}
+
+export type Labels = Record<string, string>;
+
+export interface NetworkSpec {
+  name: string;
+  /** An IPv4 CIDR from the platform's own pool (Docker's default pools run out after ~30 networks). */
+  subnet: string;
+  labels: Labels;
+}
+
+export interface VolumeMount {
+  volume: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface FileToWrite {
+  /** Absolute path inside the container. */
+  path: string;
+  content: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Replaces the image's entrypoint (e.g. to run a tool the entrypoint would not pass through); absent = the image's. */
+  entrypoint?: string[];
+  /** Arguments after the entrypoint; empty = the image's default command. */
+  command: string[];
+  env: Record<string, string>;
+  labels: Labels;
+  network: string;
+  mounts: VolumeMount[];
+  /** Files placed into the container before it starts (e.g. the Odoo config file). */
+  files: FileToWrite[];
+  limits: ResourceLimits;
+  user: string;
+  /** Container port → host port published on 127.0.0.1 only. */
+  publish: { containerPort: number; hostPort: number }[];
+  /** host:address pairs for /etc/hosts; "host-gateway" means the engine's host. */
+  extraHosts: string[];
+  restart: 'no' | 'unless-stopped';
+}
+
+export type ContainerRunState = 'running' | 'restarting' | 'exited' | 'created' | 'paused' | 'dead' | 'removing';
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  state: ContainerRunState;
+  labels: Labels;
+  /** Hash of the spec it was created from, to tell a stale container from a current one. */
+  specHash: string | null;
+  startedAt: string | null;
+  exitCode: number | null;
+  restartCount: number;
+  /** When the container was created (ISO time); the reconciler's orphan grace period counts from it. */
+  createdAt: string | null;
+}
+
+export interface OneOffResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface ContainerStats {
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+}
+
+export interface InstanceRuntime {
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  /** Networks that carry a label (e.g. to find subnets in use). */
+  listNetworks(labelFilter: Labels): Promise<{ name: string; subnet: string | null; labels: Labels }[]>;
+
+  /**
+   * Creates the volume if missing. With `seed`, a new volume first receives the image's directory at
+   * `seed.path` (contents and owner), as the engine does when a container first mounts an empty volume —
+   * so a data volume written by copies before Odoo ever starts is still owned by Odoo's user.
+   */
+  ensureVolume(name: string, labels: Labels, seed?: { image: string; path: string }): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+  /** Bytes used by a volume, or null when the engine cannot tell. */
+  volumeUsage(name: string): Promise<number | null>;
+  /**
+   * Copies a directory from one volume to another (or within one) under a new name, keeping owners and modes.
+   * An existing destination is replaced; missing parents of the destination are created.
+   */
+  copyBetweenVolumes(from: { volume: string; path: string }, to: { volume: string; path: string }, image: string): Promise<void>;
+
+  /** Runs a container to completion (e.g. `odoo -i base --stop-after-init`), removes it, returns its exit code and output. */
+  runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number): Promise<OneOffResult>;
+
+  /** Creates (or recreates, when the spec changed) and starts the container; a change of limits alone is applied in place. */
+  ensureContainer(spec: ContainerSpec): Promise<ContainerInfo>;
+  inspectContainer(name: string): Promise<ContainerInfo | null>;
+  listManagedContainers(labelFilter: Labels): Promise<ContainerInfo[]>;
+  startContainer(name: string): Promise<void>;
+  stopContainer(name: string, timeoutSeconds?: number): Promise<void>;
+  restartContainer(name: string): Promise<void>;
+  removeContainer(name: string): Promise<void>;
+  updateLimits(name: string, limits: ResourceLimits): Promise<void>;
+  logs(name: string, options: { tail: number; follow: boolean; since?: number }): Promise<Readable>;
+  stats(name: string): Promise<ContainerStats | null>;
+  /** Runs a command in a running container; used by diagnostics and isolation tests. */
+  exec(name: string, command: string[]): Promise<OneOffResult>;
+}
+
+/** An engine call that failed, with what is needed to diagnose it. */
+export class RuntimeError extends Error {
+  constructor(
+    public readonly operation: string,
+    public readonly target: string,
+    message: string,
+    public readonly details: { statusCode?: number; output?: string } = {},
+  ) {
+    super(`${operation} ${target}: ${message}`);
+    this.name = 'RuntimeError';
+  }
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflowRuns } from '../../src/instances/instances.tables.js';
+import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
+import { killHard, startWorkerProcess } from '../support/worker-process.js';
+
+/**
+ * The worker is killed with SIGKILL inside a chosen provisioning step, then a new worker starts.
+ * Each instance must end `running`, or rolled back with nothing left behind — never stuck.
+ */
+const QUEUE_PREFIX = `crash-${randomUUID().slice(0, 8)}`;
+// Every step pauses a moment in the first worker, so the kill lands inside the step named.
+const env = { QUEUE_PREFIX, PROVISION_FROM_TEMPLATE: 'false', WORKFLOW_STEP_PAUSE_MS: '1500' };
+
+let h: Harness;
+let owner: TestUser;
+
+beforeAll(async () => {
+  // The API side only: the workers are separate processes started and killed by the tests.
+  h = await startHarness({ withWorker: false, env });
+  owner = await createUser(h, { label: 'crash', verify: 'direct' });
+  // Enough room for every scenario of this file, on a plan of its own.
+  await h.platform.db.execute(
+    sql`insert into plans (code, name, max_instances, memory_mb, cpu_millis, pids, storage_gb, workers) values ('crash-test', 'Crash test', 20, 512, 500, 256, 1, 0) on conflict do nothing`,
+  );
+  await h.platform.db.execute(sql`update tenants set plan_code = 'crash-test' where id = ${owner.tenantId}`);
+}, 60_000);
+afterAll(async () => {
+  await h.close();
+});
+
+async function waitForStep(instanceId: string, step: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const [run] = await h.platform.db
+      .select()
+      .from(workflowRuns)
+      .where(and(eq(workflowRuns.subjectId, instanceId), eq(workflowRuns.kind, 'instance.provision')));
+    if (run?.currentStep === step) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`step ${step} never started for ${instanceId}`);
+}
+
+describe('worker killed mid-provisioning', () => {
+  for (const step of ['storage', 'odoo-database', 'container', 'health']) {
+    it(`finishes the instance after a crash in "${step}"`, async () => {
+      const created = await createInstance(h, owner);
+      const first = startWorkerProcess(env);
+      try {
+        await waitForStep(created.id, step);
+        await killHard(first);
+      } finally {
+        await killHard(first);
+      }
+      const second = startWorkerProcess({ ...env, WORKFLOW_STEP_PAUSE_MS: '0' });
+      try {
+        const done = await waitForStatus(h, owner, created.id, ['running', 'failed'], 120_000);
+        expect(done.status, `${done.lastError}\n${second.output.join('')}`).toBe('running');
+      } finally {
+        await killHard(second);
+      }
+    }, 180_000);
+  }
+
+  it('rolls back completely when the resumed run cannot finish', async () => {
+    // An image the engine does not have: the container step fails on every attempt, then everything is undone.
+    await h.platform.db.execute(
+      sql`insert into odoo_versions (version, image, enabled) values ('16.0', 'odoo-standin:missing', true) on conflict (version) do update set image = excluded.image, enabled = true`,
+    );
+    const created = await createInstance(h, owner, { version: '16.0' });
+    const first = startWorkerProcess(env);
+    try {
+      await waitForStep(created.id, 'odoo-database');
+      await killHard(first);
+    } finally {
+      await killHard(first);
+    }
+    const second = startWorkerProcess({ ...env, WORKFLOW_STEP_PAUSE_MS: '0' });
+    try {
+      const done = await waitForStatus(h, owner, created.id, ['running', 'failed'], 150_000);
+      expect(done.status).toBe('failed');
+      expect(done.lastError).toMatch(/odoo-standin:missing|No such image/);
+      expect(await leftovers(h, created.id)).toEqual([]);
+    } finally {
+      await killHard(second);
+    }
+  }, 200_000);
+});

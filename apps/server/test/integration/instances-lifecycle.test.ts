@@ -1,0 +1,211 @@
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decrypt } from '../../src/auth/secrets.js';
+import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
+import { readOdooParameters } from '../../src/instances/odoo-database.js';
+import { buildTemplate } from '../../src/instances/template-builder.js';
+import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { createInstance, leftovers, odooPort, odooRpc, waitForStatus } from '../support/instances.js';
+
+let h: Harness;
+let owner: TestUser;
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+const opsDeps = () => ({
+  config: h.platform.config,
+  database: h.platform.database,
+  runtime: h.platform.runtime,
+  tenantDb: h.platform.tenantDb,
+  edge: h.platform.edge,
+  redis: h.platform.redis,
+  log: h.platform.log,
+});
+
+beforeAll(async () => {
+  h = await startHarness({ workerOptions: { maintenance: false } });
+  owner = await createUser(h, { label: 'lifecycle' });
+  expect(await buildTemplate(opsDeps(), '18.0')).toBe('ready');
+}, 180_000);
+afterAll(async () => {
+  await h.close();
+});
+
+describe('instance lifecycle on the real engine (template clone path)', () => {
+  it('provisions, serves, stops, starts, restarts and deletes an instance', async () => {
+    const created = await createInstance(h, owner, { version: '18.0' });
+    expect(created.status).toMatch(/pending|provisioning/);
+
+    // Live progress over Server-Sent Events, through the real HTTP server.
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const sse = await fetch(`${address}/api/v1/instances/${created.id}/events`, { headers: { authorization: `Bearer ${owner.token}` } });
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    const seen: { status: string; progress: { step: string | null } | null }[] = [];
+    const reader = sse.body?.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    while (reader && !seen.some((u) => u.status === 'running' || u.status === 'failed')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      for (const block of buffer.split('\n\n').slice(0, -1)) {
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data) seen.push(JSON.parse(data.slice(6)));
+      }
+      buffer = buffer.slice(buffer.lastIndexOf('\n\n') + 2);
+    }
+    await reader?.cancel();
+    expect(seen.at(-1)?.status, JSON.stringify(seen.at(-1))).toBe('running');
+    expect(seen.map((u) => u.progress?.step).filter(Boolean)).toEqual(
+      expect.arrayContaining(['Preparing the Odoo database', 'Starting Odoo']),
+    );
+
+    const instance = await waitForStatus(h, owner, created.id, ['running']);
+    expect(instance.provisionPath).toBe('template');
+    const row = await h.platform.instances.get(instance.id);
+    const port = odooPort(h, row.slot);
+    expect((await fetch(`http://127.0.0.1:${port}/web/health`)).status).toBe(200);
+
+    // The clone has its own identity: uuid and secret differ from the template's.
+    const names = instanceNames(instance.id);
+    const keys = ['database.uuid', 'database.secret', 'web.base.url'];
+    const mine = await readOdooParameters(h.platform.tenantDb, names.db, keys);
+    const tpl = await readOdooParameters(h.platform.tenantDb, templateNames(h.platform.config.resourcePrefix, '18.0').db, keys);
+    expect(mine['database.uuid']).toBeTruthy();
+    expect(mine['database.uuid']).not.toBe(tpl['database.uuid']);
+    expect(mine['database.secret']).not.toBe(tpl['database.secret']);
+    expect(mine['web.base.url']).toBe(instance.url);
+
+    // The owner sees the admin password once and can log in with it (which writes to the database: ownership is right).
+    const creds = await call(h.app, 'POST', `/api/v1/instances/${instance.id}/credentials`, { client: owner });
+    expect(creds.statusCode, creds.body).toBe(200);
+    const { login, password } = creds.json() as { login: string; password: string };
+    expect(login).toBe('admin');
+    expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/credentials`, { client: owner })).statusCode).toBe(410);
+    const uid = await odooRpc(port, 'common', 'login', [names.db, login, password]);
+    expect(uid.result, JSON.stringify(uid)).toBeTypeOf('number');
+    const wrong = await odooRpc(port, 'common', 'login', [names.db, login, 'admin']);
+    expect(wrong.result).toBe(false);
+
+    // The database manager refuses without the master password, and lists nothing.
+    const backup = await fetch(`http://127.0.0.1:${port}/web/database/backup`, {
+      method: 'POST',
+      body: new URLSearchParams({ master_pwd: 'admin', name: names.db, backup_format: 'zip' }),
+    });
+    const backupBody = await backup.text();
+    expect(backup.headers.get('content-type') ?? '').not.toContain('zip');
+    expect(backupBody).toMatch(/Access Denied|disabled/i);
+    for (const method of ['dump', 'drop', 'duplicate_database']) {
+      const res = await odooRpc(port, 'db', method, ['guess', names.db, 'x']);
+      expect(res.error, `${method} must be refused`).toBeTruthy();
+    }
+    const list = await odooRpc(port, 'db', 'list', []);
+    expect(list.error).toBeTruthy();
+
+    // Container hardening, read from the real container.
+    const inspect = await docker.getContainer(names.container).inspect();
+    const hc = inspect.HostConfig;
+    expect(hc.CapDrop).toEqual(['ALL']);
+    expect(hc.SecurityOpt).toContain('no-new-privileges:true');
+    expect(hc.Memory).toBe(row.limits.memoryMb * 1024 * 1024);
+    expect(hc.NanoCpus).toBe(row.limits.cpuMillis * 1_000_000);
+    expect(hc.PidsLimit).toBe(row.limits.pids);
+    expect(hc.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(inspect.Config.User).toBe('101:101');
+    expect(inspect.Config.Labels).toMatchObject({ 'saas.tenant.id': owner.tenantId, 'saas.instance.id': instance.id });
+    const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
+    expect(bindings.length).toBe(2);
+    expect(bindings.every((b) => b.HostIp === '127.0.0.1')).toBe(true);
+    const conf = await h.platform.runtime.exec(names.container, [
+      'node',
+      '-e',
+      "process.stdout.write(require('fs').readFileSync('/etc/odoo/odoo.conf','utf8'))",
+    ]);
+    expect(conf.output).toMatch(/list_db = False/);
+    expect(conf.output).toMatch(/admin_passwd = \$pbkdf2-sha512\$/);
+    expect(conf.output).toContain(`dbfilter = ^${names.db}$`);
+    expect(conf.output).toMatch(/proxy_mode = True/);
+    expect(JSON.stringify(inspect.Config.Env)).not.toContain(
+      decrypt(h.platform.config.encryptionKey, (await h.platform.instances.get(instance.id)).masterPassword),
+    );
+
+    // Logs and stats.
+    const logs = await call(h.app, 'GET', `/api/v1/instances/${instance.id}/logs?tail=50`, { client: owner });
+    expect(logs.statusCode).toBe(200);
+    expect(logs.body).toMatch(/HTTP service|running on/i);
+    const stats = await call(h.app, 'GET', `/api/v1/instances/${instance.id}/stats`, { client: owner });
+    expect(stats.statusCode, stats.body).toBe(200);
+    expect(stats.json().memoryBytes).toBeGreaterThan(0);
+    expect(stats.json().databaseBytes).toBeGreaterThan(0);
+
+    // Stop and start.
+    expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/stop`, { client: owner })).statusCode).toBe(202);
+    await waitForStatus(h, owner, instance.id, ['stopped']);
+    expect((await docker.getContainer(names.container).inspect()).State.Running).toBe(false);
+    expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/restart`, { client: owner })).statusCode).toBe(409);
+    expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/start`, { client: owner })).statusCode).toBe(202);
+    await waitForStatus(h, owner, instance.id, ['running']);
+    expect((await fetch(`http://127.0.0.1:${port}/web/health`)).status).toBe(200);
+
+    // Restart keeps it running and is recorded.
+    expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/restart`, { client: owner })).statusCode).toBe(202);
+    await expect
+      .poll(
+        async () =>
+          (await call(h.app, 'GET', `/api/v1/instances/${instance.id}/history`, { client: owner }))
+            .json()
+            .map((e: { reason: string }) => e.reason),
+        {
+          timeout: 60_000,
+          interval: 500,
+        },
+      )
+      .toContain('restarted');
+
+    // Admin password reset gives a password that works.
+    const reset = await call(h.app, 'POST', `/api/v1/instances/${instance.id}/admin-password`, { client: owner });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect((await odooRpc(port, 'common', 'login', [names.db, 'admin', reset.json().password])).result).toBeTypeOf('number');
+
+    // History records every transition with a reason.
+    const history = (await call(h.app, 'GET', `/api/v1/instances/${instance.id}/history`, { client: owner })).json() as {
+      toStatus: string;
+    }[];
+    expect(history.map((e) => e.toStatus)).toEqual(expect.arrayContaining(['pending', 'provisioning', 'running', 'stopped']));
+
+    // Delete removes everything.
+    expect((await call(h.app, 'DELETE', `/api/v1/instances/${instance.id}`, { client: owner })).statusCode).toBe(202);
+    await expect
+      .poll(async () => (await h.platform.instances.get(instance.id).catch(() => null))?.status ?? 'gone', {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe('gone');
+    expect(await leftovers(h, instance.id)).toEqual([]);
+    expect((await call(h.app, 'GET', `/api/v1/instances/${instance.id}`, { client: owner })).statusCode).toBe(404);
+  }, 240_000);
+
+  it('provisions with a fresh `odoo -i base` when no template is used', async () => {
+    const fresh = await startHarness({ env: { PROVISION_FROM_TEMPLATE: 'false' }, workerOptions: { maintenance: false } });
+    try {
+      const user = await createUser(fresh, { label: 'fresh' });
+      const created = await createInstance(fresh, user, { version: '17.0' });
+      const instance = await waitForStatus(fresh, user, created.id, ['running', 'failed'], 120_000);
+      expect(instance.status, instance.lastError ?? '').toBe('running');
+      expect(instance.provisionPath).toBe('fresh');
+      const creds = (await call(fresh.app, 'POST', `/api/v1/instances/${instance.id}/credentials`, { client: user })).json();
+      const row = await fresh.platform.instances.get(instance.id);
+      expect(
+        (await odooRpc(odooPort(fresh, row.slot), 'common', 'login', [instanceNames(instance.id).db, 'admin', creds.password])).result,
+      ).toBeTypeOf('number');
+      const version = await odooRpc(odooPort(fresh, row.slot), 'common', 'version', []);
+      expect((version.result as { server_serie: string }).server_serie).toBe('17.0');
+      await call(fresh.app, 'DELETE', `/api/v1/instances/${instance.id}`, { client: user });
+      await expect
+        .poll(async () => (await fresh.platform.instances.get(instance.id).catch(() => null))?.status ?? 'gone', { timeout: 60_000 })
+        .toBe('gone');
+      expect(await leftovers(fresh, instance.id)).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,72 @@
+import { Button, Group, VisuallyHidden } from '@mantine/core';
+import { ConfirmButton, notifyError, notifySuccess } from '@saas/ui';
+import { type Instance, type InstanceAction, useInstanceAction } from './instances.queries';
+
+const done: Record<InstanceAction, string> = {
+  start: 'Starting… the status updates by itself.',
+  stop: 'Stopping… its address will show a “stopped” page.',
+  restart: 'Restarting… Odoo will be back in a few seconds.',
+};
+
+/** Open Odoo for everyone; start/stop/restart for owners and admins, offered per state. */
+export function InstanceActions({
+  instance,
+  canManage,
+  onDelete,
+}: {
+  instance: Instance;
+  canManage: boolean;
+  /** Shown for a failed instance, where deleting is the way forward. */
+  onDelete?: () => void;
+}) {
+  const action = useInstanceAction(instance);
+  const run = (a: InstanceAction) =>
+    action.mutateAsync(a).then(
+      () => notifySuccess(done[a], instance.name),
+      (e) => {
+        notifyError(e, `Could not ${a} ${instance.name}`);
+      },
+    );
+  const settledRunning = instance.status === 'running' && instance.desiredState === 'running';
+  const settledStopped = instance.status === 'stopped' && instance.desiredState === 'stopped';
+  const pending = action.isPending ? action.variables : undefined;
+
+  return (
+    <Group gap="xs" wrap="wrap">
+      {settledRunning && (
+        <Button component="a" href={instance.url} target="_blank" rel="noopener noreferrer">
+          Open Odoo <VisuallyHidden>(new tab)</VisuallyHidden>
+        </Button>
+      )}
+      {canManage && settledStopped && (
+        <Button variant="light" onClick={() => run('start')} loading={pending === 'start'} disabled={action.isPending}>
+          Start
+        </Button>
+      )}
+      {canManage && instance.status === 'failed' && onDelete && (
+        <Button color="red" variant="outline" onClick={onDelete}>
+          Delete…
+        </Button>
+      )}
+      {canManage && settledRunning && (
+        <>
+          <Button variant="default" onClick={() => run('restart')} loading={pending === 'restart'} disabled={action.isPending}>
+            Restart
+          </Button>
+          <ConfirmButton
+            size="sm"
+            color="orange.9"
+            variant="outline"
+            title={`Stop ${instance.name}?`}
+            message="Odoo stops and its address shows a “stopped” page until you start it again. Your data stays."
+            confirmLabel="Stop"
+            disabled={action.isPending}
+            onConfirm={() => action.mutateAsync('stop').then(() => notifySuccess(done.stop, instance.name))}
+          >
+            Stop
+          </ConfirmButton>
+        </>
+      )}
+    </Group>
+  );
+}
