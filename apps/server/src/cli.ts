@@ -9,7 +9,8 @@ const USAGE = `usage: cli.js <command>
   migrate        apply database migrations
   ensure-admin   create the first platform admin if none exists (ADMIN_EMAIL, ADMIN_PASSWORD optional); prints one JSON line
   openapi        print the OpenAPI document
-  edge-render    render, validate and install the edge's nginx config (reloads nginx if it runs); prints one JSON line`;
+  edge-render    render, validate and install the edge's nginx config (reloads nginx if it runs); prints one JSON line
+  edge-cert      TLS mode: obtain the platform hosts' certificates through ACME (--force to renew now); prints one JSON line`;
 
 const [command] = process.argv.slice(2);
 
@@ -54,6 +55,12 @@ switch (command) {
     const config = await loadConfig().catch(exitOnConfigError);
     const { edgeRenderCommand } = await import('./edge/edge-cli.js');
     process.exitCode = await edgeRenderCommand(config);
+    break;
+  }
+  case 'edge-cert': {
+    const config = await loadConfig().catch(exitOnConfigError);
+    const { edgeCertCommand } = await import('./edge/edge-cli.js');
+    process.exitCode = await edgeCertCommand(config, process.argv.slice(3));
     break;
   }
   default:

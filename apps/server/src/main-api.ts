@@ -1,5 +1,6 @@
 import { loadConfig } from './config/config.js';
 import { buildApp } from './http/app.js';
+import { syncInstanceRoutes } from './instances/instance-edge.js';
 import { createPlatform, prepareDatabase } from './platform.js';
 import { exitOnConfigError } from './process.js';
 
@@ -7,6 +8,10 @@ const config = await loadConfig().catch(exitOnConfigError);
 const platform = createPlatform(config);
 await prepareDatabase(platform);
 const app = await buildApp(platform);
+// The edge serves what the database says: every route rewritten, refusals recorded on their instances.
+await syncInstanceRoutes(platform)
+  .then((result) => platform.log.info(result, 'edge routes synced'))
+  .catch((err: Error) => platform.log.error({ err: err.message }, 'edge routes could not be synced'));
 
 const shutdown = async (signal: string) => {
   app.log.info({ signal }, 'shutting down');

@@ -7,7 +7,10 @@ import { RateLimits } from './auth/rate-limits.js';
 import { TotpService } from './auth/totp.service.js';
 import type { Config } from './config/config.js';
 import { createDatabase, type Database, type Db, runMigrations } from './db/client.js';
-import { createEdgeRouter } from './edge/create-edge-router.js';
+import { removeInstanceDomains } from './domains/domains.jobs.js';
+import { DomainsService } from './domains/domains.service.js';
+import type { AcmeIssuer } from './edge/acme.js';
+import { createAcmeIssuer, createEdgeRouter } from './edge/create-edge-router.js';
 import type { EdgeRouter } from './edge/edge-router.js';
 import { REDACTED_PATHS } from './http/logger.js';
 import { InstanceOperations } from './instances/instance-operations.js';
@@ -39,6 +42,9 @@ export interface Platform {
   edge: EdgeRouter;
   instances: InstancesService;
   instanceOps: InstanceOperations;
+  domains: DomainsService;
+  /** The ACME issuer of this machine's edge, created on first use (it reads ACME_CA_FILE). */
+  acme: () => AcmeIssuer;
   close(): Promise<void>;
 }
 
@@ -71,6 +77,13 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
   const tenantDb = new TenantDbServer(config.tenantDbAdminUrl);
   const edge = options.edge ?? createEdgeRouter(config, log);
   const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, edge, redis, log });
+  let issuer: AcmeIssuer | undefined;
+  const acme = () => {
+    issuer ??= createAcmeIssuer(config, log);
+    return issuer;
+  };
+  // An instance's custom domains and their certificates go with it.
+  instanceOps.beforeDelete.push((instance) => removeInstanceDomains({ database, issuer: acme }, instance.id));
   return {
     config,
     log,
@@ -78,6 +91,8 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     tenantDb,
     edge,
     instanceOps,
+    domains: new DomainsService({ db, config, queues }),
+    acme,
     instances: new InstancesService({ db, config, queues, runtime, tenantDb }),
     database,
     db,

@@ -3,14 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createDatabase } from '../src/db/client.js';
 import { prepareDatabase } from '../src/platform.js';
+import { purgeTestResources } from './support/purge.js';
 import { testConfig } from './test-env.js';
 
 /**
- * Once per test run: migrate the (freshly created) test database, empty the test Redis database,
- * and build the Odoo stand-in images the instance tests run (a local test fixture, not Odoo).
+ * Once per test run: clear what an earlier run left in the engine and on the database server,
+ * migrate the (freshly created) test database, empty the test Redis database, and build the Odoo
+ * stand-in images the instance tests run (a local test fixture, not Odoo).
  */
 export default async function setup() {
   const config = testConfig();
+  await purgeTestResources(config);
   const database = createDatabase(config.databaseUrl, 1);
   await prepareDatabase({ db: database.db, config });
   await database.close();
@@ -18,4 +21,6 @@ export default async function setup() {
   await redis.flushdb();
   redis.disconnect();
   execFileSync(fileURLToPath(new URL('./fixtures/odoo-standin/build-image.sh', import.meta.url)), ['17.0', '18.0'], { stdio: 'inherit' });
+  // And after the run, nothing stays behind.
+  return () => purgeTestResources(config);
 }

@@ -24,6 +24,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     INSTANCE_SUBNET_POOL: '10.214.0.0/16',
     INSTANCE_PORT_BASE: '31000',
     RESOURCE_PREFIX: 'saastest',
+    // Tests never contact a registry: a missing image is an error at once.
+    IMAGE_PULL: 'false',
     ORPHAN_GRACE_SECONDS: '0',
     INSTANCE_HEALTH_TIMEOUT_SECONDS: '60',
     ...overrides,

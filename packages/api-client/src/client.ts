@@ -56,7 +56,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   // Two tabs presenting the same refresh cookie at once would look like token theft to the server
   // (it revokes the session), so refreshes run under a Web Lock shared by all tabs, and the tab that
   // refreshed broadcasts the new access token so the others adopt it instead of refreshing again.
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  // A tab that refreshes after another simply sends the newer cookie (the jar is shared), so a late
+  // broadcast costs one extra refresh, never the session.
+  const locks = crossTabName && typeof navigator !== 'undefined' ? navigator.locks : undefined;
   const channel = crossTabName && typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(crossTabName) : null;
 
   let renewTimer: ReturnType<typeof setTimeout> | undefined;
@@ -122,7 +124,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
       return outcome;
     };
-    return locks ? locks.request(crossTabName ?? 'saas-refresh', run) : run();
+    return locks && crossTabName ? locks.request(crossTabName, run) : run();
   }
 
   // Within a tab, concurrent callers share one refresh.

@@ -11,10 +11,11 @@ function fakeServer({ delayMs = 20 } = {}) {
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = input instanceof Request ? input : new Request(input, init);
     const path = new URL(request.url).pathname;
+    // The browser attaches the cookie when it sends the request; the answer comes later.
+    const presented = state.cookie;
     await new Promise((r) => setTimeout(r, delayMs));
     if (path.endsWith('/auth/refresh')) {
       state.refreshes++;
-      const presented = state.cookie;
       if (state.revoked || !state.live.has(presented)) {
         state.revoked = true;
         return Response.json({ code: 'refresh_token_reused', status: 401, title: 'Unauthorized' }, { status: 401 });
@@ -34,7 +35,7 @@ function fakeServer({ delayMs = 20 } = {}) {
   return { state, fetch: fetch as typeof globalThis.fetch };
 }
 
-function tab(server: ReturnType<typeof fakeServer>, name: string, initialToken: string | null) {
+function tab(server: ReturnType<typeof fakeServer>, name: string | null, initialToken: string | null) {
   let token = initialToken;
   let loggedOut = false;
   const api = createApiClient({
@@ -89,6 +90,16 @@ describe('refresh across tabs', () => {
     expect(server.state.refreshes).toBeLessThanOrEqual(2);
   });
 
+  it('(control) without coordination the same race revokes the session', async () => {
+    const server = fakeServer();
+    const a = tab(server, null, 't0');
+    const b = tab(server, null, 't0');
+    clients.push(a, b);
+    a.expire();
+    await Promise.all([a.api.GET('/me' as never), b.api.GET('/me' as never)]);
+    expect(server.state.revoked).toBe(true);
+  });
+
   it('keeps one refresh in flight per tab (single-flight)', async () => {
     const server = fakeServer();
     const a = tab(server, `lock-${Math.random()}`, 't0');
@@ -125,6 +136,16 @@ describe('refresh across tabs', () => {
     expect(a.token).toBeNull();
     expect(b.token).toBeNull();
     expect(b.loggedOut).toBe(true);
+  });
+
+  it('renews the token shortly before it expires', async () => {
+    const server = fakeServer({ delayMs: 1 });
+    const a = tab(server, `lock-${Math.random()}`, null);
+    clients.push(a);
+    a.api.adoptToken('t0', 12); // renewal lead is at least 10 s, so it is due within ~1-2 s
+    await new Promise((r) => setTimeout(r, 2_300));
+    expect(server.state.refreshes).toBe(1);
+    expect(a.token).toBe('t1');
   });
 
   it('a network failure during refresh does not end the session', async () => {

@@ -107,7 +107,7 @@ export class AuthService {
       }
       const ok = input.recoveryCode
         ? await this.deps.totp.useRecoveryCode(user.id, input.recoveryCode)
-        : this.deps.totp.check(user, input.totpCode ?? '');
+        : await this.deps.totp.consume(user, input.totpCode ?? '');
       if (!ok) {
         await this.recordFailedLogin(user);
         throw unauthorized('invalid_totp', 'The two-factor code is wrong.');

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import type { Db } from '../db/client.js';
 import { conflict, fieldInvalid, invalid, notFound } from '../http/errors.js';
+import { users } from './auth.tables.js';
 import { RecoveryCodesRepository } from './email-tokens.repo.js';
 import { verifyPassword } from './password.js';
 import { decrypt, encrypt, sha256 } from './secrets.js';
@@ -45,10 +47,12 @@ export class TotpService {
     if (!user) throw notFound('User');
     if (user.totpEnabledAt) throw conflict('totp_already_enabled', 'Two-factor authentication is already on.');
     if (!user.totpSecret) throw invalid('totp_not_set_up', 'Start the two-factor setup first.');
-    if (!this.validate(user.email, user.totpSecret, code)) throw fieldInvalid('code', 'invalid_totp', 'The code is wrong.');
+    const delta = this.delta(user.email, user.totpSecret, code);
+    if (delta === null) throw fieldInvalid('code', 'invalid_totp', 'The code is wrong.');
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.db.transaction(async (tx) => {
-      await new UsersRepository(tx).update(userId, { totpEnabledAt: new Date() });
+      // The code that confirmed the setup is used up too.
+      await new UsersRepository(tx).update(userId, { totpEnabledAt: new Date(), totpLastStep: Math.floor(Date.now() / 30_000) + delta });
       await new RecoveryCodesRepository(tx).replace(
         userId,
         codes.map((c) => sha256(normalizeRecoveryCode(c))),
@@ -62,25 +66,37 @@ export class TotpService {
     if (!user) throw notFound('User');
     if (!user.totpEnabledAt) throw conflict('totp_not_enabled', 'Two-factor authentication is not on.');
     if (!(await verifyPassword(user.passwordHash, password))) throw fieldInvalid('password', 'wrong_password', 'The password is wrong.');
-    if (!this.check(user, code)) throw fieldInvalid('code', 'invalid_totp', 'The code is wrong.');
+    if (!(await this.consume(user, code))) throw fieldInvalid('code', 'invalid_totp', 'The code is wrong.');
     await this.db.transaction(async (tx) => {
-      await new UsersRepository(tx).update(userId, { totpEnabledAt: null, totpSecret: null });
+      await new UsersRepository(tx).update(userId, { totpEnabledAt: null, totpSecret: null, totpLastStep: null });
       await new RecoveryCodesRepository(tx).replace(userId, []);
     });
   }
 
-  /** Checks a code of a user with two-factor on (one step of clock drift either way). */
-  check(user: UserRow, code: string): boolean {
-    return Boolean(user.totpSecret) && this.validate(user.email, user.totpSecret as string, code);
+  /**
+   * Checks a code of a user with two-factor on (one step of clock drift either way) and uses it up:
+   * the same code, or an older one, is refused afterwards.
+   */
+  async consume(user: UserRow, code: string): Promise<boolean> {
+    if (!user.totpSecret) return false;
+    const delta = this.delta(user.email, user.totpSecret, code);
+    if (delta === null) return false;
+    const step = Math.floor(Date.now() / 30_000) + delta;
+    const updated = await this.db
+      .update(users)
+      .set({ totpLastStep: step })
+      .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
+      .returning({ id: users.id });
+    return updated.length === 1;
   }
 
   useRecoveryCode(userId: string, code: string): Promise<boolean> {
     return new RecoveryCodesRepository(this.db).consume(userId, sha256(normalizeRecoveryCode(code)));
   }
 
-  private validate(email: string, sealedSecret: string, code: string): boolean {
-    if (!/^\d{6}$/.test(code.trim())) return false;
+  private delta(email: string, sealedSecret: string, code: string): number | null {
+    if (!/^\d{6}$/.test(code.trim())) return null;
     const secret = decrypt(this.key, sealedSecret);
-    return this.totp(email, secret).validate({ token: code.trim(), window: 1 }) !== null;
+    return this.totp(email, secret).validate({ token: code.trim(), window: 1 });
   }
 }

@@ -53,6 +53,7 @@ export const envSchema = z
       .default('10.213.0.0/16'),
     INSTANCE_PORT_BASE: z.coerce.number().int().min(1024).max(60000).default(20000),
     PROVISION_FROM_TEMPLATE: z.enum(['true', 'false']).default('true'),
+    IMAGE_PULL: z.enum(['true', 'false']).default('true'),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(30),
     ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(600),
     INSTANCE_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).default(180),
@@ -68,6 +69,14 @@ export const envSchema = z
     ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
     ACME_EMAIL: z.email().optional(),
     ACME_CA_FILE: z.string().optional(),
+    // Custom domains (domains/): see docs/custom-domains.md.
+    PUBLIC_IPV4: z.ipv4().optional(),
+    DOMAIN_VERIFY_PORT: z.coerce.number().int().min(1).max(65535).default(80),
+    DOMAIN_VERIFY_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false'),
+    DOMAIN_VERIFY_DNS_SERVER: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$/, 'must be an IPv4 address with an optional :port')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -86,6 +95,16 @@ export const envSchema = z
     }
     if (env.WORKFLOW_STEP_PAUSE_MS > 0) {
       ctx.addIssue({ code: 'custom', path: ['WORKFLOW_STEP_PAUSE_MS'], message: 'is for crash tests only and must be 0 in production' });
+    }
+    if (env.DOMAIN_VERIFY_ALLOW_LOOPBACK === 'true') {
+      ctx.addIssue({ code: 'custom', path: ['DOMAIN_VERIFY_ALLOW_LOOPBACK'], message: 'is for tests and local set-ups only' });
+    }
+    if (env.DOMAIN_VERIFY_PORT !== 80) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DOMAIN_VERIFY_PORT'],
+        message: 'must be 80 in production (where HTTP-01 validation arrives too)',
+      });
     }
     if (!env.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production (verification and reset mails)' });
@@ -132,6 +151,8 @@ export interface Config {
   instanceSubnetPool: string;
   instancePortBase: number;
   provisionFromTemplate: boolean;
+  /** Pull a missing Odoo image from its registry (off where no registry may be contacted, e.g. tests). */
+  imagePull: boolean;
   reconcileIntervalSeconds: number;
   orphanGraceSeconds: number;
   instanceHealthTimeoutSeconds: number;
@@ -151,6 +172,16 @@ export interface Config {
     adminRoot: string | undefined;
   };
   acme: { directoryUrl: string; email: string | undefined; caFile: string | undefined };
+  /** Custom domains: the A record tenants may point at, and how ownership is checked. */
+  domains: {
+    publicIpv4: string | undefined;
+    /** Port of the HTTP check (80; tests use their private edge's port). */
+    verifyPort: number;
+    /** Tests and local set-ups: a domain may resolve to a loopback address. Never in production. */
+    allowLoopback: boolean;
+    /** `ip[:port]` of the DNS server used for the check; unset: the system's resolver. */
+    dnsServer: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -203,6 +234,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     instanceSubnetPool: env.INSTANCE_SUBNET_POOL,
     instancePortBase: env.INSTANCE_PORT_BASE,
     provisionFromTemplate: env.PROVISION_FROM_TEMPLATE === 'true',
+    imagePull: env.IMAGE_PULL === 'true',
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     orphanGraceSeconds: env.ORPHAN_GRACE_SECONDS,
     instanceHealthTimeoutSeconds: env.INSTANCE_HEALTH_TIMEOUT_SECONDS,
@@ -218,6 +250,12 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       adminRoot: env.EDGE_ADMIN_ROOT,
     },
     acme: { directoryUrl: env.ACME_DIRECTORY_URL, email: env.ACME_EMAIL, caFile: env.ACME_CA_FILE },
+    domains: {
+      publicIpv4: env.PUBLIC_IPV4,
+      verifyPort: env.DOMAIN_VERIFY_PORT,
+      allowLoopback: env.DOMAIN_VERIFY_ALLOW_LOOPBACK === 'true',
+      dnsServer: env.DOMAIN_VERIFY_DNS_SERVER,
+    },
   };
 }
 

@@ -128,6 +128,13 @@ export class AcmeIssuer {
     return { name, certFile, keyFile: join(this.options.certsDir, name, 'privkey.pem'), ...readCertificateInfo(pem) };
   }
 
+  /** Removes a certificate and its versions (a custom domain removed). The edge stops using it at its next apply. */
+  async remove(name: string): Promise<void> {
+    assertCertName(name);
+    await rm(join(this.options.certsDir, name), { recursive: true, force: true });
+    await rm(join(this.options.certsDir, '.versions', name), { recursive: true, force: true });
+  }
+
   /** Every stored certificate, soonest expiry first (for the renewal job and its report). */
   async list(): Promise<IssuedCertificate[]> {
     const entries = await readdir(this.options.certsDir).catch(() => [] as string[]);

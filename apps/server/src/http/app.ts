@@ -16,6 +16,8 @@ import { AuditRepository } from '../audit/audit.repo.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { meRoutes } from '../auth/me.routes.js';
+import { certificatesRoutes } from '../certificates/certificates.routes.js';
+import { domainsRoutes } from '../domains/domains.routes.js';
 import { InstanceUpdateHub } from '../instances/instance-events.js';
 import { instancesRoutes } from '../instances/instances.routes.js';
 import { devMailboxRoutes } from '../mail/dev-mailbox.routes.js';
@@ -109,6 +111,8 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(adminRoutes, { db });
       await api.register(instancesRoutes, { db, config, instances: platform.instances, hub });
       await api.register(adminInstancesRoutes, { db, config, queues: platform.queues });
+      await api.register(domainsRoutes, { db, config, domains: platform.domains });
+      await api.register(certificatesRoutes, { db });
       if (!config.production) await api.register(devMailboxRoutes, { db });
     },
     { prefix: '/api/v1' },

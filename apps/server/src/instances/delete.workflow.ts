@@ -33,7 +33,7 @@ export const deleteWorkflow: Workflow<DeleteContext> = {
       name: 'container',
       label: 'Removing the container',
       invoke: async ({ deps, instance }) => {
-        const { container } = instanceNames(instance.id);
+        const { container } = instanceNames(deps.config.resourcePrefix, instance.id);
         await deps.runtime.removeContainer(container);
         await deps.runtime.removeContainer(`${container}-init`);
       },
@@ -41,22 +41,22 @@ export const deleteWorkflow: Workflow<DeleteContext> = {
     {
       name: 'network',
       label: 'Removing the network',
-      invoke: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(instance.id).network),
+      invoke: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(deps.config.resourcePrefix, instance.id).network),
     },
     {
       name: 'storage',
       label: 'Removing storage',
-      invoke: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(instance.id).volume),
+      invoke: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(deps.config.resourcePrefix, instance.id).volume),
     },
     {
       name: 'database',
       label: 'Dropping the database',
-      invoke: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(instance.id).db),
+      invoke: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(deps.config.resourcePrefix, instance.id).db),
     },
     {
       name: 'database-role',
       label: 'Dropping the database role',
-      invoke: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(instance.id).role),
+      invoke: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(deps.config.resourcePrefix, instance.id).role),
     },
   ],
 };

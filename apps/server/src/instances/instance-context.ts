@@ -61,7 +61,7 @@ export function instanceLabels(config: Config, instance: InstanceRow) {
 export async function serverSpecFor(deps: InstanceOpsDeps, instance: InstanceRow) {
   const key = deps.config.encryptionKey;
   return odooServerSpec(deps.config, {
-    names: instanceNames(instance.id),
+    names: instanceNames(deps.config.resourcePrefix, instance.id),
     image: instance.image,
     limits: instance.limits,
     dbPassword: decrypt(key, instance.dbPassword),
@@ -86,7 +86,7 @@ async function masterPasswordHash(key: Buffer, instance: InstanceRow) {
 
 export function networkSpecFor(config: Config, instance: InstanceRow) {
   return {
-    name: instanceNames(instance.id).network,
+    name: instanceNames(config.resourcePrefix, instance.id).network,
     subnet: slotSubnet(config.instanceSubnetPool, instance.slot),
     labels: instanceLabels(config, instance),
   };

@@ -11,14 +11,15 @@ export interface InstanceNames {
   role: string;
 }
 
-export function instanceNames(instanceId: string): InstanceNames {
+/** `prefix` is the platform's RESOURCE_PREFIX: two platforms (or a platform and its tests) can share an engine and a server. */
+export function instanceNames(prefix: string, instanceId: string): InstanceNames {
   const short = instanceId.replaceAll('-', '').slice(0, 16);
   return {
-    container: `saas-odoo-${short}`,
-    network: `saas-net-${short}`,
-    volume: `saas-data-${short}`,
-    db: `odoo_${short}`,
-    role: `odoo_${short}`,
+    container: `${prefix}-odoo-${short}`,
+    network: `${prefix}-net-${short}`,
+    volume: `${prefix}-data-${short}`,
+    db: `${prefix}_${short}`,
+    role: `${prefix}_${short}`,
   };
 }
 

@@ -2,7 +2,8 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { InstanceAction } from '../jobs/queues.js';
 import { WorkflowRunner } from '../jobs/workflow.js';
 import { deleteWorkflow } from './delete.workflow.js';
-import { type InstanceOpsDeps, instanceRoute, serverSpecFor } from './instance-context.js';
+import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
+import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
 import { publishInstanceUpdate } from './instance-events.js';
 import { withInstanceLock } from './instance-locks.js';
 import { instanceNames } from './instance-names.js';
@@ -107,9 +108,12 @@ export class InstanceOperations {
       { actorId: null, reason: `provisioning failed and was rolled back: ${outcome.error.slice(0, 500)}` },
       { lastError: outcome.error, progress: null },
     );
-    await this.changed(failed);
     // The subdomain shows a "failed" page rather than an unknown-host 404.
-    if (failed) await this.deps.edge.applyRoute(instanceRoute(this.deps.config, failed)).catch(() => undefined);
+    if (failed) {
+      const refused = await applyInstanceRoute(this.deps, failed).catch((err: Error) => err);
+      if (refused) await this.repo.update(instance.id, { lastError: `${outcome.error}\n${edgeErrorText(refused)}` });
+    }
+    await this.changed(await this.repo.findById(instance.id));
     return 'failed';
   }
 
@@ -169,21 +173,24 @@ export class InstanceOperations {
 
   /** Brings the engine to the desired state of a settled instance (start or stop). */
   private async converge(instance: InstanceRow, actorId: string | null): Promise<string> {
-    const { runtime, edge, config } = this.deps;
-    const { container } = instanceNames(instance.id);
+    const { runtime, config } = this.deps;
+    const { container } = instanceNames(this.deps.config.resourcePrefix, instance.id);
     if (instance.desiredState === 'stopped' && instance.status === 'running') {
-      await edge.applyRoute(instanceRoute(config, instance, 'stopped'));
+      // A refused route is recorded on the instance (the edge keeps its last good config); stopping goes on.
+      const refused = await applyInstanceRoute(this.deps, instance, 'stopped');
       await runtime.stopContainer(container);
-      await this.changed(await this.repo.transition(instance.id, ['running'], 'stopped', { actorId, reason: 'stopped' }));
+      await this.changed(
+        await this.repo.transition(instance.id, ['running'], 'stopped', { actorId, reason: 'stopped' }, refused ? {} : { lastError: null }),
+      );
       return 'stopped';
     }
     if (instance.desiredState === 'running' && instance.status === 'stopped') {
       await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
       const healthy = await waitForOdoo(config, instance, config.instanceHealthTimeoutSeconds * 1000);
       if (!healthy.ok) throw new Error(`Odoo did not come back: ${healthy.reason}`);
-      await edge.applyRoute(instanceRoute(config, instance, 'active'));
+      const refused = await applyInstanceRoute(this.deps, instance, 'active');
       await this.changed(
-        await this.repo.transition(instance.id, ['stopped'], 'running', { actorId, reason: 'started' }, { lastError: null }),
+        await this.repo.transition(instance.id, ['stopped'], 'running', { actorId, reason: 'started' }, refused ? {} : { lastError: null }),
       );
       return 'running';
     }
@@ -194,9 +201,10 @@ export class InstanceOperations {
     if (instance.status !== 'running') return `skipped (${instance.status})`;
     const { runtime, config } = this.deps;
     // Recreates the container when its spec changed (e.g. new limits), else restarts it in place.
-    const before = await runtime.inspectContainer(instanceNames(instance.id).container);
+    const before = await runtime.inspectContainer(instanceNames(this.deps.config.resourcePrefix, instance.id).container);
     const after = await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
-    if (before && after.id === before.id) await runtime.restartContainer(instanceNames(instance.id).container);
+    if (before && after.id === before.id)
+      await runtime.restartContainer(instanceNames(this.deps.config.resourcePrefix, instance.id).container);
     const healthy = await waitForOdoo(config, instance, config.instanceHealthTimeoutSeconds * 1000);
     if (!healthy.ok) throw new Error(`Odoo did not come back after the restart: ${healthy.reason}`);
     await this.repo.transition(instance.id, ['running'], 'running', { actorId, reason: 'restarted' });
@@ -207,7 +215,7 @@ export class InstanceOperations {
   private async updateLimits(instance: InstanceRow): Promise<string> {
     if (instance.status !== 'running' && instance.status !== 'stopped') return `skipped (${instance.status})`;
     const { limits } = instance;
-    await this.deps.runtime.updateLimits(instanceNames(instance.id).container, {
+    await this.deps.runtime.updateLimits(instanceNames(this.deps.config.resourcePrefix, instance.id).container, {
       memoryMb: limits.memoryMb,
       cpuMillis: limits.cpuMillis,
       pids: limits.pids,

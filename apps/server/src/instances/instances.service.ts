@@ -192,7 +192,7 @@ export class InstancesService {
       throw conflict('invalid_state', 'The admin password can be reset once the instance is running.');
     }
     const password = randomSecret(12);
-    await setOdooAdminPassword(this.deps.tenantDb, instanceNames(id).db, ODOO_ADMIN_LOGIN, password);
+    await setOdooAdminPassword(this.deps.tenantDb, instanceNames(this.deps.config.resourcePrefix, id).db, ODOO_ADMIN_LOGIN, password);
     await this.repo.update(id, { pendingAdminPassword: null });
     return { login: ODOO_ADMIN_LOGIN, password, url: instanceUrl(this.deps.config, instance.slug) };
   }
@@ -200,7 +200,7 @@ export class InstancesService {
   async logs(id: string, options: { tail: number; follow: boolean }): Promise<Readable> {
     await this.get(id);
     try {
-      return await this.deps.runtime.logs(instanceNames(id).container, options);
+      return await this.deps.runtime.logs(instanceNames(this.deps.config.resourcePrefix, id).container, options);
     } catch (err) {
       if (err instanceof RuntimeError && err.details.statusCode === 404) {
         throw conflict('no_container', 'This instance has no container right now, so there is no log to show.');
@@ -211,7 +211,7 @@ export class InstancesService {
 
   async stats(id: string) {
     await this.get(id);
-    const names = instanceNames(id);
+    const names = instanceNames(this.deps.config.resourcePrefix, id);
     const [container, diskBytes, databaseBytes] = await Promise.all([
       this.deps.runtime.stats(names.container).catch(() => null),
       this.deps.runtime.volumeUsage(names.volume).catch(() => null),

@@ -1,7 +1,8 @@
 import { decrypt } from '../auth/secrets.js';
 import { PermanentStepError, type Workflow } from '../jobs/workflow.js';
 import { RuntimeError } from '../runtime/instance-runtime.js';
-import { type InstanceOpsDeps, instanceLabels, instanceRoute, networkSpecFor, serverSpecFor } from './instance-context.js';
+import { type InstanceOpsDeps, instanceLabels, networkSpecFor, serverSpecFor } from './instance-context.js';
+import { edgeErrorText, isEdgeRefusal, routeFor } from './instance-edge.js';
 import { withTemplateLock } from './instance-locks.js';
 import { instanceNames, templateNames } from './instance-names.js';
 import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
@@ -20,7 +21,7 @@ const INIT_TIMEOUT_MS = 15 * 60_000;
 
 async function prepareOdooDatabase({ deps, instance }: ProvisionContext) {
   const { config, tenantDb, runtime } = deps;
-  const names = instanceNames(instance.id);
+  const names = instanceNames(deps.config.resourcePrefix, instance.id);
   const key = config.encryptionKey;
   // Anything here from an interrupted earlier attempt is incomplete: start over.
   await tenantDb.dropDatabase(names.db);
@@ -84,34 +85,44 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
   maxAttempts: 4,
   steps: [
     {
+      name: 'image',
+      label: 'Fetching Odoo',
+      invoke: async ({ deps, instance }) => {
+        await deps.runtime.ensureImage(instance.image, { pull: deps.config.imagePull });
+      },
+    },
+    {
       name: 'database-role',
       label: 'Creating the database role',
       invoke: ({ deps, instance }) =>
-        deps.tenantDb.ensureRole(instanceNames(instance.id).role, decrypt(deps.config.encryptionKey, instance.dbPassword)),
-      compensate: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(instance.id).role),
+        deps.tenantDb.ensureRole(
+          instanceNames(deps.config.resourcePrefix, instance.id).role,
+          decrypt(deps.config.encryptionKey, instance.dbPassword),
+        ),
+      compensate: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(deps.config.resourcePrefix, instance.id).role),
     },
     {
       name: 'storage',
       label: 'Creating storage',
       invoke: async ({ deps, instance }) => {
-        const { volume } = instanceNames(instance.id);
+        const { volume } = instanceNames(deps.config.resourcePrefix, instance.id);
         // Not done yet, so whatever is there is unfinished: start from a fresh volume that Odoo's user owns.
         await deps.runtime.removeVolume(volume);
         await deps.runtime.ensureVolume(volume, instanceLabels(deps.config, instance), { image: instance.image, path: ODOO_DATA_DIR });
       },
-      compensate: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(instance.id).volume),
+      compensate: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(deps.config.resourcePrefix, instance.id).volume),
     },
     {
       name: 'network',
       label: 'Creating the private network',
       invoke: ({ deps, instance }) => deps.runtime.ensureNetwork(networkSpecFor(deps.config, instance)),
-      compensate: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(instance.id).network),
+      compensate: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(deps.config.resourcePrefix, instance.id).network),
     },
     {
       name: 'odoo-database',
       label: 'Preparing the Odoo database',
       invoke: prepareOdooDatabase,
-      compensate: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(instance.id).db),
+      compensate: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(deps.config.resourcePrefix, instance.id).db),
     },
     {
       name: 'container',
@@ -119,7 +130,7 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
       invoke: async ({ deps, instance }) => {
         await deps.runtime.ensureContainer(await serverSpecFor(deps, instance));
       },
-      compensate: ({ deps, instance }) => deps.runtime.removeContainer(instanceNames(instance.id).container),
+      compensate: ({ deps, instance }) => deps.runtime.removeContainer(instanceNames(deps.config.resourcePrefix, instance.id).container),
     },
     {
       name: 'health',
@@ -136,7 +147,13 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
       name: 'route',
       label: 'Publishing the address',
       invoke: async ({ deps, instance }) => {
-        await deps.edge.applyRoute(instanceRoute(deps.config, instance, 'active'));
+        try {
+          await deps.edge.applyRoute(await routeFor(deps, instance, 'active'));
+        } catch (error) {
+          // Retrying cannot make nginx accept the same route: compensate now, with nginx's own words.
+          if (isEdgeRefusal(error)) throw new PermanentStepError(edgeErrorText(error), { cause: error });
+          throw error;
+        }
       },
       compensate: async ({ deps, instance }) => {
         await deps.edge.removeRoute(instance.id);
@@ -147,7 +164,7 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
 
 async function readLogs(deps: InstanceOpsDeps, instance: InstanceRow): Promise<string> {
   try {
-    const stream = await deps.runtime.logs(instanceNames(instance.id).container, { tail: 30, follow: false });
+    const stream = await deps.runtime.logs(instanceNames(deps.config.resourcePrefix, instance.id).container, { tail: 30, follow: false });
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks).toString('utf8').slice(-2000);

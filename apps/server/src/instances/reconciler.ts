@@ -52,7 +52,7 @@ export class Reconciler {
       await tryInstanceLock(database.pool, listed.id, async () => {
         const instance = await repo.findById(listed.id);
         if (!instance || !['running', 'stopped'].includes(instance.status)) return;
-        const name = instanceNames(instance.id).container;
+        const name = instanceNames(this.deps.config.resourcePrefix, instance.id).container;
         const container = await runtime.inspectContainer(name);
         const wantRunning = instance.status === 'running' && instance.desiredState === 'running';
         if (wantRunning && !container) {

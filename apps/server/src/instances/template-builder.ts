@@ -23,6 +23,7 @@ export async function buildTemplate(deps: InstanceOpsDeps, version: string): Pro
   return withTemplateLock(deps.database.pool, version, async () => {
     await versions.setTemplate(version, { image: entry.image, status: 'building', error: null });
     try {
+      await deps.runtime.ensureImage(entry.image, { pull: deps.config.imagePull });
       const password = randomBytes(24).toString('base64url');
       await deps.tenantDb.ensureRole(names.role, password);
       await deps.tenantDb.dropDatabase(names.db);

@@ -1,4 +1,9 @@
 import { Worker } from 'bullmq';
+import { RENEW_CERTIFICATES_JOB, renewCertificates } from '../certificates/certificate-renewal.job.js';
+import { domainRemoved, type EdgeJobDeps, verifyDomain } from '../domains/domains.jobs.js';
+import { DOMAIN_REMOVED_JOB, type DomainRemovedJob, VERIFY_DOMAIN_JOB } from '../domains/domains.service.js';
+import { edgeSettingsFromConfig } from '../edge/edge-settings.js';
+import { edgePaths } from '../edge/nginx-config.js';
 import { Reconciler } from '../instances/reconciler.js';
 import { buildTemplate, templatesToBuild } from '../instances/template-builder.js';
 import { deliverMail } from '../mail/mail-delivery.job.js';
@@ -40,6 +45,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     log,
   };
   const reconciler = new Reconciler(opsDeps, queues);
+  const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme, webroot: edgePaths(edgeSettingsFromConfig(config).dir).webroot };
 
   const factories: Record<Consumer, () => Worker> = {
     mail: () => {
@@ -80,6 +86,12 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
               return { findings: await reconciler.run() };
             case 'build-template':
               return { result: await buildTemplate(opsDeps, String(job.data.version)) };
+            case VERIFY_DOMAIN_JOB:
+              return { result: await verifyDomain(edgeDeps, String(job.data.domainId)) };
+            case DOMAIN_REMOVED_JOB:
+              return { result: await domainRemoved(edgeDeps, job.data as DomainRemovedJob) };
+            case RENEW_CERTIFICATES_JOB:
+              return renewCertificates(edgeDeps);
             default:
               throw new Error(`unknown maintenance job ${job.name}`);
           }
@@ -98,6 +110,9 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
   if (options.maintenance !== false && consumers.includes('maintenance')) {
     await queues.maintenance.upsertJobScheduler('outbox-sweep', { every: OUTBOX_SWEEP_EVERY_MS }, { name: 'outbox-sweep' });
     await queues.maintenance.upsertJobScheduler('reconcile', { every: config.reconcileIntervalSeconds * 1000 }, { name: 'reconcile' });
+    // Certificates: daily, and once now (a worker that was down for a while catches up).
+    await queues.maintenance.upsertJobScheduler(RENEW_CERTIFICATES_JOB, { every: 24 * 3600_000 }, { name: RENEW_CERTIFICATES_JOB });
+    await queues.maintenance.add(RENEW_CERTIFICATES_JOB, {}, { jobId: `${RENEW_CERTIFICATES_JOB}-start-${Date.now()}` });
     for (const version of await templatesToBuild(opsDeps)) {
       await queues.maintenance.add('build-template', { version }, { jobId: `build-template-${version}-${Date.now()}` });
     }
@@ -105,6 +120,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
 
   return {
     reconciler,
+    edgeDeps,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
     },

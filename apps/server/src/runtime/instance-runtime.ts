@@ -87,6 +87,9 @@ export interface ContainerStats {
 }
 
 export interface InstanceRuntime {
+  /** Makes sure the engine has the image; with `pull`, a missing one is pulled (as `docker run` would). */
+  ensureImage(image: string, options: { pull: boolean; timeoutMs?: number }): Promise<'present' | 'pulled'>;
+
   ensureNetwork(spec: NetworkSpec): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   /** Networks that carry a label (e.g. to find subnets in use). */

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, ilike, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, ilike, isNull, lte, sql } from 'drizzle-orm';
 import { users } from '../auth/auth.tables.js';
 import { escapeLike } from '../auth/users.repo.js';
 import type { DbOrTx } from '../db/client.js';
@@ -112,6 +112,22 @@ export class TenantsRepository {
 export class InvitationsRepository {
   constructor(private readonly db: DbOrTx) {}
 
+  /** Closes expired invitations of an address, so they no longer block a new one. */
+  async closeExpired(tenantId: string, email: string) {
+    await this.db
+      .update(invitations)
+      .set({ revokedAt: new Date() })
+      .where(
+        and(
+          eq(invitations.tenantId, tenantId),
+          eq(sql`lower(${invitations.email})`, email.toLowerCase()),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+          lte(invitations.expiresAt, new Date()),
+        ),
+      );
+  }
+
   /** Null when an open invitation for that address already exists. */
   async create(values: { tenantId: string; email: string; role: TenantRole; tokenHash: string; invitedBy: string; expiresAt: Date }) {
     const [row] = await this.db.insert(invitations).values(values).onConflictDoNothing().returning();
@@ -122,7 +138,14 @@ export class InvitationsRepository {
     return this.db
       .select()
       .from(invitations)
-      .where(and(eq(invitations.tenantId, tenantId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
+      .where(
+        and(
+          eq(invitations.tenantId, tenantId),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+          gt(invitations.expiresAt, new Date()),
+        ),
+      )
       .orderBy(desc(invitations.createdAt));
   }
 

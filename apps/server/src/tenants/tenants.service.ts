@@ -89,7 +89,9 @@ export class TenantsService {
     const inviter = await new UsersRepository(this.deps.db).findById(actor.userId);
     return this.deps.mail.transaction(async (tx, queueMail) => {
       const token = randomToken();
-      const invitation = await new InvitationsRepository(tx).create({
+      const repo = new InvitationsRepository(tx);
+      await repo.closeExpired(tenantId, email);
+      const invitation = await repo.create({
         tenantId,
         email,
         role,

@@ -100,8 +100,12 @@ describe('two-factor authentication', () => {
       401,
       'invalid_credentials',
     );
-    const withCode = await login(ip, { ...credentials, totpCode: totpFor(secret).generate() });
+    // The next step's code (within the allowed clock drift) works once; the one that enabled two-factor is used up.
+    const nextCode = totpFor(secret).generate({ timestamp: Date.now() + 30_000 });
+    const withCode = await login(ip, { ...credentials, totpCode: nextCode });
     expect(withCode.statusCode, withCode.body).toBe(200);
+    expectProblem(await login(ip, { ...credentials, totpCode: nextCode }), 401, 'invalid_totp');
+    expectProblem(await login(ip, { ...credentials, totpCode: totpFor(secret).generate() }), 401, 'invalid_totp');
 
     const [first = '', second = ''] = codes;
     expect((await login(ip, { ...credentials, recoveryCode: first })).statusCode).toBe(200);
@@ -109,6 +113,8 @@ describe('two-factor authentication', () => {
     // Codes are compared without case or dashes, as people type them.
     expect((await login(ip, { ...credentials, recoveryCode: second.replaceAll('-', '').toUpperCase() })).statusCode).toBe(200);
 
+    // Let the clock move on past the codes used above (30-second steps), instead of waiting a minute.
+    await h.platform.db.update(users).set({ totpLastStep: null }).where(eq(users.id, user.userId));
     const session = { ip, token: withCode.json().accessToken as string };
     const disable = (body: object) => call(h.app, 'POST', '/api/v1/me/totp/disable', { client: session, body });
     const wrongPassword = await disable({ password: 'wrong-Password-77', code: totpFor(secret).generate() });

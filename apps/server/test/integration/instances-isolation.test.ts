@@ -25,8 +25,8 @@ describe('isolation between tenants', () => {
   it("A's database role cannot open B's database (nor the platform's)", async () => {
     const key = h.platform.config.encryptionKey;
     const rowA = await h.platform.instances.get(instA.id);
-    const namesA = instanceNames(instA.id);
-    const namesB = instanceNames(instB.id);
+    const namesA = instanceNames(h.platform.config.resourcePrefix, instA.id);
+    const namesB = instanceNames(h.platform.config.resourcePrefix, instB.id);
     const base = new URL(h.platform.config.tenantDbAdminUrl);
     const as = (db: string) => {
       const url = new URL(base);
@@ -43,13 +43,13 @@ describe('isolation between tenants', () => {
   it("A's container cannot open a connection to B's container or B's published port", async () => {
     const rowB = await h.platform.instances.get(instB.id);
     const engine = h.platform.runtime as unknown as { docker: import('dockerode') };
-    const infoB = await engine.docker.getContainer(instanceNames(instB.id).container).inspect();
+    const infoB = await engine.docker.getContainer(instanceNames(h.platform.config.resourcePrefix, instB.id).container).inspect();
     const ipB = Object.values(infoB.NetworkSettings.Networks)[0]?.IPAddress;
-    const infoA = await engine.docker.getContainer(instanceNames(instA.id).container).inspect();
+    const infoA = await engine.docker.getContainer(instanceNames(h.platform.config.resourcePrefix, instA.id).container).inspect();
     const gatewayA = Object.values(infoA.NetworkSettings.Networks)[0]?.Gateway;
     expect(ipB).toBeTruthy();
     const probe = (host: string, port: number) =>
-      h.platform.runtime.exec(instanceNames(instA.id).container, [
+      h.platform.runtime.exec(instanceNames(h.platform.config.resourcePrefix, instA.id).container, [
         'node',
         '-e',
         `const s=require('net').connect({host:${JSON.stringify(host)},port:${port},timeout:3000});` +

@@ -66,7 +66,7 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect((await fetch(`http://127.0.0.1:${port}/web/health`)).status).toBe(200);
 
     // The clone has its own identity: uuid and secret differ from the template's.
-    const names = instanceNames(instance.id);
+    const names = instanceNames(h.platform.config.resourcePrefix, instance.id);
     const keys = ['database.uuid', 'database.secret', 'web.base.url'];
     const mine = await readOdooParameters(h.platform.tenantDb, names.db, keys);
     const tpl = await readOdooParameters(h.platform.tenantDb, templateNames(h.platform.config.resourcePrefix, '18.0').db, keys);
@@ -195,7 +195,13 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
       const creds = (await call(fresh.app, 'POST', `/api/v1/instances/${instance.id}/credentials`, { client: user })).json();
       const row = await fresh.platform.instances.get(instance.id);
       expect(
-        (await odooRpc(odooPort(fresh, row.slot), 'common', 'login', [instanceNames(instance.id).db, 'admin', creds.password])).result,
+        (
+          await odooRpc(odooPort(fresh, row.slot), 'common', 'login', [
+            instanceNames(h.platform.config.resourcePrefix, instance.id).db,
+            'admin',
+            creds.password,
+          ])
+        ).result,
       ).toBeTypeOf('number');
       const version = await odooRpc(odooPort(fresh, row.slot), 'common', 'version', []);
       expect((version.result as { server_serie: string }).server_serie).toBe('17.0');

@@ -1,8 +1,9 @@
 import { desc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsersRepository } from '../../src/auth/users.repo.js';
 import { instanceNames, LABELS } from '../../src/instances/instance-names.js';
 import { reconcileRuns } from '../../src/instances/instances.tables.js';
-import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, odooPort, waitForStatus } from '../support/instances.js';
 
 let h: Harness;
@@ -28,7 +29,7 @@ describe('reconciler', () => {
     const created = await createInstance(h, owner);
     const instance = await waitForStatus(h, owner, created.id, ['running'], 120_000);
     const row = await h.platform.instances.get(instance.id);
-    const name = instanceNames(instance.id).container;
+    const name = instanceNames(h.platform.config.resourcePrefix, instance.id).container;
 
     await h.platform.runtime.removeContainer(name);
     expect(await h.platform.runtime.inspectContainer(name)).toBeNull();
@@ -52,6 +53,39 @@ describe('reconciler', () => {
     // A quiet run changes nothing about a healthy instance.
     expect((await reconciler.run()).filter((f) => f.target === instance.id)).toEqual([]);
   }, 180_000);
+
+  it('applies a new plan to running containers at once, and streams logs in follow mode', async () => {
+    const [row] = await h.platform.instances.list(owner.tenantId);
+    expect(row?.status).toBe('running');
+    const admin = await createUser(h, { label: 'reconcile-admin', verify: 'direct' });
+    await new UsersRepository(h.platform.db).update(admin.userId, { platformRole: 'admin' });
+    const plan = { name: 'Bigger', maxInstances: 5, memoryMb: 768, cpuMillis: 1500, pids: 300, storageGb: 20, workers: 1 };
+    expect((await call(h.app, 'PUT', '/api/v1/admin/plans/bigger', { client: admin, body: plan })).statusCode).toBe(200);
+    const moved = await call(h.app, 'PUT', `/api/v1/admin/tenants/${owner.tenantId}/plan`, { client: admin, body: { planCode: 'bigger' } });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const name = instanceNames(h.platform.config.resourcePrefix, row?.id ?? '').container;
+    const engine = h.platform.runtime as unknown as { docker: import('dockerode') };
+    await expect
+      .poll(async () => (await engine.docker.getContainer(name).inspect()).HostConfig.Memory, { timeout: 30_000, interval: 300 })
+      .toBe(768 * 1024 * 1024);
+    const limits = (await engine.docker.getContainer(name).inspect()).HostConfig;
+    expect(limits.NanoCpus).toBe(1_500_000_000);
+    expect(limits.PidsLimit).toBe(300);
+    expect((await h.platform.instances.get(row?.id ?? '')).limits).toMatchObject({ memoryMb: 768, workers: 1 });
+
+    // Follow mode: the response stays open and carries the log as it is written.
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const controller = new AbortController();
+    const res = await fetch(`${address}/api/v1/instances/${row?.id}/logs?tail=5&follow=true`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    const first = await reader?.read();
+    expect(new TextDecoder().decode(first?.value)).toMatch(/odoo|werkzeug|INFO/);
+    controller.abort();
+  }, 60_000);
 
   it('removes a container with our labels that no instance owns', async () => {
     const row = await h.platform.instances.list(owner.tenantId).then((rows) => rows[0]);

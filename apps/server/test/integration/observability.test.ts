@@ -147,7 +147,11 @@ describe('logs', () => {
       const recoveryCodes = enable.json().recoveryCodes as string[];
       secrets.push(...recoveryCodes);
       expect((await post('/api/v1/auth/login', { body: { email, password: newPassword } })).json().code).toBe('totp_required');
-      remember(await post('/api/v1/auth/login', { body: { email, password: newPassword, totpCode: totp.generate() } }));
+      remember(
+        await post('/api/v1/auth/login', {
+          body: { email, password: newPassword, totpCode: totp.generate({ timestamp: Date.now() + 30_000 }) },
+        }),
+      );
       remember(await post('/api/v1/auth/login', { body: { email, password: newPassword, recoveryCode: recoveryCodes[0] } }));
 
       expect((await post('/api/v1/auth/forgot-password', { body: { email } })).statusCode).toBe(202);

@@ -249,6 +249,14 @@ describe('team management', () => {
     expectProblem(await call(h.app, 'GET', tenantUrl, { client: invitee }), 404, 'not_found');
     const row = await h.platform.db.query.invitations.findFirst({ where: eq(invitations.id, created.json().id) });
     expect(row?.acceptedAt).toBeNull();
+    // An expired invitation is not pending any more: it is not listed and does not block a new one.
+    const pending = await call(h.app, 'GET', `${tenantUrl}/invitations`, { client: admin });
+    expect(pending.json().map((i: { id: string }) => i.id)).not.toContain(created.json().id);
+    const again = await invite(admin, invitee.email, 'member');
+    expect(again.statusCode, again.body).toBe(201);
+    let fresh = token;
+    await expect.poll(async () => (fresh = await invitationToken(invitee.email)), { timeout: 10_000 }).not.toBe(token);
+    expect((await call(h.app, 'POST', '/api/v1/invitations/accept', { client: invitee, body: { token: fresh } })).statusCode).toBe(200);
   });
 
   it('records each team action in the audit log with tenant, actor, target and result', async () => {

@@ -63,7 +63,7 @@ export async function odooRpc(port: number, service: string, method: string, arg
 
 /** Everything an instance may leave behind, checked in the engine and the database server. */
 export async function leftovers(h: Harness, instanceId: string) {
-  const names = instanceNames(instanceId);
+  const names = instanceNames(h.platform.config.resourcePrefix, instanceId);
   const found: string[] = [];
   const { runtime, tenantDb } = h.platform;
   if (await runtime.inspectContainer(names.container)) found.push(`container ${names.container}`);

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_LIMITS, type EdgeLimits, type EdgeSettings } from '../../src/edge/nginx-config.js';
@@ -135,5 +137,95 @@ export function request(
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+export interface PlatformEdge {
+  dir: string;
+  httpPort: number;
+  httpsPort: number | null;
+  /** Environment for a harness whose platform uses this edge (EDGE_ROUTER=nginx and its directory, ports, URLs). */
+  env: Record<string, string>;
+  /** Renders the platform files with the platform's own router, then starts nginx on them. */
+  start(router: NginxEdgeRouter): Promise<void>;
+  stop(): Promise<void>;
+  errorLog(): Promise<string>;
+}
+
+/**
+ * A private nginx for a whole test platform (harness): the platform's EdgeRouter is the real one
+ * (EDGE_ROUTER=nginx), configured from the environment like in production, on a temp directory and
+ * loopback ports. `tls`: PUBLIC_URL is https:// on the edge's own HTTPS port (TLS mode).
+ */
+export async function createPlatformEdge(options: { tls?: boolean } = {}): Promise<PlatformEdge> {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-platform-'));
+  const httpPort = await freePort();
+  const httpsPort = options.tls ? await freePort() : null;
+  for (const [name, title] of [
+    ['web', 'Web app'],
+    ['admin', 'Admin dashboard'],
+  ] as const) {
+    await mkdir(join(dir, name), { recursive: true });
+    await writeFile(join(dir, name, 'index.html'), `<!doctype html><title>${title}</title>`);
+  }
+  const scheme = options.tls ? 'https' : 'http';
+  const port = httpsPort ?? httpPort;
+  const env: Record<string, string> = {
+    EDGE_ROUTER: 'nginx',
+    EDGE_DIR: dir,
+    EDGE_PORT: String(httpPort),
+    EDGE_LISTEN_ADDRESS: '127.0.0.1',
+    EDGE_WEB_ROOT: join(dir, 'web'),
+    EDGE_ADMIN_ROOT: join(dir, 'admin'),
+    PUBLIC_URL: `${scheme}://localhost:${port}`,
+    ADMIN_URL: `${scheme}://admin.localhost:${port}`,
+    ...(httpsPort ? { EDGE_HTTPS_PORT: String(httpsPort) } : {}),
+  };
+  const errorLog = () => readFile(join(dir, 'logs', 'error.log'), 'utf8').catch(() => '');
+  return {
+    dir,
+    httpPort,
+    httpsPort,
+    env,
+    errorLog,
+    async start(router) {
+      await router.applyPlatform();
+      await exec('nginx', ['-p', `${dir}/`, '-e', join(dir, 'logs', 'error.log'), '-c', join(dir, 'nginx.conf')]);
+      const deadline = Date.now() + 5_000;
+      while (!(await nginxMasterPid(dir))) {
+        if (Date.now() > deadline) throw new Error(`nginx did not start: ${await errorLog()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      const pid = await nginxMasterPid(dir);
+      if (pid) {
+        process.kill(pid, 'SIGTERM');
+        const deadline = Date.now() + 5_000;
+        while ((await nginxMasterPid(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** GET over TLS to 127.0.0.1:port with SNI and Host `host`, trusting `ca`; with the serial of the certificate served. */
+export function requestTls(port: number, host: string, path: string, ca: string): Promise<SimpleResponse & { serial: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path, servername: host, headers: { host }, ca, agent: false, timeout: 10_000 },
+      (res) => {
+        const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase().replace(/^0+/, '');
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), serial }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
   });
 }

@@ -45,6 +45,8 @@ export interface Pebble {
   tlsCa: string;
   /** Pebble's issuing root (from its management port): what clients trust for issued certificates. */
   issuingRoot(): Promise<string>;
+  /** challtestsrv's DNS (`127.0.0.1:<port>`): what pebble resolves names with, usable by the platform's domain check too. */
+  dnsServer: string;
   /** challtestsrv: answer A queries for `host` with `addresses`. */
   addA(host: string, addresses: string[]): Promise<void>;
   stop(): Promise<void>;
@@ -157,6 +159,7 @@ export async function startPebble(options: { httpPort: number; tlsPort?: number 
   return {
     directoryUrl,
     tlsCa: tls.pem,
+    dnsServer: `127.0.0.1:${dnsPort}`,
     async issuingRoot() {
       const res = await get(`https://127.0.0.1:${managementPort}/roots/0`, tls.pem);
       if (res.status !== 200) throw new Error(`pebble roots: HTTP ${res.status}`);

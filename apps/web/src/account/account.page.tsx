@@ -1,6 +1,6 @@
 import { Button, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { applyProblemToForm, notifySuccess, PageTitle, useSession } from '@saas/ui';
+import { applyProblemToForm, focusFirstError, notifySuccess, PageTitle, useSession } from '@saas/ui';
 import { PASSWORD_HINT, validateNewPassword } from '../auth/password-rules';
 import { useChangePassword, useUpdateProfile } from './account.queries';
 import { TwoFactorSection } from './two-factor';
@@ -10,11 +10,13 @@ function ProfileForm({ name, email }: { name: string; email: string }) {
   const form = useForm({ initialValues: { name }, validate: { name: (v) => (v.trim() ? null : 'Enter your name') } });
   return (
     <form
-      onSubmit={form.onSubmit((v) =>
-        update.mutate(
-          { name: v.name.trim() },
-          { onSuccess: () => notifySuccess('Profile saved.'), onError: (e) => applyProblemToForm(form, e) },
-        ),
+      onSubmit={form.onSubmit(
+        (v) =>
+          update.mutate(
+            { name: v.name.trim() },
+            { onSuccess: () => notifySuccess('Profile saved.'), onError: (e) => applyProblemToForm(form, e) },
+          ),
+        (errors) => focusFirstError(form, errors),
       )}
       noValidate
     >
@@ -44,17 +46,19 @@ function PasswordForm() {
   });
   return (
     <form
-      onSubmit={form.onSubmit(({ currentPassword, newPassword }) =>
-        change.mutate(
-          { currentPassword, newPassword },
-          {
-            onSuccess: () => {
-              notifySuccess('Password changed. Your other sessions were signed out.');
-              form.reset();
+      onSubmit={form.onSubmit(
+        ({ currentPassword, newPassword }) =>
+          change.mutate(
+            { currentPassword, newPassword },
+            {
+              onSuccess: () => {
+                notifySuccess('Password changed. Your other sessions were signed out.');
+                form.reset();
+              },
+              onError: (e) => applyProblemToForm(form, e),
             },
-            onError: (e) => applyProblemToForm(form, e),
-          },
-        ),
+          ),
+        (errors) => focusFirstError(form, errors),
       )}
       noValidate
     >

@@ -1,6 +1,6 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, List, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { applyProblemToForm, notifyError, notifySuccess, useSession } from '@saas/ui';
+import { applyProblemToForm, focusFirstError, notifyError, notifySuccess, useSession } from '@saas/ui';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { type TotpSetup, useTotpDisable, useTotpEnable, useTotpSetup } from './account.queries';
@@ -48,8 +48,9 @@ function EnableStep({ setup, onDone }: { setup: TotpSetup; onDone: (codes: strin
         </Text>
       </Stack>
       <form
-        onSubmit={form.onSubmit((v) =>
-          enable.mutate(v.code, { onSuccess: (d) => onDone(d.recoveryCodes), onError: (e) => applyProblemToForm(form, e) }),
+        onSubmit={form.onSubmit(
+          (v) => enable.mutate(v.code, { onSuccess: (d) => onDone(d.recoveryCodes), onError: (e) => applyProblemToForm(form, e) }),
+          (errors) => focusFirstError(form, errors),
         )}
         noValidate
       >
@@ -113,14 +114,16 @@ function DisableForm() {
   });
   return (
     <form
-      onSubmit={form.onSubmit((v) =>
-        disable.mutate(v, {
-          onSuccess: () => {
-            notifySuccess('Two-factor authentication is off.');
-            form.reset();
-          },
-          onError: (e) => applyProblemToForm(form, e),
-        }),
+      onSubmit={form.onSubmit(
+        (v) =>
+          disable.mutate(v, {
+            onSuccess: () => {
+              notifySuccess('Two-factor authentication is off.');
+              form.reset();
+            },
+            onError: (e) => applyProblemToForm(form, e),
+          }),
+        (errors) => focusFirstError(form, errors),
       )}
       noValidate
     >

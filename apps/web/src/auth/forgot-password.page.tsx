@@ -1,6 +1,6 @@
 import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { AuthCard, applyProblemToForm } from '@saas/ui';
+import { AuthCard, applyProblemToForm, focusFirstError } from '@saas/ui';
 import { Link } from 'react-router';
 import { PRODUCT_NAME } from '../config';
 import { useForgotPassword } from './auth.queries';
@@ -27,7 +27,13 @@ export function ForgotPasswordPage() {
           If an account exists for {form.values.email}, we sent a link to reset the password. The link expires soon.
         </Alert>
       ) : (
-        <form onSubmit={form.onSubmit((v) => forgot.mutate(v.email, { onError: (e) => applyProblemToForm(form, e) }))} noValidate>
+        <form
+          onSubmit={form.onSubmit(
+            (v) => forgot.mutate(v.email, { onError: (e) => applyProblemToForm(form, e) }),
+            (errors) => focusFirstError(form, errors),
+          )}
+          noValidate
+        >
           <Stack>
             <Text size="sm">Enter your email and we’ll send you a link to choose a new password.</Text>
             <TextInput label="Email" type="email" autoComplete="email" required autoFocus {...form.getInputProps('email')} />

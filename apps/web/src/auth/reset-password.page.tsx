@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, PasswordInput, Stack } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { isApiProblem } from '@saas/api-client';
-import { AuthCard, applyProblemToForm } from '@saas/ui';
+import { AuthCard, applyProblemToForm, focusFirstError } from '@saas/ui';
 import { Link, useSearchParams } from 'react-router';
 import { PRODUCT_NAME } from '../config';
 import { useResetPassword } from './auth.queries';
@@ -42,11 +42,13 @@ export function ResetPasswordPage() {
         </Stack>
       ) : (
         <form
-          onSubmit={form.onSubmit((v) =>
-            reset.mutate(
-              { token, password: v.password },
-              { onError: (e) => (isApiProblem(e) && e.code === 'invalid_token' ? undefined : applyProblemToForm(form, e)) },
-            ),
+          onSubmit={form.onSubmit(
+            (v) =>
+              reset.mutate(
+                { token, password: v.password },
+                { onError: (e) => (isApiProblem(e) && e.code === 'invalid_token' ? undefined : applyProblemToForm(form, e)) },
+              ),
+            (errors) => focusFirstError(form, errors),
           )}
           noValidate
         >

@@ -1,7 +1,7 @@
 import { Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { isApiProblem } from '@saas/api-client';
-import { AuthCard, applyProblemToForm, safeNext, useSession } from '@saas/ui';
+import { AuthCard, applyProblemToForm, focusFirstError, safeNext, useSession } from '@saas/ui';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { PRODUCT_NAME } from '../config';
 import { useSignup } from './auth.queries';
@@ -56,7 +56,7 @@ export function SignupPage() {
         </Text>
       }
     >
-      <form onSubmit={form.onSubmit(submit)} noValidate>
+      <form onSubmit={form.onSubmit(submit, (errors) => focusFirstError(form, errors))} noValidate>
         <Stack>
           <TextInput label="Your name" autoComplete="name" required autoFocus {...form.getInputProps('name')} />
           <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />

@@ -26,7 +26,7 @@ export function DeleteInstance({ instance }: { instance: Instance }) {
       <Text size="sm" mb="sm">
         Removes Odoo, its database, its files and its address for good. This cannot be undone.
       </Text>
-      <Button color="red" onClick={open} disabled={deleting}>
+      <Button color="red.9" onClick={open} disabled={deleting}>
         {deleting ? 'Deleting…' : 'Delete instance'}
       </Button>
       <Modal opened={opened} onClose={dismiss} title={`Delete ${instance.name}?`} centered>
@@ -62,7 +62,7 @@ export function DeleteInstance({ instance }: { instance: Instance }) {
               <Button variant="default" onClick={dismiss} disabled={remove.isPending}>
                 Cancel
               </Button>
-              <Button type="submit" color="red" disabled={!matches} loading={remove.isPending}>
+              <Button type="submit" color="red.9" disabled={!matches} loading={remove.isPending}>
                 Delete permanently
               </Button>
             </Group>

@@ -44,7 +44,7 @@ export function InstanceActions({
         </Button>
       )}
       {canManage && instance.status === 'failed' && onDelete && (
-        <Button color="red" variant="outline" onClick={onDelete}>
+        <Button color="red.9" variant="outline" onClick={onDelete}>
           Delete…
         </Button>
       )}

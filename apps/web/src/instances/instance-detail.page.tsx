@@ -116,7 +116,7 @@ export function InstanceDetailPage() {
         value={tab}
         onChange={(t) => setSearch(t && t !== 'overview' ? { tab: t } : {}, { replace: true })}
         keepMounted={false}
-        styles={{ tab: { paddingInline: 'var(--mantine-spacing-sm)' } }}
+        styles={{ tab: { paddingInline: 'var(--mantine-spacing-xs)' } }}
       >
         <Tabs.List style={{ flexWrap: 'nowrap', overflowX: 'auto', overflowY: 'hidden' }} aria-label="Instance sections">
           <Tabs.Tab value="overview">Overview</Tabs.Tab>

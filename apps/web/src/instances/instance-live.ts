@@ -6,7 +6,8 @@ import { isBusy } from './instance-status';
 import { type Instance, instanceKeys } from './instances.queries';
 
 /** One message of `GET /instances/{id}/events` (event `instance`). */
-export type InstanceUpdate = Pick<Instance, 'id' | 'status' | 'progress' | 'lastError'> & { at: string };
+export type InstanceUpdate = Pick<Instance, 'id' | 'status' | 'progress' | 'lastError'> &
+  Partial<Pick<Instance, 'desiredState'>> & { at: string };
 
 /** How the page is following the instance: the event stream, or polling when the stream keeps failing. */
 export type LiveMode = 'idle' | 'connecting' | 'live' | 'polling';
@@ -61,21 +62,43 @@ export function useInstanceLive(instanceId: string, follow: boolean): { mode: Li
       setSteps((prev) => ({ ...prev, [operation]: { ...prev[operation], [stepIndex]: step } }));
     };
 
-    const statusChanged = (before: Instance | undefined, after: Pick<Instance, 'status' | 'tenantId'> | undefined) => {
+    // Fields the event does not carry (readyAt, credentialsAvailable, desiredState) change with the status:
+    // fetch them, but keep the live fields from the stream, which may already be newer than that answer.
+    const refreshDetails = async () => {
+      try {
+        const { data } = await api.GET('/instances/{instanceId}', { params: { path: { instanceId } }, signal });
+        if (data) {
+          qc.setQueryData<Instance>(key, (old) =>
+            old ? { ...data, status: old.status, desiredState: old.desiredState, progress: old.progress, lastError: old.lastError } : data,
+          );
+        }
+      } catch {
+        // The next update brings what matters; details can wait.
+      }
+    };
+
+    const statusChanged = (before: Instance | undefined, after: Pick<Instance, 'status' | 'tenantId'> | undefined, fromStream: boolean) => {
       if (!before || !after || before.status === after.status) return;
       qc.invalidateQueries({ queryKey: instanceKeys.history(instanceId) });
       qc.invalidateQueries({ queryKey: instanceKeys.list(before.tenantId) });
-      // Fields the event does not carry (readyAt, credentialsAvailable, desiredState) change with the status.
-      if (after.status !== 'deleted') qc.invalidateQueries({ queryKey: key, exact: true });
+      if (fromStream && after.status !== 'deleted') void refreshDetails();
     };
 
     const applyUpdate = (update: InstanceUpdate) => {
       const before = qc.getQueryData<Instance>(key);
       recordStep(update.progress);
       qc.setQueryData<Instance>(key, (old) =>
-        old ? { ...old, status: update.status, progress: update.progress, lastError: update.lastError } : old,
+        old
+          ? {
+              ...old,
+              status: update.status,
+              desiredState: update.desiredState ?? old.desiredState,
+              progress: update.progress,
+              lastError: update.lastError,
+            }
+          : old,
       );
-      statusChanged(before, before && { ...before, status: update.status });
+      statusChanged(before, before && { ...before, status: update.status }, true);
     };
 
     const markGone = () => {
@@ -92,7 +115,7 @@ export function useInstanceLive(instanceId: string, follow: boolean): { mode: Li
           const before = qc.getQueryData<Instance>(key);
           recordStep(data.progress);
           qc.setQueryData(key, data);
-          statusChanged(before, data);
+          statusChanged(before, data, false);
         } catch {
           // Keep polling through blips; the page shows the last known state.
         }

@@ -1,6 +1,15 @@
 import { Button, Group, Select, Stack, Table, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { applyProblemToForm, ConfirmButton, EmptyState, ErrorState, formatDate, LoadingState, notifySuccess } from '@saas/ui';
+import {
+  applyProblemToForm,
+  ConfirmButton,
+  EmptyState,
+  ErrorState,
+  focusFirstError,
+  formatDate,
+  LoadingState,
+  notifySuccess,
+} from '@saas/ui';
 import { type InviteInput, useInvitations, useInvite, useRevokeInvitation } from './team.queries';
 
 function InviteForm({ tenantId }: { tenantId: string }) {
@@ -12,14 +21,16 @@ function InviteForm({ tenantId }: { tenantId: string }) {
 
   return (
     <form
-      onSubmit={form.onSubmit((values) =>
-        invite.mutate(values, {
-          onSuccess: () => {
-            notifySuccess(`Invitation sent to ${values.email}.`);
-            form.reset();
-          },
-          onError: (e) => applyProblemToForm(form, e),
-        }),
+      onSubmit={form.onSubmit(
+        (values) =>
+          invite.mutate(values, {
+            onSuccess: () => {
+              notifySuccess(`Invitation sent to ${values.email}.`);
+              form.reset();
+            },
+            onError: (e) => applyProblemToForm(form, e),
+          }),
+        (errors) => focusFirstError(form, errors),
       )}
       noValidate
     >

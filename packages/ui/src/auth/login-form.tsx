@@ -2,7 +2,7 @@ import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@m
 import { useForm } from '@mantine/form';
 import { isApiProblem } from '@saas/api-client';
 import { useState } from 'react';
-import { problemMessage } from '../forms/problem-form';
+import { focusFirstError, problemMessage } from '../forms/problem-form';
 import { useSession } from '../session/session-context';
 
 type Step = 'password' | 'totp';
@@ -67,7 +67,7 @@ export function LoginForm({ onSuccess }: LoginFormProps) {
   }
 
   return (
-    <form onSubmit={form.onSubmit(submit)} noValidate>
+    <form onSubmit={form.onSubmit(submit, (errors) => focusFirstError(form, errors))} noValidate>
       <Stack>
         {formError && (
           <Alert color="red" role="alert" variant="light">

@@ -22,6 +22,7 @@ import {
   toContainerInfo,
 } from './docker-containers.js';
 import { engineCall, tolerate } from './docker-errors.js';
+import { ensureImage } from './docker-images.js';
 import { ensureNetwork, listNetworks, removeNetwork } from './docker-networks.js';
 import { assertLimits, assertName, labelFilters, limitsToHostConfig, MANAGED_LABEL, REMOVE } from './docker-spec.js';
 import { copyBetweenVolumes, ensureVolume, removeVolume, volumeExists, volumeUsage } from './docker-volumes.js';
@@ -37,6 +38,10 @@ export class DockerRuntime implements InstanceRuntime {
   /** Takes dockerode options (default: the local socket /var/run/docker.sock) or a ready client. */
   constructor(options: Docker.DockerOptions | Docker = { socketPath: '/var/run/docker.sock' }) {
     this.docker = options instanceof Docker ? options : new Docker(options);
+  }
+
+  ensureImage(image: string, options: { pull: boolean; timeoutMs?: number }) {
+    return ensureImage(this.docker, image, options);
   }
 
   ensureNetwork(spec: NetworkSpec): Promise<void> {

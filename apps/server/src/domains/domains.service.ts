@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { CertificatesRepository } from '../certificates/certificates.repo.js';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/client.js';
+import type { AuthenticatedUser } from '../http/access.js';
+import { conflict, fieldInvalid, notFound } from '../http/errors.js';
+import { InstancesRepository } from '../instances/instances.repo.js';
+import type { Queues } from '../jobs/queues.js';
+import { type CustomDomainRow, DomainsRepository } from './domains.repo.js';
+import { domainProblem, MAX_DOMAINS_PER_INSTANCE, normalizeDomain } from './domains.schemas.js';
+
+export const VERIFY_DOMAIN_JOB = 'verify-domain';
+export const DOMAIN_REMOVED_JOB = 'domain-removed';
+
+export interface DomainRemovedJob {
+  instanceId: string;
+  domain: string;
+}
+
+/** A verification left `verifying` this long lost its job (e.g. Redis was flushed): it may be asked again. */
+const STUCK_AFTER_MS = 10 * 60_000;
+
+const isUniqueViolation = (error: unknown) =>
+  (error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505';
+
+/** Custom domains of instances: the rules. Verification, certificates and routing run in the worker (domains.jobs.ts). */
+export class DomainsService {
+  constructor(private readonly deps: { db: Db; config: Config; queues: Queues }) {}
+
+  private get repo() {
+    return new DomainsRepository(this.deps.db);
+  }
+
+  private async liveInstance(instanceId: string) {
+    const instance = await new InstancesRepository(this.deps.db).findById(instanceId);
+    if (!instance || instance.status === 'deleted') throw notFound('Instance');
+    return instance;
+  }
+
+  list(instanceId: string) {
+    return this.repo.listForInstance(instanceId);
+  }
+
+  async get(instanceId: string, domainId: string): Promise<CustomDomainRow> {
+    const row = await this.repo.findForInstance(instanceId, domainId);
+    if (!row) throw notFound('Domain');
+    return row;
+  }
+
+  async add(instanceId: string, actor: AuthenticatedUser, input: { domain: string }): Promise<CustomDomainRow> {
+    const domain = normalizeDomain(input.domain);
+    const problem = domainProblem(domain, this.deps.config);
+    if (problem) throw fieldInvalid('domain', problem.code, problem.message);
+    const instance = await this.liveInstance(instanceId);
+    if (instance.status === 'deleting') throw conflict('instance_deleting', 'This instance is being deleted.');
+    try {
+      return await this.deps.db.transaction(async (tx) => {
+        // The per-instance limit is counted under a lock on the instance, so parallel requests cannot pass it together.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`domains:${instanceId}`}))`);
+        const repo = new DomainsRepository(tx);
+        if (await repo.findByName(domain)) throw taken();
+        if ((await repo.countForInstance(instanceId)) >= MAX_DOMAINS_PER_INSTANCE) {
+          throw conflict('domain_limit_reached', `An instance can have at most ${MAX_DOMAINS_PER_INSTANCE} custom domains.`);
+        }
+        return repo.insert({
+          instanceId,
+          tenantId: instance.tenantId,
+          domain,
+          verificationToken: randomBytes(24).toString('base64url'),
+          createdBy: actor.userId,
+        });
+      });
+    } catch (error) {
+      // Another instance took the name between the check and the insert.
+      if (isUniqueViolation(error)) throw taken();
+      throw error;
+    }
+  }
+
+  /** Queues the ownership check (and, in TLS mode, the certificate). */
+  async verify(instanceId: string, domainId: string): Promise<CustomDomainRow> {
+    const current = await this.get(instanceId, domainId);
+    if (current.status === 'active') throw conflict('domain_active', 'This domain is verified and served already.');
+    const stuck = current.status === 'verifying' && Date.now() - current.updatedAt.getTime() > STUCK_AFTER_MS;
+    if ((current.status === 'verifying' || current.status === 'issuing') && !stuck) return current;
+    const from = stuck ? (['verifying'] as const) : (['pending_dns', 'failed'] as const);
+    const moved = await this.repo.transition(domainId, [...from], 'verifying', { lastError: null });
+    if (!moved) return this.get(instanceId, domainId);
+    await this.deps.queues.maintenance.add(
+      VERIFY_DOMAIN_JOB,
+      { domainId },
+      { jobId: `${VERIFY_DOMAIN_JOB}-${domainId}-${Date.now()}`, attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
+    );
+    return moved;
+  }
+
+  /** Stops routing the domain and removes its certificate (the worker re-applies the route). */
+  async remove(instanceId: string, domainId: string): Promise<CustomDomainRow> {
+    const removed = await this.repo.remove((await this.get(instanceId, domainId)).id);
+    if (!removed) throw notFound('Domain');
+    const job: DomainRemovedJob = { instanceId, domain: removed.domain };
+    await this.deps.queues.maintenance.add(DOMAIN_REMOVED_JOB, job, {
+      jobId: `${DOMAIN_REMOVED_JOB}-${removed.id}`,
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2000 },
+    });
+    return removed;
+  }
+
+  /** Expiry of the domains' certificates, by domain. */
+  async certificateExpiry(domains: string[]): Promise<Map<string, Date>> {
+    const rows = await new CertificatesRepository(this.deps.db).byNames(domains);
+    return new Map(rows.map((r) => [r.name, r.notAfter]));
+  }
+}
+
+const taken = () => conflict('domain_taken', 'This domain is already used by an instance on this platform.');

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
+import { type Harness, startHarness } from '../harness.js';
+import { createPlatformEdge, freePort, type PlatformEdge } from '../support/nginx.js';
+
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+export const WEB_DIST = join(REPO, 'apps/web/dist');
+export const ADMIN_DIST = join(REPO, 'apps/admin/dist');
+
+/**
+ * The whole platform as a browser sees it: the real API listening on a loopback port with a real
+ * worker, behind a private nginx (EDGE_ROUTER=nginx) that serves the built SPAs, proxies /api and
+ * routes each instance's subdomain. Chromium resolves *.localhost to 127.0.0.1 by itself.
+ */
+export interface E2eStack {
+  h: Harness;
+  edge: PlatformEdge;
+  /** http://localhost:<edge port> */
+  webUrl: string;
+  /** http://admin.localhost:<edge port> */
+  adminUrl: string;
+  /** http://<slug>.localhost:<edge port> */
+  instanceUrl(slug: string): string;
+  close(): Promise<void>;
+}
+
+export async function startE2eStack(): Promise<E2eStack> {
+  for (const dist of [WEB_DIST, ADMIN_DIST]) {
+    if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is not built: run \`npm run build\` at the repository root first.`);
+  }
+  const edge = await createPlatformEdge();
+  const apiPort = await freePort();
+  const h = await startHarness({
+    env: {
+      ...edge.env,
+      EDGE_WEB_ROOT: WEB_DIST,
+      EDGE_ADMIN_ROOT: ADMIN_DIST,
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+      // No template database is built for this suite: each instance initializes its own.
+      PROVISION_FROM_TEMPLATE: 'false',
+    },
+  });
+  try {
+    await h.app.listen({ host: '127.0.0.1', port: apiPort });
+    await edge.start(h.platform.edge as NginxEdgeRouter);
+  } catch (err) {
+    await h.close();
+    await edge.stop();
+    throw err;
+  }
+  const port = edge.httpPort;
+  return {
+    h,
+    edge,
+    webUrl: `http://localhost:${port}`,
+    adminUrl: `http://admin.localhost:${port}`,
+    instanceUrl: (slug) => `http://${slug}.localhost:${port}`,
+    async close() {
+      await h.close();
+      await edge.stop();
+    },
+  };
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium, headless, with nothing that phones home. Playwright gives each launch a fresh
+ * user-data dir of its own (and removes it on close); each context is a separate cookie jar.
+ */
+export async function launchBrowser(): Promise<{ browser: Browser; newContext: Browser['newContext']; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does).`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    browser,
+    newContext: (options) => browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'UTC', ...options }),
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+export type { BrowserContext };

@@ -1,0 +1,47 @@
+import Docker from 'dockerode';
+import pg from 'pg';
+import type { Config } from '../../src/config/config.js';
+import { LABELS } from '../../src/instances/instance-names.js';
+
+/**
+ * Removes everything a test platform (RESOURCE_PREFIX of the tests) left in the engine and on the
+ * database server: an interrupted run must not make the next one collide with its networks or names.
+ */
+export async function purgeTestResources(config: Config) {
+  const docker = new Docker({ socketPath: config.dockerSocket });
+  const filters = { label: [`${LABELS.platform}=${config.resourcePrefix}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+  }
+  for (const n of await docker.listNetworks({ filters })) {
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
+  }
+  const { Volumes = [] } = await docker.listVolumes({ filters });
+  for (const v of Volumes)
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined);
+
+  const client = new pg.Client({ connectionString: config.tenantDbAdminUrl });
+  await client.connect();
+  try {
+    const pattern = `${config.resourcePrefix}\\_%`;
+    const dbs = await client.query('select datname from pg_database where datname like $1', [pattern]);
+    for (const { datname } of dbs.rows as { datname: string }[]) {
+      await client.query(`drop database if exists ${pg.escapeIdentifier(datname)} with (force)`);
+    }
+    const roles = await client.query('select rolname from pg_roles where rolname like $1', [pattern]);
+    for (const { rolname } of roles.rows as { rolname: string }[]) {
+      await client.query(`drop role if exists ${pg.escapeIdentifier(rolname)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
