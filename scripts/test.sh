@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # npm test: prepares the machine and a fresh test database, then runs lint,
-# build, type-check and the server tests, stopping at the first failure.
+# build, type-check, the server and API-client tests and the browser (e2e) tests, stopping at the
+# first failure.
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -58,6 +59,9 @@ main() {
   run_step build npm run build
   run_step typecheck npx --no -- tsc -b
   run_step server-tests npm run test -w @saas/server
+  run_step api-client-tests npm test -w @saas/api-client
+  # Chromium through a private nginx against the real stack (apps/server/test/e2e); needs the build.
+  run_step e2e-tests npm run test:e2e -w @saas/server
 
   printf '\n'
   ok "all checks passed: ${results[*]}"

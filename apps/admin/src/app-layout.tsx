@@ -7,6 +7,10 @@ const nav = [
   { label: 'Overview', to: '/', end: true },
   { label: 'Users', to: '/users' },
   { label: 'Tenants', to: '/tenants' },
+  { label: 'Instances', to: '/instances' },
+  { label: 'Odoo versions', to: '/odoo-versions' },
+  { label: 'Plans', to: '/plans' },
+  { label: 'System', to: '/system' },
   { label: 'Audit log', to: '/audit-log' },
 ];
 

@@ -1,11 +1,15 @@
 import { createBrowserRouter } from 'react-router';
 import { AdminAppLayout } from './app-layout';
 import { AuditLogPage } from './audit/audit-log.page';
+import { InstancesPage } from './instances/instances.page';
 import { LoginPage } from './login.page';
 import { NotFoundPage } from './not-found.page';
 import { OverviewPage } from './overview/overview.page';
+import { PlansPage } from './plans/plans.page';
+import { SystemPage } from './system/system.page';
 import { TenantsPage } from './tenants/tenants.page';
 import { UsersPage } from './users/users.page';
+import { OdooVersionsPage } from './versions/odoo-versions.page';
 
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -15,6 +19,10 @@ export const router = createBrowserRouter([
       { index: true, element: <OverviewPage /> },
       { path: 'users', element: <UsersPage /> },
       { path: 'tenants', element: <TenantsPage /> },
+      { path: 'instances', element: <InstancesPage /> },
+      { path: 'odoo-versions', element: <OdooVersionsPage /> },
+      { path: 'plans', element: <PlansPage /> },
+      { path: 'system', element: <SystemPage /> },
       { path: 'audit-log', element: <AuditLogPage /> },
     ],
   },

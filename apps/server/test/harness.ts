@@ -124,3 +124,18 @@ export async function createUser(h: Harness, options: { verify?: 'mail' | 'direc
   expect(login.statusCode, login.body).toBe(200);
   return { email, ip, userId: user.id, tenantId: tenant.id, token: login.json().accessToken, cookie: refreshCookieFrom(login) ?? '' };
 }
+
+/** Brings a user into the owner's tenant the way people do it: invitation mail, then accept. */
+export async function joinTenant(h: Harness, owner: TestUser, user: TestUser, role: 'admin' | 'member') {
+  const invite = await call(h.app, 'POST', `/api/v1/tenants/${owner.tenantId}/invitations`, {
+    client: owner,
+    body: { email: user.email, role },
+  });
+  expect(invite.statusCode, invite.body).toBe(201);
+  const mail = await waitForMail(h.app, user.email, 'invited you');
+  const accepted = await call(h.app, 'POST', '/api/v1/invitations/accept', {
+    client: user,
+    body: { token: tokenFromLink(mail.links[0] ?? '') },
+  });
+  expect(accepted.statusCode, accepted.body).toBe(200);
+}

@@ -1,4 +1,5 @@
 export { LoginForm, type LoginFormProps } from './auth/login-form';
+export { TableScroll, type TableScrollProps } from './data/table-scroll';
 export { formatDate, formatDateTime } from './format';
 export { applyProblemToForm, type ErrorTarget, focusFirstError, notifyError, notifySuccess, problemMessage } from './forms/problem-form';
 export { AppLayout, type AppLayoutProps, type NavItem, type UserMenuItem } from './layout/app-layout';

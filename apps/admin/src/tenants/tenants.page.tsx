@@ -3,7 +3,9 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { EmptyState, ErrorState, formatDate, LoadingState, Pager, PageTitle } from '@saas/ui';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import { useIsPlatformAdmin } from '../app-layout';
 import { PAGE_SIZE } from '../config';
+import { ChangePlanButton } from './change-plan-button';
 import { useAdminTenants } from './tenants.queries';
 
 export function TenantsPage() {
@@ -11,6 +13,7 @@ export function TenantsPage() {
   const [q] = useDebouncedValue(search.trim(), 300);
   const [offset, setOffset] = useState(0);
   const tenants = useAdminTenants({ q, limit: PAGE_SIZE, offset });
+  const canEdit = useIsPlatformAdmin();
 
   return (
     <>
@@ -36,7 +39,7 @@ export function TenantsPage() {
           <EmptyState title="No tenants found" />
         ) : (
           <>
-            <Table.ScrollContainer minWidth={720}>
+            <Table.ScrollContainer minWidth={canEdit ? 840 : 720}>
               <Table verticalSpacing="sm" striped highlightOnHover aria-busy={tenants.isFetching}>
                 <Table.Thead>
                   <Table.Tr>
@@ -45,6 +48,7 @@ export function TenantsPage() {
                     <Table.Th scope="col">Members</Table.Th>
                     <Table.Th scope="col">Created</Table.Th>
                     <Table.Th scope="col">Audit</Table.Th>
+                    {canEdit && <Table.Th scope="col">Plan</Table.Th>}
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
@@ -71,6 +75,11 @@ export function TenantsPage() {
                           View log
                         </Anchor>
                       </Table.Td>
+                      {canEdit && (
+                        <Table.Td>
+                          <ChangePlanButton tenant={t} />
+                        </Table.Td>
+                      )}
                     </Table.Tr>
                   ))}
                 </Table.Tbody>

@@ -17,6 +17,7 @@ const adminTenantSchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
+    planCode: z.string(),
     createdAt: z.iso.datetime(),
     memberCount: z.number().int(),
     owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
@@ -111,6 +112,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
         items: rows.map((t) => ({
           id: t.id,
           name: t.name,
+          planCode: t.planCode,
           createdAt: t.createdAt.toISOString(),
           memberCount: Number(t.memberCount),
           owner: t.ownerId && t.ownerEmail ? { id: t.ownerId, email: t.ownerEmail } : null,

@@ -42,7 +42,7 @@ const describeError = (error: unknown) => (error instanceof Error ? error.messag
 export async function verifyDomain(deps: EdgeJobDeps, domainId: string): Promise<string> {
   const repo = new DomainsRepository(deps.database.db);
   const domain = await repo.findById(domainId);
-  if (!domain || domain.status !== 'verifying') return `skipped (${domain?.status ?? 'gone'})`;
+  if (domain?.status !== 'verifying') return `skipped (${domain?.status ?? 'gone'})`;
   const fail = async (message: string, from: CustomDomainRow['status']) => {
     await repo.transition(domainId, [from], 'failed', { lastError: message, lastCheckedAt: new Date() });
     deps.log.warn({ domainId, domain: domain.domain, err: message }, 'custom domain failed');

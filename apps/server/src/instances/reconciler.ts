@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
-import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
+import { type InstanceOpsDeps, networkSpecFor, serverSpecFor } from './instance-context.js';
 import { enqueueInstanceJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
 import { instanceNames, LABELS } from './instance-names.js';
@@ -8,7 +8,14 @@ import { InstancesRepository } from './instances.repo.js';
 import { reconcileRuns } from './instances.tables.js';
 
 export interface Finding {
-  kind: 'container_missing' | 'container_down' | 'container_should_be_stopped' | 'orphan_container' | 'stuck_operation';
+  kind:
+    | 'container_missing'
+    | 'container_down'
+    | 'container_should_be_stopped'
+    | 'volume_missing'
+    | 'repair_failed'
+    | 'orphan_container'
+    | 'stuck_operation';
   target: string;
   action: string;
   detail?: string;
@@ -45,32 +52,53 @@ export class Reconciler {
   }
 
   private async repairInstances(findings: Finding[]) {
-    const { runtime, database } = this.deps;
+    const { database } = this.deps;
     const repo = new InstancesRepository(database.db);
     for (const listed of await repo.listSettled()) {
-      // An instance someone is working on right now is left to that operation.
-      await tryInstanceLock(database.pool, listed.id, async () => {
-        const instance = await repo.findById(listed.id);
-        if (!instance || !['running', 'stopped'].includes(instance.status)) return;
-        const name = instanceNames(this.deps.config.resourcePrefix, instance.id).container;
-        const container = await runtime.inspectContainer(name);
-        const wantRunning = instance.status === 'running' && instance.desiredState === 'running';
-        if (wantRunning && !container) {
-          await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
-          findings.push({ kind: 'container_missing', target: instance.id, action: 'recreated' });
-        } else if (wantRunning && container && container.state !== 'running' && container.state !== 'restarting') {
-          await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
-          findings.push({
-            kind: 'container_down',
-            target: instance.id,
-            action: 'started',
-            detail: `was ${container.state}, exit ${container.exitCode}`,
-          });
-        } else if (instance.status === 'stopped' && container?.state === 'running') {
-          await runtime.stopContainer(name);
-          findings.push({ kind: 'container_should_be_stopped', target: instance.id, action: 'stopped' });
-        }
-      });
+      // One instance that cannot be repaired must not stop the others from being looked at.
+      try {
+        // An instance someone is working on right now is left to that operation.
+        await tryInstanceLock(database.pool, listed.id, () => this.repairInstance(listed.id, findings));
+      } catch (err) {
+        findings.push({
+          kind: 'repair_failed',
+          target: listed.id,
+          action: 'none',
+          detail: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+
+  private async repairInstance(id: string, findings: Finding[]) {
+    const { runtime, config } = this.deps;
+    const instance = await new InstancesRepository(this.deps.database.db).findById(id);
+    if (!instance || !['running', 'stopped'].includes(instance.status)) return;
+    const names = instanceNames(config.resourcePrefix, instance.id);
+    const container = await runtime.inspectContainer(names.container);
+    const wantRunning = instance.status === 'running' && instance.desiredState === 'running';
+    const broken = wantRunning && (!container || (container.state !== 'running' && container.state !== 'restarting'));
+    if (broken) {
+      // The data volume is the instance's filestore: never replace it with an empty one behind the owner's back.
+      if (!(await runtime.volumeExists(names.volume))) {
+        findings.push({
+          kind: 'volume_missing',
+          target: instance.id,
+          action: 'reported',
+          detail: `volume ${names.volume} is gone; restore from a backup`,
+        });
+        return;
+      }
+      await runtime.ensureNetwork(networkSpecFor(config, instance));
+      await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+      findings.push(
+        container
+          ? { kind: 'container_down', target: instance.id, action: 'started', detail: `was ${container.state}, exit ${container.exitCode}` }
+          : { kind: 'container_missing', target: instance.id, action: 'recreated' },
+      );
+    } else if (instance.status === 'stopped' && container?.state === 'running') {
+      await runtime.stopContainer(names.container);
+      findings.push({ kind: 'container_should_be_stopped', target: instance.id, action: 'stopped' });
     }
   }
 

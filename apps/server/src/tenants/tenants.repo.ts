@@ -85,6 +85,7 @@ export class TenantsRepository {
         .select({
           id: tenants.id,
           name: tenants.name,
+          planCode: tenants.planCode,
           createdAt: tenants.createdAt,
           ownerId: owner.ownerId,
           ownerEmail: owner.ownerEmail,

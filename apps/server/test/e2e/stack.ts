@@ -5,6 +5,7 @@ import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { type Harness, startHarness } from '../harness.js';
 import { createPlatformEdge, freePort, type PlatformEdge } from '../support/nginx.js';
+import { UI_TIMEOUT } from './pages.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const WEB_DIST = join(REPO, 'apps/web/dist');
@@ -90,7 +91,11 @@ export async function launchBrowser(): Promise<{ browser: Browser; newContext: B
   });
   return {
     browser,
-    newContext: (options) => browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'UTC', ...options }),
+    async newContext(options) {
+      const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'UTC', ...options });
+      context.setDefaultTimeout(UI_TIMEOUT);
+      return context;
+    },
     async close() {
       await browser.close();
     },

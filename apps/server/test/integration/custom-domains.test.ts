@@ -291,7 +291,11 @@ describe('custom domains (TLS mode, pebble)', () => {
     expect((await call(h.app, 'POST', domainsUrl(instance.id), { client: owner, body: { domain: pending } })).statusCode).toBe(201);
     expect((await call(h.app, 'DELETE', `/api/v1/instances/${instance.id}`, { client: owner })).statusCode).toBe(202);
     await until(
-      async () => (await h.platform.instances.get(instance.id).then(() => false, () => true)),
+      async () =>
+        await h.platform.instances.get(instance.id).then(
+          () => false,
+          () => true,
+        ),
       'the instance to be deleted',
       60_000,
     );

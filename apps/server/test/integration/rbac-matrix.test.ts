@@ -2,7 +2,17 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { registerAccessControl } from '../../src/http/access.js';
-import { type Client, call, createUser, type Harness, startHarness, type TestUser, tokenFromLink, waitForMail } from '../harness.js';
+import {
+  type Client,
+  call,
+  createUser,
+  type Harness,
+  joinTenant,
+  startHarness,
+  type TestUser,
+  tokenFromLink,
+  waitForMail,
+} from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
 
 /**
@@ -44,20 +54,6 @@ let h: Harness;
 let owner: TestUser;
 const clients = {} as Record<Role, Client>;
 
-async function joinTenant(user: TestUser, role: 'admin' | 'member') {
-  const invite = await call(h.app, 'POST', `/api/v1/tenants/${owner.tenantId}/invitations`, {
-    client: owner,
-    body: { email: user.email, role },
-  });
-  expect(invite.statusCode, invite.body).toBe(201);
-  const mail = await waitForMail(h.app, user.email, 'invited you');
-  const accepted = await call(h.app, 'POST', '/api/v1/invitations/accept', {
-    client: user,
-    body: { token: tokenFromLink(mail.links[0] ?? '') },
-  });
-  expect(accepted.statusCode, accepted.body).toBe(200);
-}
-
 let instanceId: string;
 
 beforeAll(async () => {
@@ -71,8 +67,8 @@ beforeAll(async () => {
     createUser(h, { label: 'support' }),
     createUser(h, { label: 'padmin' }),
   ]);
-  await joinTenant(member, 'member');
-  await joinTenant(tenantAdmin, 'admin');
+  await joinTenant(h, owner, member, 'member');
+  await joinTenant(h, owner, tenantAdmin, 'admin');
   await new UsersRepository(h.platform.db).update(support.userId, { platformRole: 'support' });
   await new UsersRepository(h.platform.db).update(platformAdmin.userId, { platformRole: 'admin' });
   instanceId = (await insertInstanceRow(h, owner.tenantId, 'failed')).id;

@@ -8,6 +8,7 @@ import {
   createUser,
   fakeIp,
   type Harness,
+  joinTenant,
   STRONG_PASSWORD,
   startHarness,
   type TestUser,
@@ -30,20 +31,6 @@ let bInvitationId: string;
 let bInvitationToken: string;
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-async function joinTenant(owner: TestUser, user: TestUser, role: 'admin' | 'member') {
-  const invite = await call(h.app, 'POST', `/api/v1/tenants/${owner.tenantId}/invitations`, {
-    client: owner,
-    body: { email: user.email, role },
-  });
-  expect(invite.statusCode, invite.body).toBe(201);
-  const mail = await waitForMail(h.app, user.email, 'invited you');
-  const accepted = await call(h.app, 'POST', '/api/v1/invitations/accept', {
-    client: user,
-    body: { token: tokenFromLink(mail.links[0] ?? '') },
-  });
-  expect(accepted.statusCode, accepted.body).toBe(200);
-}
 
 /** Everything of B's tenant, read the way B sees it and straight from the database. */
 async function stateOfB() {
@@ -71,7 +58,7 @@ beforeAll(async () => {
     createUser(h, { label: 'iso-b' }),
     createUser(h, { label: 'iso-bm' }),
   ]);
-  await joinTenant(b, bMember, 'member');
+  await joinTenant(h, b, bMember, 'member');
   inviteeEmail = uniqueEmail('iso-invitee');
   const invite = await call(h.app, 'POST', `/api/v1/tenants/${b.tenantId}/invitations`, {
     client: b,

@@ -1,5 +1,5 @@
 import { Badge, Group, Paper, Table, Text } from '@mantine/core';
-import { ConfirmButton, EmptyState, ErrorState, formatDateTime, LoadingState, PageTitle } from '@saas/ui';
+import { ConfirmButton, EmptyState, ErrorState, formatDateTime, LoadingState, PageTitle, TableScroll } from '@saas/ui';
 import { useRevokeSession, useSessions } from './account.queries';
 
 // Enough of the user agent to tell devices apart without a parsing library.
@@ -25,7 +25,7 @@ export function SessionsPage() {
         ) : sessions.data.length === 0 ? (
           <EmptyState title="No active sessions" />
         ) : (
-          <Table.ScrollContainer minWidth={600}>
+          <TableScroll label="Active sessions" minWidth={600}>
             <Table verticalSpacing="sm">
               <Table.Thead>
                 <Table.Tr>
@@ -71,7 +71,7 @@ export function SessionsPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </TableScroll>
         )}
       </Paper>
     </>

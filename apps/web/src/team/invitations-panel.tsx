@@ -9,6 +9,7 @@ import {
   formatDate,
   LoadingState,
   notifySuccess,
+  TableScroll,
 } from '@saas/ui';
 import { type InviteInput, useInvitations, useInvite, useRevokeInvitation } from './team.queries';
 
@@ -74,7 +75,7 @@ export function InvitationsPanel({ tenantId }: { tenantId: string }) {
       ) : invitations.data.length === 0 ? (
         <EmptyState title="No pending invitations" />
       ) : (
-        <Table.ScrollContainer minWidth={520}>
+        <TableScroll label="Pending invitations" minWidth={520}>
           <Table verticalSpacing="sm">
             <Table.Thead>
               <Table.Tr>
@@ -109,7 +110,7 @@ export function InvitationsPanel({ tenantId }: { tenantId: string }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </TableScroll>
       )}
     </Stack>
   );

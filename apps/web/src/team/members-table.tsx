@@ -1,5 +1,5 @@
 import { Badge, Group, Select, Table, Text, VisuallyHidden } from '@mantine/core';
-import { ConfirmButton, EmptyState, ErrorState, formatDate, LoadingState, notifyError } from '@saas/ui';
+import { ConfirmButton, EmptyState, ErrorState, formatDate, LoadingState, notifyError, TableScroll } from '@saas/ui';
 import { type Member, type MemberRole, useChangeMemberRole, useMembers, useRemoveMember } from './team.queries';
 
 const roleOptions: { value: MemberRole; label: string }[] = [
@@ -25,7 +25,7 @@ export function MembersTable({ tenantId, canManage, currentUserId }: Props) {
   const editable = (m: Member) => canManage && m.role !== 'owner' && m.userId !== currentUserId;
 
   return (
-    <Table.ScrollContainer minWidth={560}>
+    <TableScroll label="Members" minWidth={560}>
       <Table verticalSpacing="sm" striped highlightOnHover>
         <Table.Thead>
           <Table.Tr>
@@ -98,6 +98,6 @@ export function MembersTable({ tenantId, canManage, currentUserId }: Props) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </TableScroll>
   );
 }

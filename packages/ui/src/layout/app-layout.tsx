@@ -85,8 +85,9 @@ export function AppLayout({ productName, nav, userMenu = [], headerExtra, childr
                 <Menu.Target>
                   <UnstyledButton aria-label={`Account menu for ${me.user.name || me.user.email}`}>
                     <Group gap="xs" wrap="nowrap">
+                      {/* Initials drawn by CSS: decoration, not part of the button's visible label (WCAG 2.5.3). */}
                       <Avatar radius="xl" size="sm" color="indigo" aria-hidden>
-                        {initials(me.user.name || me.user.email)}
+                        <span className="avatar-initials" data-initials={initials(me.user.name || me.user.email)} />
                       </Avatar>
                       <Text size="sm" visibleFrom="sm">
                         {me.user.name || me.user.email}

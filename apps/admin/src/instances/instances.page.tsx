@@ -1,0 +1,164 @@
+import { Anchor, Box, Button, Group, Paper, Select, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { EmptyState, ErrorState, formatDate, formatDateTime, LoadingState, Pager, PageTitle, TableScroll } from '@saas/ui';
+import { useSearchParams } from 'react-router';
+import { PAGE_SIZE } from '../config';
+import { formatCpu, formatMemory } from '../shared/format';
+import { InstanceStatusBadge } from './instance-status-badge';
+import { type AdminInstance, INSTANCE_STATUSES, isInstanceStatus, useAdminInstances, useTenantNames } from './instances.queries';
+
+const ALL = 'all';
+const statusOptions = [
+  { value: ALL, label: 'All (except deleted)' },
+  ...INSTANCE_STATUSES.map((s) => ({ value: s, label: s.charAt(0).toUpperCase() + s.slice(1) })),
+];
+
+function Limits({ limits }: { limits: AdminInstance['limits'] }) {
+  return (
+    <Tooltip
+      label={`${limits.pids} processes, ${limits.storageGb} GB storage (measured, not enforced)`}
+      events={{ hover: true, focus: true, touch: false }}
+    >
+      <Text size="sm" style={{ whiteSpace: 'nowrap' }} tabIndex={0}>
+        {formatMemory(limits.memoryMb)} · {formatCpu(limits.cpuMillis)} · {limits.workers} workers
+      </Text>
+    </Tooltip>
+  );
+}
+
+// Filter and page live in the URL so the overview's counts can link to a filtered list.
+export function InstancesPage() {
+  const [params, setParams] = useSearchParams();
+  const rawStatus = params.get('status');
+  const status = isInstanceStatus(rawStatus) ? rawStatus : null;
+  const offset = Math.max(0, Number(params.get('offset')) || 0);
+  const instances = useAdminInstances({ status, limit: PAGE_SIZE, offset });
+  const tenantNames = useTenantNames();
+
+  function update(changes: Record<string, string>) {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    setParams(next, { replace: true });
+  }
+
+  return (
+    <>
+      <PageTitle>Instances</PageTitle>
+      <Paper withBorder p="md">
+        <Group align="flex-end" justify="space-between" mb="md" wrap="wrap">
+          <Select
+            label="Status"
+            data={statusOptions}
+            value={status ?? ALL}
+            allowDeselect={false}
+            onChange={(v) => update({ status: v && v !== ALL ? v : '', offset: '' })}
+            w={220}
+          />
+          <Group gap="xs" wrap="wrap">
+            {instances.dataUpdatedAt > 0 && (
+              <Text size="xs" c="dimmed" aria-live="off">
+                Updated {formatDateTime(new Date(instances.dataUpdatedAt).toISOString())} · refreshes every 10 s
+              </Text>
+            )}
+            <Button variant="default" size="xs" onClick={() => instances.refetch()} loading={instances.isFetching}>
+              Refresh
+            </Button>
+          </Group>
+        </Group>
+        {instances.isPending ? (
+          <LoadingState label="Loading instances…" />
+        ) : !instances.data ? (
+          <ErrorState error={instances.error} onRetry={() => instances.refetch()} />
+        ) : instances.data.items.length === 0 ? (
+          <EmptyState
+            title="No instances"
+            description={status ? `No instance is ${status}.` : 'No tenant has created an Odoo instance yet.'}
+            action={
+              status && (
+                <Button variant="default" size="xs" onClick={() => update({ status: '', offset: '' })}>
+                  Show all statuses
+                </Button>
+              )
+            }
+          />
+        ) : (
+          <>
+            {/* A failed background refresh keeps the last list on screen, marked as stale. */}
+            {instances.isError && (
+              <Box mb="md">
+                <ErrorState error={instances.error} title="Could not refresh; showing the last list" onRetry={() => instances.refetch()} />
+              </Box>
+            )}
+            <TableScroll label="Instances" minWidth={900}>
+              <Table verticalSpacing="sm" striped highlightOnHover aria-busy={instances.isFetching}>
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th scope="col">Instance</Table.Th>
+                    <Table.Th scope="col">Status</Table.Th>
+                    <Table.Th scope="col">Tenant</Table.Th>
+                    <Table.Th scope="col">Version</Table.Th>
+                    <Table.Th scope="col">Limits</Table.Th>
+                    <Table.Th scope="col">Created</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {instances.data.items.map((i) => {
+                    const tenantName = tenantNames.data?.get(i.tenantId);
+                    return (
+                      <Table.Tr key={i.id}>
+                        <Table.Td>
+                          <Text size="sm" fw={500}>
+                            {i.name}
+                          </Text>
+                          {i.status === 'deleted' ? (
+                            <Text size="xs" c="dimmed" ff="monospace">
+                              {i.slug}
+                            </Text>
+                          ) : (
+                            <Anchor href={i.url} target="_blank" rel="noopener noreferrer" size="xs" ff="monospace">
+                              {i.slug}
+                              <VisuallyHidden> (opens in a new tab)</VisuallyHidden>
+                            </Anchor>
+                          )}
+                        </Table.Td>
+                        <Table.Td>
+                          <InstanceStatusBadge instance={i} />
+                          {(i.status === 'running' || i.status === 'stopped') && i.desiredState !== i.status && (
+                            <Text size="xs" c="dimmed">
+                              wants {i.desiredState}
+                            </Text>
+                          )}
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm">{tenantName ?? '—'}</Text>
+                          <Text size="xs" c="dimmed" ff="monospace" title={i.tenantId}>
+                            {i.tenantId.slice(0, 8)}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>{i.version}</Table.Td>
+                        <Table.Td>
+                          <Limits limits={i.limits} />
+                        </Table.Td>
+                        <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                          <span title={formatDateTime(i.createdAt)}>{formatDate(i.createdAt)}</span>
+                        </Table.Td>
+                      </Table.Tr>
+                    );
+                  })}
+                </Table.Tbody>
+              </Table>
+            </TableScroll>
+            <Pager
+              total={instances.data.total}
+              limit={PAGE_SIZE}
+              offset={offset}
+              onChange={(o) => update({ offset: o ? String(o) : '' })}
+            />
+          </>
+        )}
+      </Paper>
+    </>
+  );
+}

@@ -1,0 +1,74 @@
+import { type ApiData, unwrap } from '@saas/api-client';
+import { useApi } from '@saas/ui';
+import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
+
+export type AdminInstance = ApiData<'get', '/admin/instances'>['items'][number];
+export type InstanceStatus = AdminInstance['status'];
+
+/** Every status, in lifecycle order (the filter's options). */
+export const INSTANCE_STATUSES: InstanceStatus[] = ['pending', 'provisioning', 'running', 'stopped', 'failed', 'deleting', 'deleted'];
+
+export function isInstanceStatus(value: string | null): value is InstanceStatus {
+  return INSTANCE_STATUSES.includes(value as InstanceStatus);
+}
+
+const REFRESH_MS = 10_000;
+
+export function useAdminInstances(params: { status: InstanceStatus | null; limit: number; offset: number }) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'instances', params],
+    queryFn: () =>
+      unwrap(
+        api.GET('/admin/instances', {
+          params: { query: { status: params.status ?? undefined, limit: params.limit, offset: params.offset } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+    refetchInterval: REFRESH_MS,
+  });
+}
+
+/** Statuses counted on the overview; "deleted" is history, not load. */
+export const COUNTED_STATUSES: InstanceStatus[] = ['pending', 'provisioning', 'running', 'stopped', 'failed', 'deleting'];
+
+/**
+ * Instance totals per status. The API has no aggregate, so this asks the list for one row per
+ * status and reads `total` (cheap: a count and a one-row page each).
+ */
+export function useInstanceCounts() {
+  const api = useApi();
+  const count = (status?: InstanceStatus) => () =>
+    unwrap(api.GET('/admin/instances', { params: { query: { status, limit: 1, offset: 0 } } })).then((p) => p.total);
+  return useQueries({
+    queries: [undefined, ...COUNTED_STATUSES].map((status) => ({
+      queryKey: ['admin', 'instances', 'count', status ?? 'live'],
+      queryFn: count(status),
+      refetchInterval: 30_000,
+    })),
+    combine: (results) => {
+      const [live, ...perStatus] = results;
+      return {
+        isPending: results.some((r) => r.isPending),
+        error: results.find((r) => r.error)?.error ?? null,
+        refetch: () => Promise.all(results.map((r) => r.refetch())),
+        live: live?.data ?? 0,
+        byStatus: Object.fromEntries(COUNTED_STATUSES.map((s, i) => [s, perStatus[i]?.data ?? 0])) as Record<InstanceStatus, number>,
+      };
+    },
+  });
+}
+
+/**
+ * Tenant names for the instances table. Instances only carry `tenantId`, so this reads the first
+ * page of tenants (the API's maximum) once in a while; ids beyond it are shown without a name.
+ */
+export function useTenantNames() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'tenants', 'names'],
+    queryFn: () => unwrap(api.GET('/admin/tenants', { params: { query: { limit: 200, offset: 0 } } })),
+    select: (page) => new Map(page.items.map((t) => [t.id, t.name])),
+    staleTime: 5 * 60_000,
+  });
+}

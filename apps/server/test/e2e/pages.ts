@@ -1,0 +1,47 @@
+import type { Locator, Page } from 'playwright-core';
+import type { App } from '../../src/http/app.js';
+import { waitForMail } from '../harness.js';
+
+/** Default wait for something to appear on a page (API calls go through nginx to the real API). */
+export const UI_TIMEOUT = 15_000;
+
+/** Waits until the locator is visible and returns it. */
+export async function visible(locator: Locator, timeout = UI_TIMEOUT): Promise<Locator> {
+  await locator.waitFor({ state: 'visible', timeout });
+  return locator;
+}
+
+/** The text of the elements that describe a field (aria-describedby): its hint and its error. */
+export async function descriptionOf(field: Locator): Promise<string> {
+  const ids = ((await field.getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
+  const page = field.page();
+  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
+  return texts.join(' ');
+}
+
+/** Polls `read` until `accept` returns true (or fails with the last value). */
+export async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeout = UI_TIMEOUT): Promise<T> {
+  const deadline = Date.now() + timeout;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (accept(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} within ${timeout} ms; last: ${JSON.stringify(last)}`);
+}
+
+/** The first link of the newest mail for `to` whose subject includes `subject` (delivered by the real worker). */
+export async function mailLink(app: App, to: string, subject: string): Promise<string> {
+  const mail = await waitForMail(app, to, subject, 20_000);
+  const link = mail.links[0];
+  if (!link) throw new Error(`mail "${mail.subject}" to ${to} has no link`);
+  return link;
+}
+
+/** Fills the login form of the web app and submits it. */
+export async function logIn(page: Page, email: string, password: string) {
+  await page.getByRole('textbox', { name: 'Email' }).fill(email);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { createUser, STRONG_PASSWORD, uniqueEmail } from '../harness.js';
+import { insertInstanceRow } from '../support/instances.js';
+import { descriptionOf, logIn, mailLink, until, visible } from './pages.js';
+import { type E2eStack, launchBrowser, startE2eStack } from './stack.js';
+
+/**
+ * A customer's first day, in Chromium, through nginx, against the real API, worker, PostgreSQL,
+ * Redis and Docker (the Odoo stand-in image): sign up, confirm the address from the mail, log in,
+ * create an Odoo and watch it being set up, open it at its subdomain, stop and start it, and invite
+ * a colleague who then sees that organization and nothing else.
+ */
+
+let stack: E2eStack;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startE2eStack(), launchBrowser()]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name, level: 1 });
+
+describe('the tenant web app, end to end', () => {
+  it('signs up, verifies, creates an Odoo, opens it at its subdomain, stops and starts it, and invites a member', async () => {
+    const id = randomUUID().slice(0, 6);
+    const owner = { name: 'Ada Owner', email: uniqueEmail('owner'), organization: `Ada Trading ${id}` };
+    const slug = `ada-${id}`;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let watched = page;
+    onTestFailed(async () => {
+      console.error(
+        `at ${watched.url()}:\n${await watched
+          .locator('body')
+          .ariaSnapshot()
+          .catch(() => '')}`,
+      );
+    });
+
+    // Sign up: the app logs the new account in and asks for the address to be confirmed.
+    await page.goto(`${stack.webUrl}/signup`);
+    await page.getByRole('textbox', { name: 'Your name' }).fill(owner.name);
+    await page.getByRole('textbox', { name: 'Email' }).fill(owner.email);
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(STRONG_PASSWORD);
+    await page.getByRole('textbox', { name: 'Organization' }).fill(owner.organization);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await visible(heading(page, `Welcome, ${owner.name}`));
+    await visible(page.getByText('We sent a confirmation link'));
+
+    // The verification mail, from the local mailbox, links to the web app behind nginx.
+    const verifyLink = await mailLink(stack.h.app, owner.email, 'Confirm');
+    expect(verifyLink.startsWith(`${stack.webUrl}/verify-email?token=`)).toBe(true);
+    await page.goto(verifyLink);
+    await visible(page.getByText('Email verified'));
+
+    // Log out, then a wrong password is refused with its message, and the right one lets in.
+    await page.goto(stack.webUrl);
+    await page.getByRole('button', { name: `Account menu for ${owner.name}` }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
+    await visible(page.getByRole('heading', { name: 'Log in' }));
+    await logIn(page, owner.email, 'not-the-Password-42');
+    await visible(page.getByRole('alert').filter({ hasText: 'Email or password is incorrect.' }));
+    await logIn(page, owner.email, STRONG_PASSWORD);
+    await visible(heading(page, `Welcome, ${owner.name}`));
+    expect(await page.getByText('We sent a confirmation link').count()).toBe(0);
+
+    // Onboarding: name, subdomain (checked as it is typed), version.
+    await page.getByRole('link', { name: 'Create your first Odoo' }).click();
+    await visible(heading(page, 'Create your first Odoo'));
+    await page.getByRole('textbox', { name: 'Name' }).fill('Ada Trading');
+    const subdomain = page.getByRole('textbox', { name: 'Subdomain' });
+    expect(await subdomain.inputValue()).toBe('ada-trading'); // suggested from the name
+    const slugState = page.locator('#slug-state');
+
+    // Invalid subdomains: each gets its reason next to the field.
+    await subdomain.fill('ad');
+    await visible(slugState.getByText('Use 3 to 63 characters'));
+    await subdomain.fill('admin');
+    await visible(slugState.getByText('“admin” is reserved'));
+    await subdomain.fill('Bad_Name');
+    expect(await subdomain.inputValue()).toBe('bad_name'); // lowercased as typed; the underscore stays invalid
+    await visible(slugState.getByText('Use 3 to 63 characters'));
+    // Submitting anyway marks the field itself: invalid, described by the reason.
+    await page.getByRole('button', { name: 'Create instance' }).click();
+    await until(
+      () => subdomain.getAttribute('aria-invalid'),
+      (v) => v === 'true',
+      'the subdomain field is marked invalid',
+    );
+    expect(await descriptionOf(subdomain)).toContain('Use 3 to 63 characters');
+    expect(new URL(page.url()).pathname).toBe('/instances/new');
+
+    await subdomain.fill(slug);
+    await visible(slugState.getByText(`“${slug}” is available.`));
+    await visible(page.getByText(`${stack.instanceUrl(slug)}`));
+    expect(await page.getByRole('combobox', { name: 'Odoo version' }).inputValue()).toMatch(/^Odoo \d+\.\d/);
+    await page.getByRole('button', { name: 'Create instance' }).click();
+
+    // Live progress: the named steps of the provisioning workflow, one after the other, then "ready".
+    await until(
+      async () => new URL(page.url()).pathname,
+      (p) => /^\/instances\/[0-9a-f-]+\/setup$/.test(p),
+      'the setup page opens',
+    );
+    const seen = new Set<string>();
+    const ready = page.getByRole('heading', { name: 'Your Odoo is ready' });
+    const deadline = Date.now() + 120_000;
+    while (!(await ready.isVisible())) {
+      if (Date.now() > deadline) throw new Error(`not ready in time; steps seen: ${[...seen].join(', ')}`);
+      const current = page.getByRole('list', { name: 'Steps' }).locator('[aria-current="step"]');
+      const text = await current.textContent({ timeout: 250 }).catch(() => '');
+      if (text) seen.add(text.replace(/\s*\(in progress\)\s*$/, '').trim());
+      const failed = page.getByRole('alert').filter({ hasText: 'Something went wrong' });
+      if (await failed.isVisible()) throw new Error(`provisioning failed: ${await failed.textContent()}`);
+      await page.waitForTimeout(100);
+    }
+    expect(seen.size, [...seen].join(', ')).toBeGreaterThanOrEqual(2);
+    await visible(page.getByRole('link', { name: stack.instanceUrl(slug) }));
+
+    // The instance at its own subdomain, through nginx: the stand-in's login page.
+    const odoo = await context.newPage();
+    const served = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
+    expect(served?.status()).toBe(200);
+    await visible(odoo.getByText('Odoo stand-in (test fixture)'));
+    await visible(odoo.getByRole('button', { name: 'Log in' }));
+
+    // Stop: confirmed in a dialog; the subdomain then shows the platform's "stopped" page.
+    await page.getByRole('link', { name: 'Manage this instance' }).click();
+    await visible(heading(page, /Ada Trading/));
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    const dialog = await visible(page.getByRole('dialog', { name: 'Stop Ada Trading?' }));
+    await dialog.getByRole('button', { name: 'Stop', exact: true }).click();
+    await visible(page.getByRole('button', { name: 'Start', exact: true }), 60_000);
+    await visible(heading(page, /Stopped/));
+    const stopped = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
+    expect(stopped?.status()).toBe(503);
+    await visible(odoo.getByText('This instance is stopped'));
+
+    // Start: running again, and the subdomain serves Odoo again.
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await visible(page.getByRole('button', { name: 'Restart' }), 90_000);
+    await visible(heading(page, /Running/));
+    const again = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
+    expect(again?.status()).toBe(200);
+    await visible(odoo.getByText('Odoo stand-in (test fixture)'));
+
+    // Invite a colleague (who already has an account of their own) as a member.
+    const member = await createUser(stack.h, { label: 'member' });
+    // Another customer's instance, which the member must never see.
+    const stranger = await createUser(stack.h, { label: 'stranger', verify: 'direct' });
+    const foreign = await insertInstanceRow(stack.h, stranger.tenantId, 'stopped');
+
+    await page.getByRole('link', { name: 'Team' }).click();
+    await visible(heading(page, `Team of ${owner.organization}`));
+    await page.getByRole('textbox', { name: 'Email' }).fill(member.email);
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await visible(page.getByRole('cell', { name: member.email, exact: true }));
+
+    // The member opens the mail's link, logs in from there and accepts.
+    const memberContext = await browser.newContext();
+    const memberPage = await memberContext.newPage();
+    watched = memberPage;
+    const inviteLink = await mailLink(stack.h.app, member.email, 'invited you');
+    expect(inviteLink.startsWith(`${stack.webUrl}/accept-invitation?token=`)).toBe(true);
+    await memberPage.goto(inviteLink);
+    await visible(memberPage.getByText(`You have been invited to join ${owner.organization} as member.`));
+    await memberPage.getByRole('link', { name: 'Log in to accept' }).click();
+    await logIn(memberPage, member.email, STRONG_PASSWORD);
+    await memberPage.getByRole('button', { name: 'Accept invitation' }).click();
+    await visible(heading(memberPage, /^Welcome/));
+
+    // The member works in that organization, read-only, and sees only what belongs to it.
+    const main = memberPage.getByRole('main');
+    await visible(main.getByText(owner.organization, { exact: true }));
+    await visible(main.getByText('member', { exact: true }));
+    await memberPage.getByRole('link', { name: 'Instances', exact: true }).click();
+    await visible(heading(memberPage, 'Instances'));
+    await visible(memberPage.getByRole('heading', { name: 'Ada Trading', level: 2 }));
+    expect(await memberPage.getByRole('article').count()).toBe(1);
+    expect(await memberPage.getByRole('link', { name: /New instance/ }).count()).toBe(0);
+    await memberPage.getByRole('link', { name: 'Manage Ada Trading' }).click();
+    await visible(memberPage.getByText('You are a member of'));
+    expect(await memberPage.getByRole('button', { name: /^(Stop|Start|Restart)$/ }).count()).toBe(0);
+    // Organizations offered: their own and the one they joined, no other.
+    const switcher = memberPage.getByRole('combobox', { name: 'Current organization' });
+    expect(await switcher.inputValue()).toBe(owner.organization);
+    await switcher.click();
+    const options = await memberPage.getByRole('option').allInnerTexts();
+    expect(options.sort()).toEqual([owner.organization, `Org of ${member.email}`].sort());
+    await memberPage.keyboard.press('Escape');
+    // Another tenant's instance, opened by its address: not found.
+    await memberPage.goto(`${stack.webUrl}/instances/${foreign.id}`);
+    await visible(heading(memberPage, 'Instance not found'));
+    expect(await memberPage.getByText(foreign.name, { exact: true }).count()).toBe(0);
+
+    await memberContext.close();
+    await context.close();
+  }, 240_000);
+});

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# npm run screenshots: refreshes docs/screenshots/*.png. Runs the browser suite's accessibility file
+# (apps/server/test/e2e) against the real stack behind a private nginx, on a fresh database of its
+# own, and saves each main page of the tenant app at desktop (1280×800) and phone (390×844) widths.
+# Like `npm test`, it clears the tests' leftover containers first: do not run both at the same time.
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/packages.sh
+. "$ROOT/scripts/lib/packages.sh"
+# shellcheck source=lib/env.sh
+. "$ROOT/scripts/lib/env.sh"
+# shellcheck source=lib/node.sh
+. "$ROOT/scripts/lib/node.sh"
+# shellcheck source=lib/services.sh
+. "$ROOT/scripts/lib/services.sh"
+
+SHOTS_DB=saas_screenshots
+OUT="$ROOT/docs/screenshots"
+
+main() {
+  cd "$ROOT"
+  step "System"
+  ensure_packages chromium fonts-liberation
+  ensure_env
+  ensure_node
+  ensure_deps
+  ensure_postgres
+  ensure_redis
+  ensure_docker
+  ensure_postgres_for_containers 10.214.0.0/16
+
+  # A database of its own, so the pages show the same names every time (ada@acme.example, acme-trading).
+  recreate_database "$SHOTS_DB"
+  parse_database_url
+  export TEST_DATABASE_URL="${DATABASE_URL%/*}/$SHOTS_DB"
+  export TEST_REDIS_URL="redis://127.0.0.1:6379/14"
+
+  step "Build"
+  npm run build
+
+  step "Screenshots"
+  mkdir -p "$OUT"
+  rm -f "$OUT"/*.png
+  (cd apps/server && SCREENSHOTS_DIR="$OUT" npx --no -- vitest run -c vitest.e2e.config.ts test/e2e/accessibility.e2e.test.ts)
+  ok "saved $(find "$OUT" -name '*.png' | wc -l) screenshots in docs/screenshots ($(du -sh "$OUT" | cut -f1))"
+}
+
+main "$@"
