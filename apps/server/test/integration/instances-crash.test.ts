@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import Docker from 'dockerode';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowRuns } from '../../src/instances/instances.tables.js';
@@ -66,9 +67,17 @@ describe('worker killed mid-provisioning', () => {
   }
 
   it('rolls back completely when the resumed run cannot finish', async () => {
-    // An image the engine does not have: the container step fails on every attempt, then everything is undone.
+    // An image whose entrypoint does not exist: `odoo -i base` can never start, so after the allowed
+    // attempts everything done so far (role, volume, network, database) is undone.
+    const docker = new Docker({ socketPath: h.platform.config.dockerSocket });
+    const base = await docker.createContainer({
+      Image: 'odoo-standin:18.0',
+      Labels: { 'saas.platform': h.platform.config.resourcePrefix },
+    });
+    await base.commit({ repo: 'odoo-standin', tag: 'broken', changes: ['ENTRYPOINT ["/nonexistent-entrypoint"]'] });
+    await base.remove();
     await h.platform.db.execute(
-      sql`insert into odoo_versions (version, image, enabled) values ('16.0', 'odoo-standin:missing', true) on conflict (version) do update set image = excluded.image, enabled = true`,
+      sql`insert into odoo_versions (version, image, enabled) values ('16.0', 'odoo-standin:broken', true) on conflict (version) do update set image = excluded.image, enabled = true`,
     );
     const created = await createInstance(h, owner, { version: '16.0' });
     const first = startWorkerProcess(env);
@@ -82,7 +91,7 @@ describe('worker killed mid-provisioning', () => {
     try {
       const done = await waitForStatus(h, owner, created.id, ['running', 'failed'], 150_000);
       expect(done.status).toBe('failed');
-      expect(done.lastError).toMatch(/odoo-standin:missing|No such image/);
+      expect(done.lastError).toMatch(/nonexistent-entrypoint|no such file/i);
       expect(await leftovers(h, created.id)).toEqual([]);
     } finally {
       await killHard(second);

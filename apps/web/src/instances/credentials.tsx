@@ -1,7 +1,8 @@
-import { ActionIcon, Alert, Anchor, Button, CopyButton, Group, Modal, Stack, Text, TextInput, Tooltip } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { isApiProblem } from '@saas/api-client';
 import { problemMessage } from '@saas/ui';
+import { CopyValueButton } from './copy-button';
 import { type Instance, type OdooCredentials, useResetAdminPassword, useRevealCredentials } from './instances.queries';
 
 function CopyField({ label, value, monospace }: { label: string; value: string; monospace?: boolean }) {
@@ -12,20 +13,7 @@ function CopyField({ label, value, monospace }: { label: string; value: string; 
       readOnly
       onFocus={(e) => e.currentTarget.select()}
       styles={monospace ? { input: { fontFamily: 'var(--mantine-font-family-monospace)' } } : undefined}
-      rightSection={
-        <CopyButton value={value} timeout={2000}>
-          {({ copied, copy }) => (
-            <Tooltip label={copied ? 'Copied' : `Copy ${label.toLowerCase()}`} withArrow>
-              <ActionIcon variant="subtle" color={copied ? 'teal.9' : 'gray.7'} onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
-                <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
-                  <title>copy</title>
-                  {copied ? <path d="M5 12l5 5L20 7" /> : <path d="M9 9h11v11H9zM5 15H4V4h11v1" />}
-                </svg>
-              </ActionIcon>
-            </Tooltip>
-          )}
-        </CopyButton>
-      }
+      rightSection={<CopyValueButton value={value} label={`Copy ${label.toLowerCase()}`} />}
     />
   );
 }

@@ -166,7 +166,7 @@ export function InstanceDetailPage() {
         <Tabs.Panel value="settings" pt="md">
           <Paper withBorder p="md">
             <Stack gap="lg">
-              <CustomDomains />
+              <CustomDomains instance={instance} canManage={canManage} />
               {canManage && (
                 <>
                   <Divider />
