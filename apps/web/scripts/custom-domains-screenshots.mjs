@@ -1,6 +1,6 @@
 // Screenshots of the custom domains section against mocked API answers (no server needed), plus a
 // walk through adding, verifying (polled) and a failure. Build first (`npm run build -w @saas/web`), then:
-//   node apps/web/scripts/custom-domains-screenshots.mjs [outDir]
+//   node apps/web/scripts/custom-domains-screenshots.mjs [outDir]   (default: docs/screenshots)
 // Chromium: CHROMIUM_PATH or /usr/bin/chromium.
 import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
@@ -170,6 +170,9 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
 });
 const checks = [];
+// DEBUG_DIR=/some/dir keeps full-page shots of the walk-through's steps.
+const debugShot = (page, step) =>
+  process.env.DEBUG_DIR ? page.screenshot({ path: join(process.env.DEBUG_DIR, `custom-domains-${step}.png`), fullPage: true }) : null;
 const check = (name, ok, detail = '') => {
   checks.push({ name, ok });
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
@@ -257,10 +260,10 @@ for (const [name, viewport] of [
   const started = Date.now();
   await card.getByRole('button', { name: 'Verify now' }).click();
   await card.getByText('Checking that crm.acme-corp.com reaches this platform').waitFor();
-  await page.screenshot({ path: '/tmp/custom-domains-verifying.png', fullPage: true });
+  await debugShot(page, 'verifying');
   await card.getByText('Obtaining the certificate').waitFor();
   await card.getByText('Issuing certificate').waitFor();
-  await page.screenshot({ path: '/tmp/custom-domains-issuing.png', fullPage: true });
+  await debugShot(page, 'issuing');
   await card.getByText('The certificate could not be obtained').waitFor({ timeout: 15_000 });
   const took = Date.now() - started;
   check('polled every ~2 s until failed', took > 3_500 && took < 9_000, `${state.crmPolls} polls in ${took} ms`);
@@ -274,7 +277,7 @@ for (const [name, viewport] of [
     await new Promise((r) => setTimeout(() => r(state.crmPolls === 3), 4_500)),
     `${state.crmPolls} polls`,
   );
-  await page.screenshot({ path: '/tmp/custom-domains-failed.png', fullPage: true });
+  await debugShot(page, 'failed');
 
   await card.getByRole('button', { name: 'Remove crm.acme-corp.com' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Remove domain' }).click();
@@ -290,7 +293,7 @@ for (const [name, viewport] of [
   check('member: no add form', (await page.getByLabel('Domain name').count()) === 0);
   check('member: no verify or remove', (await page.getByRole('button', { name: /Verify|Remove/ }).count()) === 0);
   check('member: DNS records still shown', (await page.getByText('Create one of these records').count()) === 1);
-  await page.screenshot({ path: '/tmp/custom-domains-member.png', fullPage: true });
+  await debugShot(page, 'member');
   await context.close();
 }
 

@@ -69,6 +69,8 @@ export async function buildTemplate(deps: InstanceOpsDeps, version: string): Pro
 
 /** Templates missing, failed, or built from another image than the version's current one. */
 export async function templatesToBuild(deps: InstanceOpsDeps): Promise<string[]> {
+  // Without the fast path nothing clones a template, so none is built.
+  if (!deps.config.provisionFromTemplate) return [];
   const versions = new OdooVersionsRepository(deps.database.db);
   const out: string[] = [];
   for (const v of await versions.list()) {
