@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import { CertificatesRepository } from '../certificates/certificates.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { lockForTransaction } from '../db/transaction-lock.js';
 import type { AuthenticatedUser } from '../http/access.js';
 import { conflict, fieldInvalid, notFound } from '../http/errors.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
@@ -20,9 +21,6 @@ export interface DomainRemovedJob {
 
 /** A verification left `verifying` this long lost its job (e.g. Redis was flushed): it may be asked again. */
 const STUCK_AFTER_MS = 10 * 60_000;
-
-const isUniqueViolation = (error: unknown) =>
-  (error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505';
 
 /** Custom domains of instances: the rules. Verification, certificates and routing run in the worker (domains.jobs.ts). */
 export class DomainsService {
@@ -57,7 +55,7 @@ export class DomainsService {
     try {
       return await this.deps.db.transaction(async (tx) => {
         // The per-instance limit is counted under a lock on the instance, so parallel requests cannot pass it together.
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`domains:${instanceId}`}))`);
+        await lockForTransaction(tx, `domains:${instanceId}`);
         const repo = new DomainsRepository(tx);
         if (await repo.findByName(domain)) throw taken();
         if ((await repo.countForInstance(instanceId)) >= MAX_DOMAINS_PER_INSTANCE) {

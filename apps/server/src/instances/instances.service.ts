@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { sql } from 'drizzle-orm';
 import { decrypt, encrypt } from '../auth/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { lockForTransaction } from '../db/transaction-lock.js';
 import type { AuthenticatedUser } from '../http/access.js';
 import { AppError, conflict, fieldInvalid, forbidden, notFound } from '../http/errors.js';
 import type { Queues } from '../jobs/queues.js';
@@ -79,7 +80,7 @@ export class InstancesService {
       try {
         const instance = await this.deps.db.transaction(async (tx) => {
           const repo = new InstancesRepository(tx);
-          await tx.execute(sqlLock(tenantId));
+          await lockForTransaction(tx, `tenant-instances:${tenantId}`);
           if ((await repo.countLive(tenantId)) >= plan.maxInstances) {
             throw new AppError(
               403,
@@ -226,16 +227,4 @@ export class InstancesService {
       at: new Date().toISOString(),
     };
   }
-}
-
-function sqlLock(tenantId: string) {
-  // Transaction-scoped advisory lock keyed by the tenant.
-  return sql`select pg_advisory_xact_lock(hashtext(${`tenant-instances:${tenantId}`}))`;
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const cause = (err as { cause?: unknown })?.cause ?? err;
-  return (
-    (cause as { code?: string; constraint?: string })?.code === '23505' && (cause as { constraint?: string }).constraint === constraint
-  );
 }
