@@ -1,4 +1,6 @@
 export { LoginForm, type LoginFormProps } from './auth/login-form';
+export { DataTable, type DataTableColumn, type DataTableProps } from './data/data-table';
+export { QueryView, type QueryViewProps } from './data/query-view';
 export { TableScroll, type TableScrollProps } from './data/table-scroll';
 export { formatDate, formatDateTime } from './format';
 export { applyProblemToForm, type ErrorTarget, focusFirstError, notifyError, notifySuccess, problemMessage } from './forms/problem-form';

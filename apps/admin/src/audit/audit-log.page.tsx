@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Paper, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { EmptyState, ErrorState, formatDateTime, LoadingState, Pager, PageTitle } from '@saas/ui';
+import { EmptyState, formatDateTime, Pager, PageTitle, QueryView } from '@saas/ui';
 import { useSearchParams } from 'react-router';
 import { PAGE_SIZE } from '../config';
 import { useAdminAuditLog } from './audit.queries';
@@ -43,82 +43,83 @@ export function AuditLogPage() {
             </Button>
           )}
         </Group>
-        {log.isPending ? (
-          <LoadingState label="Loading audit log…" />
-        ) : log.isError ? (
-          <ErrorState error={log.error} onRetry={() => log.refetch()} />
-        ) : log.data.items.length === 0 ? (
-          <EmptyState title="No entries" description={action || tenantId ? 'No entries match these filters.' : undefined} />
-        ) : (
-          <>
-            <Table.ScrollContainer minWidth={960}>
-              <Table verticalSpacing="xs" striped aria-busy={log.isFetching}>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th scope="col">When</Table.Th>
-                    <Table.Th scope="col">Actor</Table.Th>
-                    <Table.Th scope="col">Action</Table.Th>
-                    <Table.Th scope="col">Target</Table.Th>
-                    <Table.Th scope="col">Tenant</Table.Th>
-                    <Table.Th scope="col">Result</Table.Th>
-                    <Table.Th scope="col">IP / request</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {log.data.items.map((e) => (
-                    <Table.Tr key={e.id}>
-                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
-                      <Table.Td>
-                        {e.actor?.email ?? (
-                          <Text span size="sm" c="dimmed">
-                            system
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm" ff="monospace">
-                          {e.action}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="xs" ff="monospace">
-                          {e.targetType ? `${e.targetType}:${e.targetId ?? ''}` : '—'}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        {e.tenantId ? (
-                          <Button
-                            variant="subtle"
-                            size="compact-xs"
-                            ff="monospace"
-                            onClick={() => update({ tenantId: e.tenantId ?? '', offset: '' })}
-                            aria-label={`Filter by tenant ${e.tenantId}`}
-                          >
-                            {e.tenantId.slice(0, 8)}
-                          </Button>
-                        ) : (
-                          '—'
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={e.result === 'success' ? 'teal' : 'red'} variant="light">
-                          {e.result}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="xs">{e.ip ?? '—'}</Text>
-                        <Text size="xs" c="dimmed" ff="monospace">
-                          {e.requestId ?? ''}
-                        </Text>
-                      </Table.Td>
+        <QueryView
+          query={log}
+          loadingLabel="Loading audit log…"
+          isEmpty={(data) => data.items.length === 0}
+          empty={<EmptyState title="No entries" description={action || tenantId ? 'No entries match these filters.' : undefined} />}
+        >
+          {(data) => (
+            <>
+              <Table.ScrollContainer minWidth={960}>
+                <Table verticalSpacing="xs" striped aria-busy={log.isFetching}>
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th scope="col">When</Table.Th>
+                      <Table.Th scope="col">Actor</Table.Th>
+                      <Table.Th scope="col">Action</Table.Th>
+                      <Table.Th scope="col">Target</Table.Th>
+                      <Table.Th scope="col">Tenant</Table.Th>
+                      <Table.Th scope="col">Result</Table.Th>
+                      <Table.Th scope="col">IP / request</Table.Th>
                     </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            <Pager total={log.data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => update({ offset: o ? String(o) : '' })} />
-          </>
-        )}
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {data.items.map((e) => (
+                      <Table.Tr key={e.id}>
+                        <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
+                        <Table.Td>
+                          {e.actor?.email ?? (
+                            <Text span size="sm" c="dimmed">
+                              system
+                            </Text>
+                          )}
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="sm" ff="monospace">
+                            {e.action}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="xs" ff="monospace">
+                            {e.targetType ? `${e.targetType}:${e.targetId ?? ''}` : '—'}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>
+                          {e.tenantId ? (
+                            <Button
+                              variant="subtle"
+                              size="compact-xs"
+                              ff="monospace"
+                              onClick={() => update({ tenantId: e.tenantId ?? '', offset: '' })}
+                              aria-label={`Filter by tenant ${e.tenantId}`}
+                            >
+                              {e.tenantId.slice(0, 8)}
+                            </Button>
+                          ) : (
+                            '—'
+                          )}
+                        </Table.Td>
+                        <Table.Td>
+                          <Badge color={e.result === 'success' ? 'teal' : 'red'} variant="light">
+                            {e.result}
+                          </Badge>
+                        </Table.Td>
+                        <Table.Td>
+                          <Text size="xs">{e.ip ?? '—'}</Text>
+                          <Text size="xs" c="dimmed" ff="monospace">
+                            {e.requestId ?? ''}
+                          </Text>
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+              <Pager total={data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => update({ offset: o ? String(o) : '' })} />
+            </>
+          )}
+        </QueryView>
       </Paper>
     </>
   );

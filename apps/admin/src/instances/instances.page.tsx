@@ -1,5 +1,5 @@
 import { Anchor, Box, Button, Group, Paper, Select, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
-import { EmptyState, ErrorState, formatDate, formatDateTime, LoadingState, Pager, PageTitle, TableScroll } from '@saas/ui';
+import { DataTable, EmptyState, ErrorState, formatDate, formatDateTime, Pager, PageTitle, QueryView } from '@saas/ui';
 import { useSearchParams } from 'react-router';
 import { PAGE_SIZE } from '../config';
 import { formatCpu, formatMemory } from '../shared/format';
@@ -67,97 +67,93 @@ export function InstancesPage() {
             </Button>
           </Group>
         </Group>
-        {instances.isPending ? (
-          <LoadingState label="Loading instances…" />
-        ) : !instances.data ? (
-          <ErrorState error={instances.error} onRetry={() => instances.refetch()} />
-        ) : instances.data.items.length === 0 ? (
-          <EmptyState
-            title="No instances"
-            description={status ? `No instance is ${status}.` : 'No tenant has created an Odoo instance yet.'}
-            action={
-              status && (
-                <Button variant="default" size="xs" onClick={() => update({ status: '', offset: '' })}>
-                  Show all statuses
-                </Button>
-              )
-            }
-          />
-        ) : (
-          <>
-            {/* A failed background refresh keeps the last list on screen, marked as stale. */}
-            {instances.isError && (
-              <Box mb="md">
-                <ErrorState error={instances.error} title="Could not refresh; showing the last list" onRetry={() => instances.refetch()} />
-              </Box>
-            )}
-            <TableScroll label="Instances" minWidth={900}>
-              <Table verticalSpacing="sm" striped highlightOnHover aria-busy={instances.isFetching}>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th scope="col">Instance</Table.Th>
-                    <Table.Th scope="col">Status</Table.Th>
-                    <Table.Th scope="col">Tenant</Table.Th>
-                    <Table.Th scope="col">Version</Table.Th>
-                    <Table.Th scope="col">Limits</Table.Th>
-                    <Table.Th scope="col">Created</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {instances.data.items.map((i) => {
-                    const tenantName = tenantNames.data?.get(i.tenantId);
-                    return (
-                      <Table.Tr key={i.id}>
-                        <Table.Td>
-                          <Text size="sm" fw={500}>
-                            {i.name}
-                          </Text>
-                          {i.status === 'deleted' ? (
-                            <Text size="xs" c="dimmed" ff="monospace">
-                              {i.slug}
-                            </Text>
-                          ) : (
-                            <Anchor href={i.url} target="_blank" rel="noopener noreferrer" size="xs" ff="monospace">
-                              {i.slug}
-                              <VisuallyHidden> (opens in a new tab)</VisuallyHidden>
-                            </Anchor>
-                          )}
-                        </Table.Td>
-                        <Table.Td>
-                          <InstanceStatusBadge instance={i} />
-                          {(i.status === 'running' || i.status === 'stopped') && i.desiredState !== i.status && (
-                            <Text size="xs" c="dimmed">
-                              wants {i.desiredState}
-                            </Text>
-                          )}
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">{tenantName ?? '—'}</Text>
-                          <Text size="xs" c="dimmed" ff="monospace" title={i.tenantId}>
-                            {i.tenantId.slice(0, 8)}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>{i.version}</Table.Td>
-                        <Table.Td>
-                          <Limits limits={i.limits} />
-                        </Table.Td>
-                        <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                          <span title={formatDateTime(i.createdAt)}>{formatDate(i.createdAt)}</span>
-                        </Table.Td>
-                      </Table.Tr>
-                    );
-                  })}
-                </Table.Tbody>
-              </Table>
-            </TableScroll>
-            <Pager
-              total={instances.data.total}
-              limit={PAGE_SIZE}
-              offset={offset}
-              onChange={(o) => update({ offset: o ? String(o) : '' })}
+        <QueryView
+          query={instances}
+          loadingLabel="Loading instances…"
+          keepDataOnError
+          isEmpty={(data) => data.items.length === 0}
+          empty={
+            <EmptyState
+              title="No instances"
+              description={status ? `No instance is ${status}.` : 'No tenant has created an Odoo instance yet.'}
+              action={
+                status && (
+                  <Button variant="default" size="xs" onClick={() => update({ status: '', offset: '' })}>
+                    Show all statuses
+                  </Button>
+                )
+              }
             />
-          </>
-        )}
+          }
+        >
+          {(data) => (
+            <>
+              {/* A failed background refresh keeps the last list on screen, marked as stale. */}
+              {instances.isError && (
+                <Box mb="md">
+                  <ErrorState
+                    error={instances.error}
+                    title="Could not refresh; showing the last list"
+                    onRetry={() => instances.refetch()}
+                  />
+                </Box>
+              )}
+              <DataTable
+                label="Instances"
+                minWidth={900}
+                striped
+                highlightOnHover
+                aria-busy={instances.isFetching}
+                columns={['Instance', 'Status', 'Tenant', 'Version', 'Limits', 'Created']}
+              >
+                {data.items.map((i) => {
+                  const tenantName = tenantNames.data?.get(i.tenantId);
+                  return (
+                    <Table.Tr key={i.id}>
+                      <Table.Td>
+                        <Text size="sm" fw={500}>
+                          {i.name}
+                        </Text>
+                        {i.status === 'deleted' ? (
+                          <Text size="xs" c="dimmed" ff="monospace">
+                            {i.slug}
+                          </Text>
+                        ) : (
+                          <Anchor href={i.url} target="_blank" rel="noopener noreferrer" size="xs" ff="monospace">
+                            {i.slug}
+                            <VisuallyHidden> (opens in a new tab)</VisuallyHidden>
+                          </Anchor>
+                        )}
+                      </Table.Td>
+                      <Table.Td>
+                        <InstanceStatusBadge instance={i} />
+                        {(i.status === 'running' || i.status === 'stopped') && i.desiredState !== i.status && (
+                          <Text size="xs" c="dimmed">
+                            wants {i.desiredState}
+                          </Text>
+                        )}
+                      </Table.Td>
+                      <Table.Td>
+                        <Text size="sm">{tenantName ?? '—'}</Text>
+                        <Text size="xs" c="dimmed" ff="monospace" title={i.tenantId}>
+                          {i.tenantId.slice(0, 8)}
+                        </Text>
+                      </Table.Td>
+                      <Table.Td>{i.version}</Table.Td>
+                      <Table.Td>
+                        <Limits limits={i.limits} />
+                      </Table.Td>
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                        <span title={formatDateTime(i.createdAt)}>{formatDate(i.createdAt)}</span>
+                      </Table.Td>
+                    </Table.Tr>
+                  );
+                })}
+              </DataTable>
+              <Pager total={data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => update({ offset: o ? String(o) : '' })} />
+            </>
+          )}
+        </QueryView>
       </Paper>
     </>
   );

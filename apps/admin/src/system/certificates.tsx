@@ -1,5 +1,5 @@
 import { Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
-import { EmptyState, ErrorState, formatDate, formatDateTime, LoadingState, TableScroll } from '@saas/ui';
+import { DataTable, EmptyState, formatDate, formatDateTime, QueryView } from '@saas/ui';
 import { badgeStyles } from '../shared/badge-styles';
 import { type Certificate, useCertificates } from './system.queries';
 
@@ -42,75 +42,69 @@ export function Certificates() {
         expire.
       </Text>
       <Paper withBorder p="md">
-        {certs.isPending ? (
-          <LoadingState label="Loading certificates…" />
-        ) : !certs.data ? (
-          <ErrorState error={certs.error} onRetry={() => certs.refetch()} />
-        ) : certs.data.length === 0 ? (
-          <EmptyState title="No certificates" description="None has been issued yet (local mode serves plain HTTP)." />
-        ) : (
-          <TableScroll label="Certificates" minWidth={860}>
-            <Table verticalSpacing="sm" striped aria-busy={certs.isFetching}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">Domains</Table.Th>
-                  <Table.Th scope="col">Expires</Table.Th>
-                  <Table.Th scope="col">Renewal</Table.Th>
-                  <Table.Th scope="col">Kind</Table.Th>
-                  <Table.Th scope="col">Issuer</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {certs.data.map((c) => (
-                  <Table.Tr key={c.id}>
-                    <Table.Td>
-                      <Stack gap={0}>
-                        {c.domains.map((d) => (
-                          <Text key={d} size="sm" ff="monospace">
-                            {d}
-                          </Text>
-                        ))}
-                        {/* The name repeats the domain for custom domains; show it only when it says more. */}
-                        {c.name !== c.domains[0] && (
-                          <Text size="xs" c="dimmed">
-                            {c.name}
+        <QueryView
+          query={certs}
+          loadingLabel="Loading certificates…"
+          keepDataOnError
+          empty={<EmptyState title="No certificates" description="None has been issued yet (local mode serves plain HTTP)." />}
+        >
+          {(data) => (
+            <DataTable
+              label="Certificates"
+              minWidth={860}
+              striped
+              aria-busy={certs.isFetching}
+              columns={['Domains', 'Expires', 'Renewal', 'Kind', 'Issuer']}
+            >
+              {data.map((c) => (
+                <Table.Tr key={c.id}>
+                  <Table.Td>
+                    <Stack gap={0}>
+                      {c.domains.map((d) => (
+                        <Text key={d} size="sm" ff="monospace">
+                          {d}
+                        </Text>
+                      ))}
+                      {/* The name repeats the domain for custom domains; show it only when it says more. */}
+                      {c.name !== c.domains[0] && (
+                        <Text size="xs" c="dimmed">
+                          {c.name}
+                        </Text>
+                      )}
+                    </Stack>
+                  </Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                    <Text size="sm">{formatDate(c.notAfter)}</Text>
+                    <ExpiryBadge cert={c} />
+                  </Table.Td>
+                  <Table.Td>
+                    {c.status === 'renewal_failed' ? (
+                      <>
+                        <Badge color="red.9" variant="filled" styles={badgeStyles}>
+                          Renewal failed
+                        </Badge>
+                        {c.lastError && (
+                          <Text size="xs" c="red.9" mt={4} style={{ wordBreak: 'break-word' }}>
+                            {c.lastError}
                           </Text>
                         )}
-                      </Stack>
-                    </Table.Td>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                      <Text size="sm">{formatDate(c.notAfter)}</Text>
-                      <ExpiryBadge cert={c} />
-                    </Table.Td>
-                    <Table.Td>
-                      {c.status === 'renewal_failed' ? (
-                        <>
-                          <Badge color="red.9" variant="filled" styles={badgeStyles}>
-                            Renewal failed
-                          </Badge>
-                          {c.lastError && (
-                            <Text size="xs" c="red.9" mt={4} style={{ wordBreak: 'break-word' }}>
-                              {c.lastError}
-                            </Text>
-                          )}
-                          <Text size="xs" c="dimmed">
-                            Last attempt {formatDateTime(c.lastAttemptAt)}
-                          </Text>
-                        </>
-                      ) : (
-                        <Text size="sm">OK</Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>{c.kind === 'platform' ? 'Platform' : 'Custom domain'}</Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{c.issuer}</Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </TableScroll>
-        )}
+                        <Text size="xs" c="dimmed">
+                          Last attempt {formatDateTime(c.lastAttemptAt)}
+                        </Text>
+                      </>
+                    ) : (
+                      <Text size="sm">OK</Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>{c.kind === 'platform' ? 'Platform' : 'Custom domain'}</Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{c.issuer}</Text>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </DataTable>
+          )}
+        </QueryView>
       </Paper>
     </section>
   );

@@ -1,6 +1,6 @@
 import { Anchor, Paper, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { EmptyState, ErrorState, formatDate, LoadingState, Pager, PageTitle } from '@saas/ui';
+import { EmptyState, formatDate, Pager, PageTitle, QueryView } from '@saas/ui';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useIsPlatformAdmin } from '../app-layout';
@@ -31,63 +31,64 @@ export function TenantsPage() {
           maw={360}
           mb="md"
         />
-        {tenants.isPending ? (
-          <LoadingState label="Loading tenants…" />
-        ) : tenants.isError ? (
-          <ErrorState error={tenants.error} onRetry={() => tenants.refetch()} />
-        ) : tenants.data.items.length === 0 ? (
-          <EmptyState title="No tenants found" />
-        ) : (
-          <>
-            <Table.ScrollContainer minWidth={canEdit ? 840 : 720}>
-              <Table verticalSpacing="sm" striped highlightOnHover aria-busy={tenants.isFetching}>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th scope="col">Name</Table.Th>
-                    <Table.Th scope="col">Owner</Table.Th>
-                    <Table.Th scope="col">Members</Table.Th>
-                    <Table.Th scope="col">Created</Table.Th>
-                    <Table.Th scope="col">Audit</Table.Th>
-                    {canEdit && <Table.Th scope="col">Plan</Table.Th>}
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {tenants.data.items.map((t) => (
-                    <Table.Tr key={t.id}>
-                      <Table.Td>
-                        <Text size="sm" fw={500}>
-                          {t.name}
-                        </Text>
-                        <Text size="xs" c="dimmed" ff="monospace">
-                          {t.id}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{t.owner?.email ?? '—'}</Table.Td>
-                      <Table.Td>{t.memberCount}</Table.Td>
-                      <Table.Td>{formatDate(t.createdAt)}</Table.Td>
-                      <Table.Td>
-                        <Anchor
-                          component={Link}
-                          to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`}
-                          size="sm"
-                          aria-label={`Audit log of ${t.name}`}
-                        >
-                          View log
-                        </Anchor>
-                      </Table.Td>
-                      {canEdit && (
-                        <Table.Td>
-                          <ChangePlanButton tenant={t} />
-                        </Table.Td>
-                      )}
+        <QueryView
+          query={tenants}
+          loadingLabel="Loading tenants…"
+          isEmpty={(data) => data.items.length === 0}
+          empty={<EmptyState title="No tenants found" />}
+        >
+          {(data) => (
+            <>
+              <Table.ScrollContainer minWidth={canEdit ? 840 : 720}>
+                <Table verticalSpacing="sm" striped highlightOnHover aria-busy={tenants.isFetching}>
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th scope="col">Name</Table.Th>
+                      <Table.Th scope="col">Owner</Table.Th>
+                      <Table.Th scope="col">Members</Table.Th>
+                      <Table.Th scope="col">Created</Table.Th>
+                      <Table.Th scope="col">Audit</Table.Th>
+                      {canEdit && <Table.Th scope="col">Plan</Table.Th>}
                     </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            <Pager total={tenants.data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
-          </>
-        )}
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {data.items.map((t) => (
+                      <Table.Tr key={t.id}>
+                        <Table.Td>
+                          <Text size="sm" fw={500}>
+                            {t.name}
+                          </Text>
+                          <Text size="xs" c="dimmed" ff="monospace">
+                            {t.id}
+                          </Text>
+                        </Table.Td>
+                        <Table.Td>{t.owner?.email ?? '—'}</Table.Td>
+                        <Table.Td>{t.memberCount}</Table.Td>
+                        <Table.Td>{formatDate(t.createdAt)}</Table.Td>
+                        <Table.Td>
+                          <Anchor
+                            component={Link}
+                            to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`}
+                            size="sm"
+                            aria-label={`Audit log of ${t.name}`}
+                          >
+                            View log
+                          </Anchor>
+                        </Table.Td>
+                        {canEdit && (
+                          <Table.Td>
+                            <ChangePlanButton tenant={t} />
+                          </Table.Td>
+                        )}
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+              <Pager total={data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
+            </>
+          )}
+        </QueryView>
       </Paper>
     </>
   );

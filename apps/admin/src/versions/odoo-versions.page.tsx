@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Paper, Table, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { ConfirmButton, EmptyState, ErrorState, LoadingState, notifySuccess, PageTitle, TableScroll } from '@saas/ui';
+import { ConfirmButton, DataTable, EmptyState, notifySuccess, PageTitle, QueryView } from '@saas/ui';
 import { useState } from 'react';
 import { useIsPlatformAdmin } from '../app-layout';
 import { badgeStyles } from '../shared/badge-styles';
@@ -66,93 +66,89 @@ export function OdooVersionsPage() {
         initialized from scratch, which takes longer.
       </Text>
       <Paper withBorder p="md">
-        {versions.isPending ? (
-          <LoadingState label="Loading versions…" />
-        ) : !versions.data ? (
-          <ErrorState error={versions.error} onRetry={() => versions.refetch()} />
-        ) : versions.data.length === 0 ? (
-          <EmptyState
-            title="No versions in the catalog"
-            description="Tenants cannot create instances until a version is added."
-            action={canEdit && <Button onClick={() => openForm(null)}>Add version</Button>}
-          />
-        ) : (
-          <TableScroll label="Odoo versions" minWidth={720}>
-            <Table verticalSpacing="sm" striped aria-busy={versions.isFetching}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">Version</Table.Th>
-                  <Table.Th scope="col">Template</Table.Th>
-                  <Table.Th scope="col">Offered</Table.Th>
-                  <Table.Th scope="col">Image</Table.Th>
-                  {canEdit && <Table.Th scope="col">Actions</Table.Th>}
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {versions.data.map((v) => (
-                  <Table.Tr key={v.version}>
+        <QueryView
+          query={versions}
+          loadingLabel="Loading versions…"
+          keepDataOnError
+          empty={
+            <EmptyState
+              title="No versions in the catalog"
+              description="Tenants cannot create instances until a version is added."
+              action={canEdit && <Button onClick={() => openForm(null)}>Add version</Button>}
+            />
+          }
+        >
+          {(data) => (
+            <DataTable
+              label="Odoo versions"
+              minWidth={720}
+              striped
+              aria-busy={versions.isFetching}
+              columns={['Version', 'Template', 'Offered', 'Image', canEdit && 'Actions']}
+            >
+              {data.map((v) => (
+                <Table.Tr key={v.version}>
+                  <Table.Td>
+                    <Group gap="xs" wrap="nowrap">
+                      <Text size="sm" fw={500}>
+                        {v.version}
+                      </Text>
+                      {v.isDefault && (
+                        <Badge color="indigo" variant="outline" size="sm" styles={badgeStyles}>
+                          Default
+                        </Badge>
+                      )}
+                    </Group>
+                  </Table.Td>
+                  <Table.Td>
+                    <TemplateBadge status={v.templateStatus} />
+                  </Table.Td>
+                  <Table.Td>
+                    {v.enabled ? (
+                      <Text size="sm">Yes</Text>
+                    ) : (
+                      <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+                        No{' '}
+                        <Text span size="xs" c="dimmed">
+                          (hidden from tenants)
+                        </Text>
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" ff="monospace">
+                      {v.image}
+                    </Text>
+                  </Table.Td>
+                  {canEdit && (
                     <Table.Td>
                       <Group gap="xs" wrap="nowrap">
-                        <Text size="sm" fw={500}>
-                          {v.version}
-                        </Text>
-                        {v.isDefault && (
-                          <Badge color="indigo" variant="outline" size="sm" styles={badgeStyles}>
-                            Default
-                          </Badge>
-                        )}
+                        <Button variant="default" size="xs" onClick={() => openForm(v)} aria-label={`Edit Odoo ${v.version}`}>
+                          Edit
+                        </Button>
+                        <ConfirmButton
+                          color="indigo"
+                          aria-label={`Rebuild the template of Odoo ${v.version}`}
+                          title={`Rebuild the template of Odoo ${v.version}?`}
+                          message={`The worker initializes a new template database from ${v.image}. Running instances are not affected; new ones are initialized from scratch until it is ready.`}
+                          confirmLabel="Rebuild"
+                          disabled={v.templateStatus === 'building'}
+                          onConfirm={async () => {
+                            await rebuild.mutateAsync(v.version);
+                            watchTemplates();
+                            notifySuccess('The template rebuild is queued.', `Odoo ${v.version}`);
+                          }}
+                        >
+                          Rebuild template
+                        </ConfirmButton>
                       </Group>
                     </Table.Td>
-                    <Table.Td>
-                      <TemplateBadge status={v.templateStatus} />
-                    </Table.Td>
-                    <Table.Td>
-                      {v.enabled ? (
-                        <Text size="sm">Yes</Text>
-                      ) : (
-                        <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-                          No{' '}
-                          <Text span size="xs" c="dimmed">
-                            (hidden from tenants)
-                          </Text>
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" ff="monospace">
-                        {v.image}
-                      </Text>
-                    </Table.Td>
-                    {canEdit && (
-                      <Table.Td>
-                        <Group gap="xs" wrap="nowrap">
-                          <Button variant="default" size="xs" onClick={() => openForm(v)} aria-label={`Edit Odoo ${v.version}`}>
-                            Edit
-                          </Button>
-                          <ConfirmButton
-                            color="indigo"
-                            aria-label={`Rebuild the template of Odoo ${v.version}`}
-                            title={`Rebuild the template of Odoo ${v.version}?`}
-                            message={`The worker initializes a new template database from ${v.image}. Running instances are not affected; new ones are initialized from scratch until it is ready.`}
-                            confirmLabel="Rebuild"
-                            disabled={v.templateStatus === 'building'}
-                            onConfirm={async () => {
-                              await rebuild.mutateAsync(v.version);
-                              watchTemplates();
-                              notifySuccess('The template rebuild is queued.', `Odoo ${v.version}`);
-                            }}
-                          >
-                            Rebuild template
-                          </ConfirmButton>
-                        </Group>
-                      </Table.Td>
-                    )}
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </TableScroll>
-        )}
+                  )}
+                </Table.Tr>
+              ))}
+            </DataTable>
+          )}
+        </QueryView>
       </Paper>
       <OdooVersionForm version={editing} opened={formOpened} onClose={form.close} onSaved={watchTemplates} />
     </>

@@ -1,5 +1,5 @@
 import { Badge, Group, Paper, Table, Text } from '@mantine/core';
-import { ConfirmButton, EmptyState, ErrorState, formatDateTime, LoadingState, PageTitle, TableScroll } from '@saas/ui';
+import { ConfirmButton, DataTable, EmptyState, formatDateTime, PageTitle, QueryView } from '@saas/ui';
 import { useRevokeSession, useSessions } from './account.queries';
 
 // Enough of the user agent to tell devices apart without a parsing library.
@@ -18,61 +18,44 @@ export function SessionsPage() {
     <>
       <PageTitle>Active sessions</PageTitle>
       <Paper withBorder p="md">
-        {sessions.isPending ? (
-          <LoadingState label="Loading sessions…" />
-        ) : sessions.isError ? (
-          <ErrorState error={sessions.error} onRetry={() => sessions.refetch()} />
-        ) : sessions.data.length === 0 ? (
-          <EmptyState title="No active sessions" />
-        ) : (
-          <TableScroll label="Active sessions" minWidth={600}>
-            <Table verticalSpacing="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">Device</Table.Th>
-                  <Table.Th scope="col">IP address</Table.Th>
-                  <Table.Th scope="col">Signed in</Table.Th>
-                  <Table.Th scope="col">Last active</Table.Th>
-                  <Table.Th scope="col">Actions</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {sessions.data.map((s) => (
-                  <Table.Tr key={s.id}>
-                    <Table.Td>
-                      <Group gap="xs">
-                        <Text size="sm" title={s.userAgent ?? undefined}>
-                          {describeAgent(s.userAgent)}
-                        </Text>
-                        {s.current && (
-                          <Badge size="sm" color="teal" variant="light">
-                            This device
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>{s.ip ?? '—'}</Table.Td>
-                    <Table.Td>{formatDateTime(s.createdAt)}</Table.Td>
-                    <Table.Td>{formatDateTime(s.lastUsedAt)}</Table.Td>
-                    <Table.Td>
-                      {!s.current && (
-                        <ConfirmButton
-                          aria-label={`Revoke session ${describeAgent(s.userAgent)} from ${s.ip ?? 'unknown IP'}`}
-                          title="Revoke session"
-                          message="That device will be signed out the next time it talks to the server."
-                          confirmLabel="Revoke"
-                          onConfirm={() => revoke.mutateAsync(s.id)}
-                        >
-                          Revoke
-                        </ConfirmButton>
+        <QueryView query={sessions} loadingLabel="Loading sessions…" empty={<EmptyState title="No active sessions" />}>
+          {(data) => (
+            <DataTable label="Active sessions" minWidth={600} columns={['Device', 'IP address', 'Signed in', 'Last active', 'Actions']}>
+              {data.map((s) => (
+                <Table.Tr key={s.id}>
+                  <Table.Td>
+                    <Group gap="xs">
+                      <Text size="sm" title={s.userAgent ?? undefined}>
+                        {describeAgent(s.userAgent)}
+                      </Text>
+                      {s.current && (
+                        <Badge size="sm" color="teal" variant="light">
+                          This device
+                        </Badge>
                       )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </TableScroll>
-        )}
+                    </Group>
+                  </Table.Td>
+                  <Table.Td>{s.ip ?? '—'}</Table.Td>
+                  <Table.Td>{formatDateTime(s.createdAt)}</Table.Td>
+                  <Table.Td>{formatDateTime(s.lastUsedAt)}</Table.Td>
+                  <Table.Td>
+                    {!s.current && (
+                      <ConfirmButton
+                        aria-label={`Revoke session ${describeAgent(s.userAgent)} from ${s.ip ?? 'unknown IP'}`}
+                        title="Revoke session"
+                        message="That device will be signed out the next time it talks to the server."
+                        confirmLabel="Revoke"
+                        onConfirm={() => revoke.mutateAsync(s.id)}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </DataTable>
+          )}
+        </QueryView>
       </Paper>
     </>
   );

@@ -1,16 +1,6 @@
-import { Button, Group, Select, Stack, Table, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Button, Group, Select, Stack, Table, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import {
-  applyProblemToForm,
-  ConfirmButton,
-  EmptyState,
-  ErrorState,
-  focusFirstError,
-  formatDate,
-  LoadingState,
-  notifySuccess,
-  TableScroll,
-} from '@saas/ui';
+import { applyProblemToForm, ConfirmButton, DataTable, EmptyState, focusFirstError, formatDate, notifySuccess, QueryView } from '@saas/ui';
 import { type InviteInput, useInvitations, useInvite, useRevokeInvitation } from './team.queries';
 
 function InviteForm({ tenantId }: { tenantId: string }) {
@@ -68,50 +58,32 @@ export function InvitationsPanel({ tenantId }: { tenantId: string }) {
       <Title order={2} size="h3" mt="md">
         Pending invitations
       </Title>
-      {invitations.isPending ? (
-        <LoadingState label="Loading invitations…" />
-      ) : invitations.isError ? (
-        <ErrorState error={invitations.error} onRetry={() => invitations.refetch()} />
-      ) : invitations.data.length === 0 ? (
-        <EmptyState title="No pending invitations" />
-      ) : (
-        <TableScroll label="Pending invitations" minWidth={520}>
-          <Table verticalSpacing="sm">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">Email</Table.Th>
-                <Table.Th scope="col">Role</Table.Th>
-                <Table.Th scope="col">Expires</Table.Th>
-                <Table.Th scope="col">
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
+      <QueryView query={invitations} loadingLabel="Loading invitations…" empty={<EmptyState title="No pending invitations" />}>
+        {(data) => (
+          <DataTable label="Pending invitations" minWidth={520} columns={['Email', 'Role', 'Expires', { label: 'Actions', hidden: true }]}>
+            {data.map((inv) => (
+              <Table.Tr key={inv.id}>
+                <Table.Td>{inv.email}</Table.Td>
+                <Table.Td>{inv.role}</Table.Td>
+                <Table.Td>{formatDate(inv.expiresAt)}</Table.Td>
+                <Table.Td>
+                  <Group justify="flex-end">
+                    <ConfirmButton
+                      aria-label={`Revoke invitation for ${inv.email}`}
+                      title="Revoke invitation"
+                      message={`The invitation link sent to ${inv.email} will stop working.`}
+                      confirmLabel="Revoke"
+                      onConfirm={() => revoke.mutateAsync(inv.id)}
+                    >
+                      Revoke
+                    </ConfirmButton>
+                  </Group>
+                </Table.Td>
               </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {invitations.data.map((inv) => (
-                <Table.Tr key={inv.id}>
-                  <Table.Td>{inv.email}</Table.Td>
-                  <Table.Td>{inv.role}</Table.Td>
-                  <Table.Td>{formatDate(inv.expiresAt)}</Table.Td>
-                  <Table.Td>
-                    <Group justify="flex-end">
-                      <ConfirmButton
-                        aria-label={`Revoke invitation for ${inv.email}`}
-                        title="Revoke invitation"
-                        message={`The invitation link sent to ${inv.email} will stop working.`}
-                        confirmLabel="Revoke"
-                        onConfirm={() => revoke.mutateAsync(inv.id)}
-                      >
-                        Revoke
-                      </ConfirmButton>
-                    </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </TableScroll>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </QueryView>
     </Stack>
   );
 }

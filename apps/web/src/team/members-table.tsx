@@ -1,5 +1,5 @@
-import { Badge, Group, Select, Table, Text, VisuallyHidden } from '@mantine/core';
-import { ConfirmButton, EmptyState, ErrorState, formatDate, LoadingState, notifyError, TableScroll } from '@saas/ui';
+import { Badge, Group, Select, Table, Text } from '@mantine/core';
+import { ConfirmButton, DataTable, EmptyState, formatDate, notifyError, QueryView } from '@saas/ui';
 import { type Member, type MemberRole, useChangeMemberRole, useMembers, useRemoveMember } from './team.queries';
 
 const roleOptions: { value: MemberRole; label: string }[] = [
@@ -18,30 +18,19 @@ export function MembersTable({ tenantId, canManage, currentUserId }: Props) {
   const changeRole = useChangeMemberRole(tenantId);
   const remove = useRemoveMember(tenantId);
 
-  if (members.isPending) return <LoadingState label="Loading members…" />;
-  if (members.isError) return <ErrorState error={members.error} onRetry={() => members.refetch()} />;
-  if (members.data.length === 0) return <EmptyState title="No members" />;
-
   const editable = (m: Member) => canManage && m.role !== 'owner' && m.userId !== currentUserId;
 
   return (
-    <TableScroll label="Members" minWidth={560}>
-      <Table verticalSpacing="sm" striped highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th scope="col">Name</Table.Th>
-            <Table.Th scope="col">Email</Table.Th>
-            <Table.Th scope="col">Role</Table.Th>
-            <Table.Th scope="col">Joined</Table.Th>
-            {canManage && (
-              <Table.Th scope="col">
-                <VisuallyHidden>Actions</VisuallyHidden>
-              </Table.Th>
-            )}
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {members.data.map((m) => (
+    <QueryView query={members} loadingLabel="Loading members…" empty={<EmptyState title="No members" />}>
+      {(data) => (
+        <DataTable
+          label="Members"
+          minWidth={560}
+          striped
+          highlightOnHover
+          columns={['Name', 'Email', 'Role', 'Joined', canManage && { label: 'Actions', hidden: true }]}
+        >
+          {data.map((m) => (
             <Table.Tr key={m.userId}>
               <Table.Td>
                 <Text size="sm" fw={500}>
@@ -96,8 +85,8 @@ export function MembersTable({ tenantId, canManage, currentUserId }: Props) {
               )}
             </Table.Tr>
           ))}
-        </Table.Tbody>
-      </Table>
-    </TableScroll>
+        </DataTable>
+      )}
+    </QueryView>
   );
 }
