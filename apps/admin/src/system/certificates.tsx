@@ -50,7 +50,7 @@ export function Certificates() {
         >
           {(data) => (
             <DataTable
-              label="Certificates"
+              label="Certificates table"
               minWidth={860}
               striped
               aria-busy={certs.isFetching}

@@ -2,17 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { registerAccessControl } from '../../src/http/access.js';
-import {
-  type Client,
-  call,
-  createUser,
-  type Harness,
-  joinTenant,
-  startHarness,
-  type TestUser,
-  tokenFromLink,
-  waitForMail,
-} from '../harness.js';
+import { type Client, call, createUser, type Harness, joinTenant, startHarness, type TestUser } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
 
 /**
