@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
-import { access, isUuid, requireAuth } from '../http/access.js';
+import { requireAuth } from '../http/access.js';
 import { noContent, sendNoContent } from '../http/route-helpers.js';
+import { instanceAccess } from '../instances/instance-access.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
 import { instanceParams } from '../instances/instances.schemas.js';
 import { instanceUrl } from '../instances/instances.service.js';
@@ -34,14 +35,7 @@ export const domainsRoutes: FastifyPluginAsyncZod<{ db: Db; config: Config; doma
   { db, config, domains },
 ) => {
   const instances = new InstancesRepository(db);
-  const ofInstance = (...roles: ('owner' | 'admin' | 'member')[]) =>
-    access.tenantOf(
-      async (request) => {
-        const id = (request.params as { instanceId?: unknown }).instanceId;
-        return isUuid(id) ? instances.tenantOf(id) : null;
-      },
-      ...roles,
-    );
+  const ofInstance = instanceAccess(db);
   const anyMember = ofInstance('owner', 'admin', 'member');
   const managers = ofInstance('owner', 'admin');
 

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { access, requireAuth } from '../http/access.js';
 import { tenantParams } from '../tenants/tenants.schemas.js';
+import { instanceAccess } from './instance-access.js';
 import type { InstanceUpdateHub } from './instance-events.js';
 import { isSettled, toUpdate } from './instance-events.js';
 import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
@@ -46,16 +47,9 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
   hub: InstanceUpdateHub;
 }> = async (app, { db, config, instances, hub }) => {
   const repo = new InstancesRepository(db);
-  const ofInstance = (roles: ('owner' | 'admin' | 'member')[]) =>
-    access.tenantOf(
-      async (request) => {
-        const id = (request.params as { instanceId?: unknown }).instanceId;
-        return typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) ? repo.tenantOf(id) : null;
-      },
-      ...roles,
-    );
-  const anyMember = ofInstance(['owner', 'admin', 'member']);
-  const managers = ofInstance(['owner', 'admin']);
+  const ofInstance = instanceAccess(db);
+  const anyMember = ofInstance('owner', 'admin', 'member');
+  const managers = ofInstance('owner', 'admin');
   const dto = (i: InstanceRow) => toInstanceDto(config, i);
 
   app.get(
@@ -276,7 +270,7 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
         params: instanceParams,
         response: { 200: credentialsSchema },
       },
-      config: { access: ofInstance(['owner']), audit: { action: 'instance.reveal_credentials', targetType: 'instance' } },
+      config: { access: ofInstance('owner'), audit: { action: 'instance.reveal_credentials', targetType: 'instance' } },
     },
     async (request) => instances.revealCredentials(request.params.instanceId),
   );

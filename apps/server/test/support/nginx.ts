@@ -14,6 +14,27 @@ import { nginxMasterPid } from '../../src/edge/nginx-process.js';
 const exec = promisify(execFile);
 
 /** A free TCP port on loopback (bound, then released). */
+/** Starts a private nginx on the config rendered in `dir` and waits for its master process. */
+async function startNginx(dir: string, errorLog: () => Promise<string>) {
+  await exec('nginx', ['-p', `${dir}/`, '-e', join(dir, 'logs', 'error.log'), '-c', join(dir, 'nginx.conf')]);
+  const deadline = Date.now() + 5_000;
+  while (!(await nginxMasterPid(dir))) {
+    if (Date.now() > deadline) throw new Error(`nginx did not start: ${await errorLog()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Stops that nginx and removes its directory. */
+async function stopNginx(dir: string) {
+  const pid = await nginxMasterPid(dir);
+  if (pid) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 5_000;
+    while ((await nginxMasterPid(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -73,7 +94,6 @@ export async function createTestEdge(options: TestEdgeOptions): Promise<TestEdge
     reloadTimeoutMs: 5_000,
     ...options.router,
   });
-  const nginxArgs = ['-p', `${dir}/`, '-e', join(dir, 'logs', 'error.log'), '-c', join(dir, 'nginx.conf')];
   const errorLog = () => readFile(join(dir, 'logs', 'error.log'), 'utf8').catch(() => '');
   return {
     dir,
@@ -83,22 +103,9 @@ export async function createTestEdge(options: TestEdgeOptions): Promise<TestEdge
     httpsPort,
     async start() {
       await router.applyPlatform();
-      await exec('nginx', nginxArgs);
-      const deadline = Date.now() + 5_000;
-      while (!(await nginxMasterPid(dir))) {
-        if (Date.now() > deadline) throw new Error(`nginx did not start: ${await errorLog()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await startNginx(dir, errorLog);
     },
-    async stop() {
-      const pid = await nginxMasterPid(dir);
-      if (pid) {
-        process.kill(pid, 'SIGTERM');
-        const deadline = Date.now() + 5_000;
-        while ((await nginxMasterPid(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => stopNginx(dir),
     errorLog,
   };
 }
@@ -190,22 +197,9 @@ export async function createPlatformEdge(options: { tls?: boolean } = {}): Promi
     errorLog,
     async start(router) {
       await router.applyPlatform();
-      await exec('nginx', ['-p', `${dir}/`, '-e', join(dir, 'logs', 'error.log'), '-c', join(dir, 'nginx.conf')]);
-      const deadline = Date.now() + 5_000;
-      while (!(await nginxMasterPid(dir))) {
-        if (Date.now() > deadline) throw new Error(`nginx did not start: ${await errorLog()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await startNginx(dir, errorLog);
     },
-    async stop() {
-      const pid = await nginxMasterPid(dir);
-      if (pid) {
-        process.kill(pid, 'SIGTERM');
-        const deadline = Date.now() + 5_000;
-        while ((await nginxMasterPid(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => stopNginx(dir),
   };
 }
 
