@@ -1,4 +1,4 @@
-import { count, sql } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instances } from '../../src/instances/instances.tables.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
@@ -20,10 +20,12 @@ afterAll(async () => {
   await h.close();
 });
 
+// Counted in the tenant the requests name: other test files create instances of their own in parallel.
 const instanceCount = () =>
   h.platform.db
     .select({ n: count() })
     .from(instances)
+    .where(eq(instances.tenantId, owner.tenantId))
     .then((r) => r[0]?.n ?? 0);
 
 describe('bad instance requests create nothing', () => {
