@@ -23,3 +23,13 @@ export type ApiData<M extends HttpMethod, P extends PathsWithMethod<ApiPaths, M>
 
 /** JSON request body of `method path`. */
 export type ApiBody<M extends HttpMethod, P extends PathsWithMethod<ApiPaths, M>> = RequestBodyJSON<ApiPaths[P][M]>;
+
+/**
+ * One event of the Server-Sent Events that `GET path` streams (`text/event-stream`), as the document
+ * describes it: `{ event, data }`, with `data` already parsed from JSON.
+ */
+export type ApiEvent<P extends PathsWithMethod<ApiPaths, 'get'>> = ApiPaths[P]['get'] extends {
+  responses: { 200: { content: { 'text/event-stream': infer E } } };
+}
+  ? E
+  : never;

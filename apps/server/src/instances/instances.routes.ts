@@ -5,40 +5,22 @@ import type { Db } from '../db/client.js';
 import { access, requireAuth } from '../http/access.js';
 import { tenantParams } from '../tenants/tenants.schemas.js';
 import { instanceAccess } from './instance-access.js';
-import type { InstanceUpdateHub } from './instance-events.js';
-import { isSettled, toUpdate } from './instance-events.js';
+import { toInstanceDto } from './instance-dto.js';
+import { followInstance, type InstanceUpdateHub, isSettled } from './instance-events.js';
 import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
 import {
   createInstanceBody,
   credentialsSchema,
+  type InstanceDto,
+  type InstanceUpdate,
   instanceEventSchema,
   instanceParams,
   instanceSchema,
+  instanceUpdateSchema,
   statsSchema,
   versionSchema,
 } from './instances.schemas.js';
-import { type InstancesService, instanceUrl } from './instances.service.js';
-
-export function toInstanceDto(config: Config, i: InstanceRow): z.infer<typeof instanceSchema> {
-  return {
-    id: i.id,
-    tenantId: i.tenantId,
-    name: i.name,
-    slug: i.slug,
-    version: i.version,
-    status: i.status,
-    desiredState: i.desiredState,
-    url: instanceUrl(config, i.slug),
-    limits: i.limits,
-    progress: i.progress ?? null,
-    lastError: i.lastError,
-    provisionPath: i.provisionPath ?? null,
-    credentialsAvailable: Boolean(i.pendingAdminPassword) && (i.status === 'running' || i.status === 'stopped'),
-    createdAt: i.createdAt.toISOString(),
-    updatedAt: i.updatedAt.toISOString(),
-    readyAt: i.readyAt?.toISOString() ?? null,
-  };
-}
+import type { InstancesService } from './instances.service.js';
 
 export const instancesRoutes: FastifyPluginAsyncZod<{
   db: Db;
@@ -150,17 +132,24 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
     {
       schema: {
         tags: ['instances'],
-        summary: 'Live status and progress as Server-Sent Events (event: instance, data: JSON)',
+        summary: 'Live status and progress as Server-Sent Events (event: instance, data: the Instance as JSON)',
         description:
-          'Sends the current state at once, then every change. Ends when the instance reaches running, failed or deleted, or after 15 minutes.',
+          'Sends the instance at once, then again after every change; each event’s data is the same Instance that ' +
+          '`GET /instances/{instanceId}` returns. Ends when the instance settles (running or stopped as desired, failed, ' +
+          'deleted), or after 15 minutes.',
         params: instanceParams,
-        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: 'A `text/event-stream`; each event is described by InstanceUpdate.',
+            content: { 'text/event-stream': { schema: instanceUpdateSchema } },
+          },
+        },
       },
       config: { access: anyMember },
     },
     async (request, reply) => {
       const id = request.params.instanceId;
-      const current = await instances.get(id);
+      await instances.get(id);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -179,19 +168,27 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
         await unsubscribe?.();
         res.end();
       };
-      const send = (update: ReturnType<typeof toUpdate>) => {
+      res.on('close', () => void finish());
+      const send = (instance: InstanceDto | null) => {
         if (closed) return;
-        res.write(`event: instance\ndata: ${JSON.stringify(update)}\n\n`);
+        if (!instance) return void finish();
+        const update: InstanceUpdate = { event: 'instance', data: instance };
+        res.write(`event: ${update.event}\ndata: ${JSON.stringify(update.data)}\n\n`);
         // Nothing more to follow once the instance has settled; clients reconnect for the next operation.
-        if (isSettled(update)) void finish();
+        if (isSettled(instance)) void finish();
       };
-      unsubscribe = await hub.subscribe(id, send);
-      // Read after subscribing so a change between the first read and the subscription is not lost.
-      send(toUpdate((await repo.findById(id)) ?? current));
-      if (closed) return;
+      const read = async () => {
+        const row = await repo.findById(id);
+        return row ? dto(row) : null;
+      };
+      const stop = await followInstance(hub, id, read, send, (err) => {
+        request.log.warn({ err }, 'instance stream: reading the instance failed');
+        void finish();
+      });
+      unsubscribe = stop;
+      if (closed) return stop();
       timers.push(setInterval(() => !closed && res.write(': keep-alive\n\n'), 15_000));
       timers.push(setTimeout(() => void finish(), 15 * 60_000));
-      request.raw.on('close', () => void finish());
     },
   );
 

@@ -95,6 +95,24 @@ export const instanceSchema = z
   })
   .meta({ id: 'Instance' });
 
+export type InstanceDto = z.infer<typeof instanceSchema>;
+
+/**
+ * One Server-Sent Event of `GET /instances/{id}/events`: the event name, and as its data (JSON) the
+ * instance exactly as `GET /instances/{id}` returns it.
+ */
+export const instanceUpdateSchema = z
+  .object({
+    event: z.literal('instance'),
+    data: instanceSchema,
+  })
+  .meta({
+    id: 'InstanceUpdate',
+    description: 'One event of the instance’s live stream: `event: instance`, and `data:` the Instance as JSON.',
+  });
+
+export type InstanceUpdate = z.infer<typeof instanceUpdateSchema>;
+
 export const instanceEventSchema = z
   .object({
     fromStatus: instanceStatusSchema.nullable(),

@@ -1,6 +1,6 @@
 import { type ApiBody, unwrap } from '@saas/api-client';
-import { meQueryKey, useApi } from '@saas/ui';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useApi, useSession } from '@saas/ui';
+import { useMutation } from '@tanstack/react-query';
 
 export type SignupInput = ApiBody<'post', '/auth/signup'>;
 
@@ -9,12 +9,13 @@ export function useSignup() {
   return useMutation({ mutationFn: (body: SignupInput) => unwrap(api.POST('/auth/signup', { body })) });
 }
 
+/** Confirms the address; this tab and the app's other tabs (where "Verify your email" shows) read `/me` again. */
 export function useVerifyEmail() {
   const api = useApi();
-  const qc = useQueryClient();
+  const { refreshMe } = useSession();
   return useMutation({
     mutationFn: (token: string) => unwrap(api.POST('/auth/verify-email', { body: { token } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: meQueryKey }),
+    onSuccess: () => refreshMe(),
   });
 }
 

@@ -1,13 +1,13 @@
-import { ApiProblem, readServerSentEvents } from '@saas/api-client';
+import { type ApiEvent, ApiProblem, readServerSentEvents } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { isBusy } from './instance-status';
 import { type Instance, instanceKeys } from './instances.queries';
 
-/** One message of `GET /instances/{id}/events` (event `instance`). */
-export type InstanceUpdate = Pick<Instance, 'id' | 'status' | 'progress' | 'lastError'> &
-  Partial<Pick<Instance, 'desiredState'>> & { at: string };
+/** One event of `GET /instances/{id}/events`: its data is the whole instance, as `GET /instances/{id}` returns it. */
+type InstanceUpdate = ApiEvent<'/instances/{instanceId}/events'>;
+const UPDATE_EVENT: InstanceUpdate['event'] = 'instance';
 
 /** How the page is following the instance: the event stream, or polling when the stream keeps failing. */
 export type LiveMode = 'idle' | 'connecting' | 'live' | 'polling';
@@ -62,43 +62,15 @@ export function useInstanceLive(instanceId: string, follow: boolean): { mode: Li
       setSteps((prev) => ({ ...prev, [operation]: { ...prev[operation], [stepIndex]: step } }));
     };
 
-    // Fields the event does not carry (readyAt, credentialsAvailable, desiredState) change with the status:
-    // fetch them, but keep the live fields from the stream, which may already be newer than that answer.
-    const refreshDetails = async () => {
-      try {
-        const { data } = await api.GET('/instances/{instanceId}', { params: { path: { instanceId } }, signal });
-        if (data) {
-          qc.setQueryData<Instance>(key, (old) =>
-            old ? { ...data, status: old.status, desiredState: old.desiredState, progress: old.progress, lastError: old.lastError } : data,
-          );
-        }
-      } catch {
-        // The next update brings what matters; details can wait.
-      }
-    };
-
-    const statusChanged = (before: Instance | undefined, after: Pick<Instance, 'status' | 'tenantId'> | undefined, fromStream: boolean) => {
-      if (!before || !after || before.status === after.status) return;
-      qc.invalidateQueries({ queryKey: instanceKeys.history(instanceId) });
-      qc.invalidateQueries({ queryKey: instanceKeys.list(before.tenantId) });
-      if (fromStream && after.status !== 'deleted') void refreshDetails();
-    };
-
-    const applyUpdate = (update: InstanceUpdate) => {
+    // Stream and polling both deliver the whole instance: it replaces what the cache holds.
+    const apply = (instance: Instance) => {
       const before = qc.getQueryData<Instance>(key);
-      recordStep(update.progress);
-      qc.setQueryData<Instance>(key, (old) =>
-        old
-          ? {
-              ...old,
-              status: update.status,
-              desiredState: update.desiredState ?? old.desiredState,
-              progress: update.progress,
-              lastError: update.lastError,
-            }
-          : old,
-      );
-      statusChanged(before, before && { ...before, status: update.status }, true);
+      recordStep(instance.progress);
+      qc.setQueryData(key, instance);
+      if (before && before.status !== instance.status) {
+        qc.invalidateQueries({ queryKey: instanceKeys.history(instanceId) });
+        qc.invalidateQueries({ queryKey: instanceKeys.list(instance.tenantId) });
+      }
     };
 
     const markGone = () => {
@@ -112,10 +84,7 @@ export function useInstanceLive(instanceId: string, follow: boolean): { mode: Li
           const { data, response, error } = await api.GET('/instances/{instanceId}', { params: { path: { instanceId } }, signal });
           if (response.status === 404) return markGone();
           if (!response.ok || !data) throw ApiProblem.from(error, response);
-          const before = qc.getQueryData<Instance>(key);
-          recordStep(data.progress);
-          qc.setQueryData(key, data);
-          statusChanged(before, data, false);
+          apply(data);
         } catch {
           // Keep polling through blips; the page shows the last known state.
         }
@@ -141,9 +110,9 @@ export function useInstanceLive(instanceId: string, follow: boolean): { mode: Li
           await readServerSentEvents(
             data,
             (event) => {
-              if (event.event !== 'instance') return;
+              if (event.event !== UPDATE_EVENT) return;
               received++;
-              applyUpdate(JSON.parse(event.data) as InstanceUpdate);
+              apply(JSON.parse(event.data) as InstanceUpdate['data']);
             },
             signal,
           );

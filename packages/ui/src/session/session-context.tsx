@@ -8,11 +8,21 @@ export type SessionStatus = 'restoring' | 'anonymous' | 'authenticated';
 
 export const meQueryKey = ['me'] as const;
 
+/** The app's tabs tell each other on this channel that the account changed (e.g. the email was confirmed). */
+const ACCOUNT_CHANNEL = 'saas-account';
+type AccountMessage = { type: 'me-changed' };
+
+/** How often `/me` is read again while the email address waits for confirmation (only while the tab is visible). */
+const UNVERIFIED_POLL_MS = 30_000;
+
+const isUnverified = (query: { state: { data?: Me } }) => query.state.data?.user.emailVerified === false;
+
 interface SessionContextValue {
   api: ApiClient;
   status: SessionStatus;
   login: (input: LoginInput) => Promise<void>;
   logout: () => Promise<void>;
+  refreshMe: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionContextValue | null>(null);
@@ -63,6 +73,40 @@ export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
     };
   }, [api]);
 
+  // Another tab changed the account (confirmed the email from the mail's link, say): read `/me` again.
+  const accountChannel = useRef<BroadcastChannel | null>(null);
+  // A `/me` read still in flight may have started before the change (the page load racing the confirmation):
+  // cancel it, or the refetch would join it and keep its stale answer (TanStack only restarts queries with data).
+  const rereadMe = useCallback(async () => {
+    await queryClient.cancelQueries({ queryKey: meQueryKey });
+    await queryClient.invalidateQueries({ queryKey: meQueryKey });
+  }, [queryClient]);
+  useEffect(() => {
+    if (typeof BroadcastChannel === 'undefined') return;
+    const channel = new BroadcastChannel(ACCOUNT_CHANNEL);
+    channel.addEventListener('message', (event: MessageEvent<AccountMessage>) => {
+      if (event.data?.type === 'me-changed') void rereadMe();
+    });
+    accountChannel.current = channel;
+    return () => {
+      channel.close();
+      accountChannel.current = null;
+    };
+  }, [rereadMe]);
+
+  const refreshMe = useCallback(async () => {
+    accountChannel.current?.postMessage({ type: 'me-changed' } satisfies AccountMessage);
+    await rereadMe();
+  }, [rereadMe]);
+
+  // The one observer that keeps an unconfirmed address under watch (each observer would poll on its own):
+  // the link is often opened in another browser or on the phone, where no tab can tell this one.
+  useQuery({
+    ...meQueryOptions(api, status),
+    refetchOnWindowFocus: (query) => (isUnverified(query) ? 'always' : false),
+    refetchInterval: (query) => (isUnverified(query) ? UNVERIFIED_POLL_MS : false),
+  });
+
   const login = useCallback(
     async (input: LoginInput) => {
       const data = await unwrap(api.POST('/auth/login', { body: input, credentials: 'include' }));
@@ -84,7 +128,7 @@ export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
     endSession();
   }, [api, endSession]);
 
-  const value = useMemo(() => ({ api, status, login, logout }), [api, status, login, logout]);
+  const value = useMemo(() => ({ api, status, login, logout, refreshMe }), [api, status, login, logout, refreshMe]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
@@ -99,20 +143,26 @@ export function useApi(): ApiClient {
   return useSessionContext().api;
 }
 
-/** Session state plus the signed-in user's `/me` (loaded once authenticated). */
-export function useSession() {
-  const { api, status, login, logout } = useSessionContext();
-  const meQuery = useQuery({
+function meQueryOptions(api: ApiClient, status: SessionStatus) {
+  return {
     queryKey: meQueryKey,
     queryFn: () => unwrap(api.GET('/me')),
     enabled: status === 'authenticated',
     staleTime: 60_000,
-  });
+  };
+}
+
+/** Session state plus the signed-in user's `/me` (loaded once authenticated). */
+export function useSession() {
+  const { api, status, login, logout, refreshMe } = useSessionContext();
+  const meQuery = useQuery(meQueryOptions(api, status));
   return {
     status,
     me: status === 'authenticated' ? meQuery.data : undefined,
     meQuery,
     login,
     logout,
+    /** Reads `/me` again here and in the app's other tabs: call it after changing the account. */
+    refreshMe,
   };
 }
