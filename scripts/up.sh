@@ -16,6 +16,8 @@ set -euo pipefail
 . "$ROOT/scripts/lib/services.sh"
 # shellcheck source=lib/nginx.sh
 . "$ROOT/scripts/lib/nginx.sh"
+# shellcheck source=lib/odoo-images.sh
+. "$ROOT/scripts/lib/odoo-images.sh"
 
 SERVER_DIST="apps/server/dist"
 LOG_DIR="$RUN_DIR/logs"
@@ -106,6 +108,19 @@ print_summary() {
   printf '+%s+\n' "$bar"
 }
 
+# The Odoo catalog's first seed (ODOO_VERSIONS): unless .env names images, the official ones where
+# they can be had, else images built here from Odoo's source (see deploy/odoo-image).
+ensure_odoo_versions() {
+  if [[ -n "${ODOO_VERSIONS:-}" ]]; then
+    ok "Odoo images from .env: $ODOO_VERSIONS"
+    return 0
+  fi
+  resolve_odoo_images || die "no Odoo image for the platform (see above)"
+  printf 'ODOO_VERSIONS=%s\n' "$ODOO_IMAGES" >>"$ROOT/.env"
+  export ODOO_VERSIONS="$ODOO_IMAGES"
+  ok "wrote ODOO_VERSIONS=$ODOO_IMAGES to .env"
+}
+
 check_edge() {
   local host body
   host="$(url_host "$PUBLIC_URL")"
@@ -127,6 +142,7 @@ main() {
   ensure_redis
   ensure_docker
   ensure_postgres_for_containers
+  ensure_odoo_versions
   ok "node $(node --version), PostgreSQL, Redis and Docker are ready"
 
   step "Build"

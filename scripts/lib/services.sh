@@ -169,6 +169,12 @@ ensure_postgres_for_containers() {
   fi
   [[ "$gateway" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "unexpected Docker bridge gateway '$gateway'"
 
+  # Every Odoo process keeps a few connections (its pool, the cron's LISTEN): 100 would serve a
+  # few dozen instances. A connection that waits costs a few hundred KiB.
+  if (("$(_pg_admin -t -A -c 'SHOW max_connections')" < 500)); then
+    _pg_admin -c 'ALTER SYSTEM SET max_connections = 500' >/dev/null
+    changed=1
+  fi
   listen="$(_pg_admin -t -A -c 'SHOW listen_addresses')"
   if [[ ",$listen," != *",$gateway,"* && "$listen" != "*" ]]; then
     _pg_admin -v v="localhost,$gateway" <<'SQL' >/dev/null
@@ -188,7 +194,7 @@ SQL
   if ((changed)); then
     cluster="$(_pg_cluster_for_port "$DB_PORT")"
     read -r ver name status <<<"$cluster"
-    info "restarting PostgreSQL $ver/$name to listen on $gateway for containers"
+    info "restarting PostgreSQL $ver/$name for containers (listening on $gateway, max_connections 500)"
     pg_ctlcluster "$ver" "$name" restart || die "could not restart PostgreSQL"
     wait_until 30 "PostgreSQL" pg_isready -q -h 127.0.0.1 -p "$DB_PORT" || die "PostgreSQL did not come back"
   fi

@@ -9,8 +9,8 @@ export interface InstanceRoute {
   slug: string;
   /** `<slug>.<base domain>` first, then verified custom domains. */
   hosts: string[];
-  /** host:port of Odoo's HTTP port and of its gevent (websocket) port, as reachable from the edge. */
-  upstream: { http: string; gevent: string };
+  /** host:port of Odoo's HTTP port and of the port that serves its websocket (the same one in threaded mode, the gevent port with workers), as reachable from the edge. */
+  upstream: { http: string; websocket: string };
   state: RouteState;
 }
 

@@ -27,7 +27,7 @@ const route = (over: Partial<InstanceRoute> = {}): InstanceRoute => ({
   instanceId: '0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c',
   slug: 'acme',
   hosts: ['acme.cloud.example.com', 'erp.acme-corp.com'],
-  upstream: { http: '127.0.0.1:20010', gevent: '127.0.0.1:20011' },
+  upstream: { http: '127.0.0.1:20010', websocket: '127.0.0.1:20011' },
   state: 'active',
   ...over,
 });
@@ -107,7 +107,7 @@ describe('instance config', () => {
     expect(conf).toContain('server 127.0.0.1:20011 max_fails=0;');
     expect(conf).toContain('client_max_body_size 512m;');
     expect(conf).toContain('include snippets/odoo-proxy.conf;');
-    expect(conf).toMatch(/location ~ \^\/\(websocket\|longpolling\)\(\/\|\$\) \{\s+proxy_pass http:\/\/instance_\w+_gevent;/);
+    expect(conf).toMatch(/location ~ \^\/\(websocket\|longpolling\)\(\/\|\$\) \{\s+proxy_pass http:\/\/instance_\w+_websocket;/);
     expect(conf).toContain('proxy_set_header Connection $connection_upgrade;');
     expect(conf).toContain('location ~* ^/web/database(/|$) {');
     expect(conf).toContain('proxy_cache_key "0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c$request_uri";');
@@ -214,7 +214,7 @@ describe('injection: nothing reaches a config file unchecked', () => {
     '256.1.1.1:80',
   ])('rejects upstream %j', (address) => {
     expect(() => assertUpstreamAddress(address)).toThrow(EdgeInputError);
-    expect(() => renderInstanceConf(route({ upstream: { http: address, gevent: '127.0.0.1:1' } }), settings())).toThrow(EdgeInputError);
+    expect(() => renderInstanceConf(route({ upstream: { http: address, websocket: '127.0.0.1:1' } }), settings())).toThrow(EdgeInputError);
   });
 
   it('rejects an unknown state', () => {

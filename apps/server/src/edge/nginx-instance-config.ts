@@ -29,12 +29,12 @@ export function validateRoute(route: InstanceRoute, settings: Pick<EdgeSettings,
     hosts,
     upstream: {
       http: assertUpstreamAddress(route.upstream.http, 'upstream.http'),
-      gevent: assertUpstreamAddress(route.upstream.gevent, 'upstream.gevent'),
+      websocket: assertUpstreamAddress(route.upstream.websocket, 'upstream.websocket'),
     },
   };
 }
 
-const upstreamName = (instanceId: string, kind: 'http' | 'gevent') => `instance_${instanceId.replaceAll('-', '_')}_${kind}`;
+const upstreamName = (instanceId: string, kind: 'http' | 'websocket') => `instance_${instanceId.replaceAll('-', '_')}_${kind}`;
 
 // Odoo sets its own framing and content policies (it embeds its own frames): only these are added.
 const ODOO_HEADERS = `add_header X-Content-Type-Options $edge_nosniff always;
@@ -49,7 +49,7 @@ const indent = (text: string, by: string) =>
 
 function activeLocations(route: InstanceRoute, settings: EdgeSettings): string {
   const http = upstreamName(route.instanceId, 'http');
-  const gevent = upstreamName(route.instanceId, 'gevent');
+  const websocket = upstreamName(route.instanceId, 'websocket');
   const id = route.instanceId;
   return `include snippets/well-known.conf;
 ${ODOO_HEADERS}
@@ -62,9 +62,9 @@ location / {
     include snippets/odoo-proxy.conf;
 }
 
-# Odoo's bus: the gevent port (used when workers > 0). /longpolling is the pre-16 name.
+# Odoo's bus: the HTTP port in threaded mode, the gevent port with workers (the route says which). /longpolling is the pre-16 name.
 location ~ ^/(websocket|longpolling)(/|$) {
-    proxy_pass http://${gevent};
+    proxy_pass http://${websocket};
     proxy_http_version 1.1;
     proxy_set_header Upgrade $http_upgrade;
     proxy_set_header Connection $connection_upgrade;
@@ -175,8 +175,8 @@ export function renderInstanceConf(input: InstanceRoute, settings: EdgeSettings,
     server ${route.upstream.http} max_fails=0;
     keepalive 8;
 }
-upstream ${upstreamName(route.instanceId, 'gevent')} {
-    server ${route.upstream.gevent} max_fails=0;
+upstream ${upstreamName(route.instanceId, 'websocket')} {
+    server ${route.upstream.websocket} max_fails=0;
 }`);
   }
   if (plain.length > 0) parts.push(server(listenHttp(settings), plain, body));

@@ -10,6 +10,7 @@ import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
 import { instanceNames, LABELS, slotPorts, slotSubnet } from './instance-names.js';
 import type { InstanceRow } from './instances.repo.js';
 import { instanceUrl } from './instances.service.js';
+import { isPrefork } from './odoo-config.js';
 import { odooServerSpec } from './odoo-container.js';
 import { odooPasswordHash } from './odoo-password.js';
 
@@ -43,7 +44,8 @@ export function instanceRoute(config: Config, instance: InstanceRow, state: Rout
     instanceId: instance.id,
     slug: instance.slug,
     hosts: [new URL(instanceUrl(config, instance.slug)).hostname],
-    upstream: { http: `127.0.0.1:${ports.http}`, gevent: `127.0.0.1:${ports.gevent}` },
+    // The websocket goes where this instance's mode serves it (docs/odoo.md): the gevent port only with workers.
+    upstream: { http: `127.0.0.1:${ports.http}`, websocket: `127.0.0.1:${isPrefork(instance.limits) ? ports.gevent : ports.http}` },
     state,
   };
 }
@@ -63,6 +65,7 @@ export async function serverSpecFor(deps: InstanceOpsDeps, instance: InstanceRow
   return odooServerSpec(deps.config, {
     names: instanceNames(deps.config.resourcePrefix, instance.id),
     image: instance.image,
+    version: instance.version,
     limits: instance.limits,
     dbPassword: decrypt(key, instance.dbPassword),
     masterPasswordHash: await masterPasswordHash(key, instance),

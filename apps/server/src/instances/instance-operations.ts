@@ -1,6 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { InstanceAction } from '../jobs/queues.js';
-import { WorkflowRunner } from '../jobs/workflow.js';
+import { cancelLiveRun, WorkflowRunner } from '../jobs/workflow.js';
 import { deleteWorkflow } from './delete.workflow.js';
 import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
 import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
@@ -8,9 +7,10 @@ import { publishInstanceUpdate } from './instance-events.js';
 import { withInstanceLock } from './instance-locks.js';
 import { instanceNames } from './instance-names.js';
 import { type InstanceRow, InstancesRepository } from './instances.repo.js';
-import { workflowRuns } from './instances.tables.js';
-import { waitForOdoo } from './odoo-health.js';
-import { provisionWorkflow } from './provision.workflow.js';
+import { healthFailureText, waitForOdoo } from './odoo-health.js';
+import { provisionContext, provisionWorkflow } from './provision.workflow.js';
+
+const DELETION_CHECK_MS = 500;
 
 /**
  * The worker's side of instance operations. Every action takes the instance's lock, re-reads the
@@ -58,11 +58,11 @@ export class InstanceOperations {
         : instance;
     await this.changed(started);
     const runner = new WorkflowRunner(this.deps.database.db, this.deps.log, this.deps.config.workflowStepPauseMs);
-    const outcome = await runner.run(
-      provisionWorkflow,
-      instance.id,
-      { deps: this.deps, instance: started ?? instance },
-      {
+    // A deletion requested meanwhile stops the run within a moment, so the deletion need not wait for it.
+    const deletion = this.watchForDeletion(instance.id);
+    const outcome = await runner
+      .run(provisionWorkflow, instance.id, provisionContext(this.deps, started ?? instance, deletion.signal), {
+        signal: deletion.signal,
         onStep: async (index, step, count) => {
           await this.repo.setProgress(instance.id, {
             operation: 'provision',
@@ -78,8 +78,9 @@ export class InstanceOperations {
           await this.repo.setProgress(instance.id, { operation: 'rollback', step: 'Cleaning up', stepIndex: 0, stepCount: 0, percent: 0 });
           await this.changed(await this.repo.findById(instance.id));
         },
-      },
-    );
+      })
+      .finally(deletion.stop);
+    if (outcome.status === 'cancelled') return 'cancelled (the instance is being deleted)';
     if (outcome.status === 'succeeded') {
       const running = await this.repo.transition(
         instance.id,
@@ -117,20 +118,25 @@ export class InstanceOperations {
     return 'failed';
   }
 
+  /** Aborts its signal once the instance is marked for deletion (checked twice a second) until stopped. */
+  private watchForDeletion(instanceId: string) {
+    const controller = new AbortController();
+    const timer = setInterval(() => {
+      this.repo
+        .findById(instanceId)
+        .then((row) => {
+          if (row?.status === 'deleting' || row?.status === 'deleted') controller.abort(new Error('the instance is being deleted'));
+        })
+        .catch(() => undefined); // a database blip: check again at the next tick
+    }, DELETION_CHECK_MS);
+    return { signal: controller.signal, stop: () => clearInterval(timer) };
+  }
+
   private async delete(instance: InstanceRow, actorId: string | null): Promise<string> {
     if (instance.status !== 'deleting') return `skipped (${instance.status})`;
     const db = this.deps.database.db;
     // A provisioning run interrupted for good is superseded: deletion removes whatever it created.
-    await db
-      .update(workflowRuns)
-      .set({ status: 'compensated', error: 'superseded by deletion', finishedAt: new Date() })
-      .where(
-        and(
-          eq(workflowRuns.subjectId, instance.id),
-          eq(workflowRuns.kind, provisionWorkflow.kind),
-          inArray(workflowRuns.status, ['running', 'compensating']),
-        ),
-      );
+    await cancelLiveRun(db, provisionWorkflow.kind, instance.id, 'superseded by deletion');
     const runner = new WorkflowRunner(db, this.deps.log, this.deps.config.workflowStepPauseMs);
     const outcome = await runner.run(
       deleteWorkflow,
@@ -186,8 +192,8 @@ export class InstanceOperations {
     }
     if (instance.desiredState === 'running' && instance.status === 'stopped') {
       await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
-      const healthy = await waitForOdoo(config, instance, config.instanceHealthTimeoutSeconds * 1000);
-      if (!healthy.ok) throw new Error(`Odoo did not come back: ${healthy.reason}`);
+      const health = await waitForOdoo(this.deps, instance, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
+      if (!health.ok) throw new Error(healthFailureText('Odoo did not come back', health));
       const refused = await applyInstanceRoute(this.deps, instance, 'active');
       await this.changed(
         await this.repo.transition(instance.id, ['stopped'], 'running', { actorId, reason: 'started' }, refused ? {} : { lastError: null }),
@@ -205,8 +211,10 @@ export class InstanceOperations {
     const after = await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
     if (before && after.id === before.id)
       await runtime.restartContainer(instanceNames(this.deps.config.resourcePrefix, instance.id).container);
-    const healthy = await waitForOdoo(config, instance, config.instanceHealthTimeoutSeconds * 1000);
-    if (!healthy.ok) throw new Error(`Odoo did not come back after the restart: ${healthy.reason}`);
+    const health = await waitForOdoo(this.deps, instance, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
+    if (!health.ok) throw new Error(healthFailureText('Odoo did not come back after the restart', health));
+    // A new worker count moves the websocket between ports: the route follows the container.
+    await applyInstanceRoute(this.deps, instance, 'active');
     await this.repo.transition(instance.id, ['running'], 'running', { actorId, reason: 'restarted' });
     return 'restarted';
   }

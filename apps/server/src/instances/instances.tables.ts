@@ -110,7 +110,7 @@ export const workflowRuns = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     kind: text('kind').notNull(),
     subjectId: uuid('subject_id').notNull(),
-    status: text('status', { enum: ['running', 'succeeded', 'compensating', 'compensated', 'failed'] }).notNull(),
+    status: text('status', { enum: ['running', 'succeeded', 'compensating', 'compensated', 'failed', 'cancelled'] }).notNull(),
     doneSteps: jsonb('done_steps').$type<string[]>().notNull().default([]),
     currentStep: text('current_step'),
     attempts: integer('attempts').notNull().default(0),

@@ -3,11 +3,13 @@ import type { ContainerSpec, Labels } from '../runtime/instance-runtime.js';
 import type { InstanceNames } from './instance-names.js';
 import { LABELS, slotPorts } from './instance-names.js';
 import type { InstanceLimits } from './instances.tables.js';
-import { ODOO_CONFIG_PATH, ODOO_DATA_DIR, ODOO_GEVENT_PORT, ODOO_HTTP_PORT, ODOO_UID, renderOdooConfig } from './odoo-config.js';
+import { isPrefork, ODOO_CONFIG_PATH, ODOO_DATA_DIR, ODOO_GEVENT_PORT, ODOO_HTTP_PORT, ODOO_UID, renderOdooConfig } from './odoo-config.js';
 
 export interface OdooContainerInput {
   names: InstanceNames;
   image: string;
+  /** The Odoo version the image runs (e.g. "18.0"). */
+  version: string;
   limits: InstanceLimits;
   dbPassword: string;
   masterPasswordHash: string;
@@ -28,13 +30,21 @@ function baseSpec(config: Config, input: OdooContainerInput) {
       PORT: String(config.tenantDbPort),
       USER: input.names.role,
       PASSWORD: input.dbPassword,
+      // glibc gives each thread up to 8 × cores malloc arenas of 64 MiB address space: two keep Odoo's
+      // virtual size (what its memory limits measure) close to its resident size.
+      MALLOC_ARENA_MAX: '2',
     },
     network: input.names.network,
     mounts: [{ volume: input.names.volume, target: ODOO_DATA_DIR }],
     files: [
       {
         path: ODOO_CONFIG_PATH,
-        content: renderOdooConfig({ dbName: input.names.db, adminPasswdHash: input.masterPasswordHash, limits: input.limits }),
+        content: renderOdooConfig({
+          dbName: input.names.db,
+          adminPasswdHash: input.masterPasswordHash,
+          limits: input.limits,
+          version: input.version,
+        }),
         mode: 0o600,
         uid: ODOO_UID,
         gid: ODOO_UID,
@@ -53,9 +63,10 @@ export function odooServerSpec(config: Config, input: OdooContainerInput & { slo
     name: input.names.container,
     command: ['odoo', '--config', ODOO_CONFIG_PATH],
     labels: { ...input.labels, [LABELS.managed]: 'true', [LABELS.role]: 'odoo' },
+    // Threaded Odoo serves its websocket on the HTTP port and never opens the gevent port.
     publish: [
       { containerPort: ODOO_HTTP_PORT, hostPort: ports.http },
-      { containerPort: ODOO_GEVENT_PORT, hostPort: ports.gevent },
+      ...(isPrefork(input.limits) ? [{ containerPort: ODOO_GEVENT_PORT, hostPort: ports.gevent }] : []),
     ],
     restart: 'unless-stopped',
   };

@@ -22,8 +22,7 @@ async function setParameter(client: pg.Client, key: string, value: string) {
   }
 }
 
-async function setAdminPassword(client: pg.Client, login: string, password: string) {
-  const hash = await odooPasswordHash(password);
+async function setAdminPasswordHash(client: pg.Client, login: string, hash: string) {
   const res = await client.query('update res_users set password = $1, write_date = now() at time zone $3 where login = $2', [
     hash,
     login,
@@ -39,7 +38,7 @@ async function setAdminPassword(client: pg.Client, login: string, password: stri
 export async function personalizeOdooDatabase(
   tenantDb: TenantDbServer,
   db: string,
-  input: { baseUrl: string; adminLogin: string; adminPassword: string },
+  input: { baseUrl: string; adminLogin: string; adminPasswordHash: string },
 ) {
   await tenantDb.withDatabase(db, async (client) => {
     await client.query('begin');
@@ -48,7 +47,7 @@ export async function personalizeOdooDatabase(
       await setParameter(client, 'database.secret', randomUUID());
       await setParameter(client, 'database.create_date', new Date().toISOString().replace('T', ' ').slice(0, 19));
       await setParameter(client, 'web.base.url', input.baseUrl);
-      await setAdminPassword(client, input.adminLogin, input.adminPassword);
+      await setAdminPasswordHash(client, input.adminLogin, input.adminPasswordHash);
       await client.query('commit');
     } catch (err) {
       await client.query('rollback');
@@ -57,8 +56,9 @@ export async function personalizeOdooDatabase(
   });
 }
 
-export function setOdooAdminPassword(tenantDb: TenantDbServer, db: string, login: string, password: string) {
-  return tenantDb.withDatabase(db, (client) => setAdminPassword(client, login, password));
+export async function setOdooAdminPassword(tenantDb: TenantDbServer, db: string, login: string, password: string) {
+  const hash = await odooPasswordHash(password);
+  return tenantDb.withDatabase(db, (client) => setAdminPasswordHash(client, login, hash));
 }
 
 /** Reads parameters back (tests and diagnostics). */

@@ -1,5 +1,5 @@
 import { decrypt } from '../auth/secrets.js';
-import { PermanentStepError, type Workflow } from '../jobs/workflow.js';
+import { PermanentStepError, type Workflow, WorkflowCancelled } from '../jobs/workflow.js';
 import { RuntimeError } from '../runtime/instance-runtime.js';
 import { type InstanceOpsDeps, instanceLabels, networkSpecFor, serverSpecFor } from './instance-context.js';
 import { edgeErrorText, isEdgeRefusal, routeFor } from './instance-edge.js';
@@ -10,16 +10,33 @@ import { instanceUrl, ODOO_ADMIN_LOGIN } from './instances.service.js';
 import { ODOO_DATA_DIR } from './odoo-config.js';
 import { odooInitSpec } from './odoo-container.js';
 import { personalizeOdooDatabase } from './odoo-database.js';
-import { waitForOdoo } from './odoo-health.js';
+import { healthFailureText, waitForOdoo } from './odoo-health.js';
+import { odooPasswordHash } from './odoo-password.js';
 
 export interface ProvisionContext {
   deps: InstanceOpsDeps;
   instance: InstanceRow;
+  /** Aborted when the instance is deleted while it is being provisioned. */
+  signal?: AbortSignal;
+  /** The admin password's hash (600,000 pbkdf2 rounds), computed while the first steps run; absent once revealed. */
+  adminPasswordHash: Promise<string> | undefined;
+}
+
+/**
+ * The context of one provisioning run. The two slow password hashes start at once, in the background, so
+ * they are done by the time the database and container steps need them.
+ */
+export function provisionContext(deps: InstanceOpsDeps, instance: InstanceRow, signal?: AbortSignal): ProvisionContext {
+  const pending = instance.pendingAdminPassword;
+  const adminPasswordHash = pending ? odooPasswordHash(decrypt(deps.config.encryptionKey, pending)) : undefined;
+  adminPasswordHash?.catch(() => undefined); // awaited, and reported, by the database step
+  void serverSpecFor(deps, instance).catch(() => undefined); // caches the master password's hash
+  return { deps, instance, signal, adminPasswordHash };
 }
 
 const INIT_TIMEOUT_MS = 15 * 60_000;
 
-async function prepareOdooDatabase({ deps, instance }: ProvisionContext) {
+async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }: ProvisionContext) {
   const { config, tenantDb, runtime } = deps;
   const names = instanceNames(deps.config.resourcePrefix, instance.id);
   const key = config.encryptionKey;
@@ -27,11 +44,12 @@ async function prepareOdooDatabase({ deps, instance }: ProvisionContext) {
   await tenantDb.dropDatabase(names.db);
 
   const template = config.provisionFromTemplate ? await new OdooVersionsRepository(deps.database.db).template(instance.version) : undefined;
-  const useTemplate = template?.status === 'ready' && template.image === instance.image;
+  const tpl = templateNames(config.resourcePrefix, instance.version);
+  // A template marked ready whose database is gone (dropped by hand, a restored server) is not used.
+  const useTemplate = template?.status === 'ready' && template.image === instance.image && (await tenantDb.databaseExists(tpl.db));
   const repo = new InstancesRepository(deps.database.db);
 
   if (useTemplate) {
-    const tpl = templateNames(config.resourcePrefix, instance.version);
     // Database and filestore are copied under the template's lock, so a rebuild cannot swap them mid-copy.
     await withTemplateLock(deps.database.pool, instance.version, async () => {
       await tenantDb.disconnectAll(tpl.db);
@@ -55,24 +73,25 @@ async function prepareOdooDatabase({ deps, instance }: ProvisionContext) {
       odooInitSpec(config, {
         names,
         image: instance.image,
+        version: instance.version,
         limits: instance.limits,
         dbPassword: decrypt(key, instance.dbPassword),
         masterPasswordHash: '',
         labels: instanceLabels(config, instance),
       }),
       INIT_TIMEOUT_MS,
+      signal,
     );
     if (result.exitCode !== 0) {
       throw new PermanentStepError(`Odoo could not initialize its database (exit ${result.exitCode}): ${result.output.slice(-2000)}`);
     }
   }
   await repo.update(instance.id, { provisionPath: useTemplate ? 'template' : 'fresh' });
-  const adminPassword = instance.pendingAdminPassword ? decrypt(key, instance.pendingAdminPassword) : null;
-  if (!adminPassword) throw new PermanentStepError('the initial admin password is missing');
+  if (!adminPasswordHash) throw new PermanentStepError('the initial admin password is missing');
   await personalizeOdooDatabase(tenantDb, names.db, {
     baseUrl: instanceUrl(config, instance.slug),
     adminLogin: ODOO_ADMIN_LOGIN,
-    adminPassword,
+    adminPasswordHash: await adminPasswordHash,
   });
 }
 
@@ -133,18 +152,8 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
       compensate: ({ deps, instance }) => deps.runtime.removeContainer(instanceNames(deps.config.resourcePrefix, instance.id).container),
     },
     {
-      name: 'health',
-      label: 'Waiting for Odoo to answer',
-      invoke: async ({ deps, instance }) => {
-        const healthy = await waitForOdoo(deps.config, instance, deps.config.instanceHealthTimeoutSeconds * 1000);
-        if (!healthy.ok) {
-          const logs = await readLogs(deps, instance);
-          throw new PermanentStepError(`Odoo did not become healthy: ${healthy.reason}${logs ? `\n${logs}` : ''}`);
-        }
-      },
-    },
-    {
       name: 'route',
+      // Published while Odoo starts (nginx reloads in the meantime); until Odoo answers, the edge shows its own page.
       label: 'Publishing the address',
       invoke: async ({ deps, instance }) => {
         try {
@@ -159,16 +168,15 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
         await deps.edge.removeRoute(instance.id);
       },
     },
+    {
+      name: 'health',
+      label: 'Waiting for Odoo to answer',
+      invoke: async ({ deps, instance, signal }) => {
+        const health = await waitForOdoo(deps, instance, { timeoutMs: deps.config.instanceHealthTimeoutSeconds * 1000, signal });
+        if (health.ok) return;
+        if (signal?.aborted) throw new WorkflowCancelled('the instance is being deleted');
+        throw new PermanentStepError(healthFailureText('Odoo did not become healthy', health));
+      },
+    },
   ],
 };
-
-async function readLogs(deps: InstanceOpsDeps, instance: InstanceRow): Promise<string> {
-  try {
-    const stream = await deps.runtime.logs(instanceNames(deps.config.resourcePrefix, instance.id).container, { tail: 30, follow: false });
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.from(chunk));
-    return Buffer.concat(chunks).toString('utf8').slice(-2000);
-  } catch {
-    return '';
-  }
-}

@@ -45,6 +45,7 @@ export async function buildTemplate(deps: InstanceOpsDeps, version: string): Pro
       const spec = odooInitSpec(deps.config, {
         names: { container: initName, network: names.network, volume: names.volume, db: names.db, role: names.role },
         image: entry.image,
+        version,
         limits: TEMPLATE_LIMITS,
         dbPassword: password,
         masterPasswordHash: '',

@@ -32,12 +32,25 @@ export class PermanentStepError extends Error {
   }
 }
 
+/** The run was cancelled (e.g. its subject is being deleted): it stops between steps, undoing nothing. */
+export class WorkflowCancelled extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'WorkflowCancelled';
+  }
+}
+
 export interface WorkflowHooks {
   onStep?(index: number, step: { name: string; label: string }, count: number): Promise<void>;
   onCompensating?(error: string): Promise<void>;
+  /**
+   * Aborted when the run must stop (its subject is being deleted): no further step starts, and steps that
+   * wait (for a container, for health) stop waiting. What the run made is left to whoever cancelled it.
+   */
+  signal?: AbortSignal;
 }
 
-export type WorkflowOutcome = { status: 'succeeded' } | { status: 'compensated'; error: string };
+export type WorkflowOutcome = { status: 'succeeded' } | { status: 'compensated'; error: string } | { status: 'cancelled'; error: string };
 
 export class WorkflowRunner {
   constructor(
@@ -82,6 +95,7 @@ export class WorkflowRunner {
       try {
         for (const [index, step] of workflow.steps.entries()) {
           if (done.has(step.name)) continue;
+          if (hooks.signal?.aborted) throw new WorkflowCancelled(describe(hooks.signal.reason ?? 'cancelled'));
           await this.update(run.id, { currentStep: step.name });
           await hooks.onStep?.(index, step, workflow.steps.length);
           if (this.stepPauseMs > 0) await new Promise((r) => setTimeout(r, this.stepPauseMs));
@@ -99,6 +113,12 @@ export class WorkflowRunner {
         return { status: 'succeeded' };
       } catch (err) {
         const message = describe(err);
+        if (err instanceof WorkflowCancelled || hooks.signal?.aborted) {
+          const reason = describe(hooks.signal?.reason ?? message);
+          await this.update(run.id, { status: 'cancelled', currentStep: null, finishedAt: new Date(), error: reason });
+          log.info({ reason }, 'workflow cancelled');
+          return { status: 'cancelled', error: reason };
+        }
         const permanent = err instanceof PermanentStepError;
         log.warn({ err: message, permanent }, 'step failed');
         if (!permanent && attempts < workflow.maxAttempts) {
@@ -123,6 +143,19 @@ export class WorkflowRunner {
     log.info('workflow compensated');
     return { status: 'compensated', error };
   }
+}
+
+/**
+ * Marks the live run of a workflow for a subject cancelled, for a caller that supersedes it (deletion
+ * after a provisioning that was interrupted for good); a run still executing stops through its signal.
+ */
+export async function cancelLiveRun(db: Db, kind: string, subjectId: string, reason: string) {
+  await db
+    .update(workflowRuns)
+    .set({ status: 'cancelled', error: reason, currentStep: null, finishedAt: new Date(), updatedAt: new Date() })
+    .where(
+      and(eq(workflowRuns.kind, kind), eq(workflowRuns.subjectId, subjectId), inArray(workflowRuns.status, ['running', 'compensating'])),
+    );
 }
 
 export function describe(err: unknown): string {

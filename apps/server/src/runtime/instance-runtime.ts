@@ -69,6 +69,7 @@ export interface ContainerInfo {
   /** Hash of the spec it was created from, to tell a stale container from a current one. */
   specHash: string | null;
   startedAt: string | null;
+  /** The code of its last exit (kept while the engine runs it again after a crash); null if it never exited. */
   exitCode: number | null;
   restartCount: number;
   /** When the container was created (ISO time); the reconciler's orphan grace period counts from it. */
@@ -111,8 +112,11 @@ export interface InstanceRuntime {
    */
   copyBetweenVolumes(from: { volume: string; path: string }, to: { volume: string; path: string }, image: string): Promise<void>;
 
-  /** Runs a container to completion (e.g. `odoo -i base --stop-after-init`), removes it, returns its exit code and output. */
-  runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number): Promise<OneOffResult>;
+  /**
+   * Runs a container to completion (e.g. `odoo -i base --stop-after-init`), removes it, returns its exit code and output.
+   * A timeout or an aborted `signal` kills it and throws.
+   */
+  runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number, signal?: AbortSignal): Promise<OneOffResult>;
 
   /** Creates (or recreates, when the spec changed) and starts the container; a change of limits alone is applied in place. */
   ensureContainer(spec: ContainerSpec): Promise<ContainerInfo>;

@@ -89,9 +89,11 @@ export class TenantDbServer {
         S: 'SEQUENCE',
         f: 'FOREIGN TABLE',
       };
-      for (const row of res.rows as { name: string; relkind: string }[]) {
-        await client.query(`ALTER ${keyword[row.relkind]} ${row.name} OWNER TO ${this.ident(toRole)}`);
-      }
+      const owner = this.ident(toRole);
+      // Names come from the catalog, quoted by regclass/regprocedure/regtype; the role through ident().
+      const statements = (res.rows as { name: string; relkind: string }[]).map(
+        (row) => `ALTER ${keyword[row.relkind]} ${row.name} OWNER TO ${owner}`,
+      );
       const routines = await client.query(
         `select p.oid::regprocedure::text as sig, p.prokind from pg_proc p join pg_namespace n on n.oid = p.pronamespace
           where p.proowner = (select oid from pg_roles where rolname = $1) and n.nspname not in ('pg_catalog', 'information_schema')`,
@@ -99,7 +101,7 @@ export class TenantDbServer {
       );
       for (const row of routines.rows as { sig: string; prokind: string }[]) {
         const kind = row.prokind === 'p' ? 'PROCEDURE' : row.prokind === 'a' ? 'AGGREGATE' : 'FUNCTION';
-        await client.query(`ALTER ${kind} ${row.sig} OWNER TO ${this.ident(toRole)}`);
+        statements.push(`ALTER ${kind} ${row.sig} OWNER TO ${owner}`);
       }
       const types = await client.query(
         `select t.oid::regtype::text as name from pg_type t join pg_namespace n on n.oid = t.typnamespace
@@ -108,10 +110,10 @@ export class TenantDbServer {
             and not exists (select 1 from pg_class c where c.reltype = t.oid)`,
         [fromRole],
       );
-      for (const row of types.rows as { name: string }[]) {
-        await client.query(`ALTER TYPE ${row.name} OWNER TO ${this.ident(toRole)}`);
-      }
-      await client.query(`ALTER SCHEMA public OWNER TO ${this.ident(toRole)}`);
+      for (const row of types.rows as { name: string }[]) statements.push(`ALTER TYPE ${row.name} OWNER TO ${owner}`);
+      statements.push(`ALTER SCHEMA public OWNER TO ${owner}`);
+      // One round trip, one transaction: a real Odoo database has hundreds of objects.
+      await client.query(`BEGIN;\n${statements.join(';\n')};\nCOMMIT`);
       return res.rowCount ?? 0;
     });
   }

@@ -28,7 +28,8 @@ export interface E2eStack {
   close(): Promise<void>;
 }
 
-export async function startE2eStack(): Promise<E2eStack> {
+/** `env`: settings merged over the stack's own (another database, prefix or Odoo images; PROVISION_FROM_TEMPLATE). */
+export async function startE2eStack(options: { env?: Record<string, string> } = {}): Promise<E2eStack> {
   for (const dist of [WEB_DIST, ADMIN_DIST]) {
     if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is not built: run \`npm run build\` at the repository root first.`);
   }
@@ -43,6 +44,7 @@ export async function startE2eStack(): Promise<E2eStack> {
       PORT: String(apiPort),
       // No template database is built for this suite: each instance initializes its own.
       PROVISION_FROM_TEMPLATE: 'false',
+      ...options.env,
     },
   });
   try {
@@ -72,8 +74,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /**
  * Debian's Chromium, headless, with nothing that phones home. Playwright gives each launch a fresh
  * user-data dir of its own (and removes it on close); each context is a separate cookie jar.
+ * `args`: more command-line switches (e.g. a DevTools port for a second CDP client).
  */
-export async function launchBrowser(): Promise<{ browser: Browser; newContext: Browser['newContext']; close(): Promise<void> }> {
+export async function launchBrowser(
+  options: { args?: string[] } = {},
+): Promise<{ browser: Browser; newContext: Browser['newContext']; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does).`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -87,6 +92,7 @@ export async function launchBrowser(): Promise<{ browser: Browser; newContext: B
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...(options.args ?? []),
     ],
   });
   return {

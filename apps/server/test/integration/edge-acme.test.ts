@@ -23,7 +23,7 @@ const route = (): InstanceRoute => ({
   instanceId: '88888888-8888-4888-8888-888888888888',
   slug: 'shop',
   hosts: ['shop.localhost', DOMAIN],
-  upstream: { http: `127.0.0.1:${odoo.port}`, gevent: `127.0.0.1:${gevent.port}` },
+  upstream: { http: `127.0.0.1:${odoo.port}`, websocket: `127.0.0.1:${gevent.port}` },
   state: 'active',
 });
 

@@ -13,7 +13,7 @@ const route = (extraHosts: string[]): InstanceRoute => ({
   instanceId: '77777777-7777-4777-8777-777777777777',
   slug: 'busy',
   hosts: ['busy.localhost', ...extraHosts],
-  upstream: { http: `127.0.0.1:${odoo.port}`, gevent: `127.0.0.1:${gevent.port}` },
+  upstream: { http: `127.0.0.1:${odoo.port}`, websocket: `127.0.0.1:${gevent.port}` },
   state: 'active',
 });
 

@@ -20,7 +20,7 @@ const activeRoute = (): InstanceRoute => ({
   instanceId: ACTIVE,
   slug: 'acme',
   hosts: ['acme.localhost', 'shop.customer-test.example'],
-  upstream: { http: `127.0.0.1:${odoo.port}`, gevent: `127.0.0.1:${gevent.port}` },
+  upstream: { http: `127.0.0.1:${odoo.port}`, websocket: `127.0.0.1:${gevent.port}` },
   state: 'active',
 });
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
     instanceId: STOPPED,
     slug: 'paused',
     hosts: ['paused.localhost'],
-    upstream: { http: '127.0.0.1:1', gevent: '127.0.0.1:2' },
+    upstream: { http: '127.0.0.1:1', websocket: '127.0.0.1:2' },
     state: 'stopped',
   });
 });
@@ -219,7 +219,7 @@ describe('edge routing through a real nginx', () => {
       instanceId: '33333333-3333-4333-8333-333333333333',
       slug: 'restarting',
       hosts: ['restarting.localhost'],
-      upstream: { http: `127.0.0.1:${port}`, gevent: `127.0.0.1:${port}` },
+      upstream: { http: `127.0.0.1:${port}`, websocket: `127.0.0.1:${port}` },
       state: 'active',
     });
     const res = await get('restarting.localhost', '/web');
@@ -253,7 +253,7 @@ describe('config changes that cannot break the edge', () => {
     }
     await expect(edge.router.applyRoute({ ...activeRoute(), slug: 'a;b' })).rejects.toBeInstanceOf(EdgeInputError);
     await expect(
-      edge.router.applyRoute({ ...activeRoute(), upstream: { http: '127.0.0.1:1; include /etc/passwd', gevent: '127.0.0.1:2' } }),
+      edge.router.applyRoute({ ...activeRoute(), upstream: { http: '127.0.0.1:1; include /etc/passwd', websocket: '127.0.0.1:2' } }),
     ).rejects.toBeInstanceOf(EdgeInputError);
     await expect(edge.router.applyRoute({ ...activeRoute(), instanceId: '../../nginx' })).rejects.toBeInstanceOf(EdgeInputError);
     expect(await readFile(join(edge.router.paths.instances, `${ACTIVE}.conf`), 'utf8')).toBe(before);
@@ -265,7 +265,7 @@ describe('config changes that cannot break the edge', () => {
     const before = await readFile(file, 'utf8');
     // Passes our checks, fails nginx's: the classic "host not found in upstream".
     const error = await edge.router
-      .applyRoute({ ...activeRoute(), upstream: { http: 'no-such-host.invalid:8069', gevent: '127.0.0.1:2' } })
+      .applyRoute({ ...activeRoute(), upstream: { http: 'no-such-host.invalid:8069', websocket: '127.0.0.1:2' } })
       .catch((e) => e);
     expect(error).toBeInstanceOf(EdgeConfigError);
     expect(error.output).toContain('host not found in upstream "no-such-host.invalid:8069"');
@@ -294,12 +294,12 @@ describe('config changes that cannot break the edge', () => {
     const unchanged = await readFile(join(edge.router.paths.instances, `${ACTIVE}.conf`), 'utf8');
     const error = await edge.router
       .syncAll([
-        { ...activeRoute(), upstream: { http: 'no-such-host.invalid:8069', gevent: '127.0.0.1:2' } },
+        { ...activeRoute(), upstream: { http: 'no-such-host.invalid:8069', websocket: '127.0.0.1:2' } },
         {
           instanceId: '55555555-5555-4555-8555-555555555555',
           slug: 'fresh',
           hosts: ['fresh.localhost'],
-          upstream: { http: '127.0.0.1:1', gevent: '127.0.0.1:2' },
+          upstream: { http: '127.0.0.1:1', websocket: '127.0.0.1:2' },
           state: 'provisioning',
         },
         { ...activeRoute(), instanceId: '66666666-6666-4666-8666-666666666666', slug: 'bad', hosts: ['bad;host'] },

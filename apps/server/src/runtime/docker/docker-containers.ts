@@ -38,7 +38,8 @@ export async function inspectByName(docker: Docker, name: string): Promise<Docke
 export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInfo {
   const labels = info.Config.Labels ?? {};
   const { State: state } = info;
-  const finished = state.Status === 'exited' || state.Status === 'dead';
+  // The code of its last exit: a container the engine restarts keeps it while it runs again.
+  const exited = state.Status === 'exited' || state.Status === 'dead' || state.Status === 'restarting' || info.RestartCount > 0;
   return {
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
@@ -47,7 +48,7 @@ export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInf
     specHash: labels[SPEC_HASH_LABEL] ?? null,
     // The engine reports "0001-01-01T00:00:00Z" for a container that never started.
     startedAt: state.StartedAt && !state.StartedAt.startsWith('0001-') ? state.StartedAt : null,
-    exitCode: finished ? state.ExitCode : null,
+    exitCode: exited ? state.ExitCode : null,
     restartCount: info.RestartCount,
     createdAt: info.Created || null,
   };
@@ -111,28 +112,39 @@ async function oneOffLogs(container: Docker.Container): Promise<string> {
   return tailText(demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw ?? ''))));
 }
 
-/** Waits for the container to exit; null when it did not within `timeoutMs` (it is then killed). */
-async function waitForExit(container: Docker.Container, timeoutMs: number): Promise<number | null> {
+/** The container's exit code; 'timeout' or 'cancelled' once it has been killed for either reason. */
+async function waitForExit(
+  container: Docker.Container,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number | 'timeout' | 'cancelled'> {
   const waiting = container.wait() as Promise<{ StatusCode: number }>;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<'timeout' | 'cancelled'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    onAbort = () => resolve('cancelled');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
+  let result: { StatusCode: number } | 'timeout' | 'cancelled';
   try {
-    const result = await Promise.race([waiting, timeout]);
-    if (result) return result.StatusCode;
+    result = await Promise.race([waiting, stopped]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
+  if (typeof result === 'object') return result.StatusCode;
   await tolerate(container.kill(), [404, 409]);
   await waiting.catch(() => undefined);
-  return null;
+  return result;
 }
 
 export async function runOneOff(
   docker: Docker,
   spec: Omit<ContainerSpec, 'restart' | 'publish'>,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<OneOffResult> {
   validateSpec(spec);
   const secrets = messageSecretsOf(spec.env);
@@ -146,10 +158,11 @@ export async function runOneOff(
   try {
     await step(() => writeFiles(container, spec.files));
     await step(() => container.start());
-    const exitCode = await step(() => waitForExit(container, timeoutMs));
+    const exitCode = await step(() => waitForExit(container, timeoutMs, signal));
     const output = redact(await step(() => oneOffLogs(container)), outputSecrets);
-    if (exitCode === null)
+    if (exitCode === 'timeout')
       throw new RuntimeError('runOneOff', spec.name, `did not finish within ${timeoutMs} ms and was killed`, { output });
+    if (exitCode === 'cancelled') throw new RuntimeError('runOneOff', spec.name, 'cancelled and killed', { output });
     return { exitCode, output };
   } finally {
     await removeQuietly(container);

@@ -76,8 +76,8 @@ export class DockerRuntime implements InstanceRuntime {
     return copyBetweenVolumes(this.docker, from, to, image);
   }
 
-  runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number): Promise<OneOffResult> {
-    return runOneOff(this.docker, spec, timeoutMs);
+  runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number, signal?: AbortSignal): Promise<OneOffResult> {
+    return runOneOff(this.docker, spec, timeoutMs, signal);
   }
 
   ensureContainer(spec: ContainerSpec): Promise<ContainerInfo> {

@@ -1,0 +1,106 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decrypt } from '../../src/auth/secrets.js';
+import { instanceLabels } from '../../src/instances/instance-context.js';
+import { instanceNames } from '../../src/instances/instance-names.js';
+import { InstancesRepository } from '../../src/instances/instances.repo.js';
+import { workflowRuns } from '../../src/instances/instances.tables.js';
+import { ODOO_CONFIG_PATH } from '../../src/instances/odoo-config.js';
+import { odooServerSpec } from '../../src/instances/odoo-container.js';
+import { waitForOdoo } from '../../src/instances/odoo-health.js';
+import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
+import { odooEnv } from './odoo-env.js';
+import { usePlan } from './odoo-support.js';
+
+/**
+ * Real Odoo that can never become healthy is recognised within seconds, with its own log lines; a deletion
+ * during a real `odoo -i base` stops it at once.
+ */
+
+let h: Harness;
+let owner: TestUser;
+
+beforeAll(async () => {
+  h = await startHarness({ env: odooEnv({ PROVISION_FROM_TEMPLATE: 'false' }), workerOptions: { maintenance: false } });
+  owner = await createUser(h, { label: 'odoo-failure', verify: 'direct' });
+  await usePlan(h, owner, { code: 'odoo-failure', memoryMb: 1024, workers: 2 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('real Odoo that cannot serve', () => {
+  it("is recognised within seconds when its workers die at birth (the VMS limits of a container's share), with Odoo's log", async () => {
+    const created = await createInstance(h, owner, { version: '17.0' });
+    const running = await waitForStatus(h, owner, created.id, ['running', 'failed'], 180_000);
+    expect(running.status, running.lastError ?? '').toBe('running');
+    const row = await new InstancesRepository(h.platform.db).findById(created.id);
+    if (!row) throw new Error('instance row missing');
+    const config = h.platform.config;
+    const spec = odooServerSpec(config, {
+      names: instanceNames(config.resourcePrefix, row.id),
+      image: row.image,
+      version: row.version,
+      limits: row.limits,
+      dbPassword: decrypt(config.encryptionKey, row.dbPassword),
+      masterPasswordHash: '',
+      labels: instanceLabels(config, row),
+      slot: row.slot,
+    });
+    // The limits the platform used to derive from a 1 GiB plan with 2 workers: below a fresh worker's size.
+    const file = spec.files.find((f) => f.path === ODOO_CONFIG_PATH);
+    if (!file) throw new Error('no config file in the spec');
+    file.content = file.content
+      .replace(/^limit_memory_soft = .*$/m, 'limit_memory_soft = 214748364')
+      .replace(/^limit_memory_hard = .*$/m, 'limit_memory_hard = 268435456');
+    await h.platform.runtime.ensureContainer(spec);
+
+    const started = Date.now();
+    const health = await waitForOdoo(h.platform, row, { timeoutMs: 120_000 });
+    const seconds = (Date.now() - started) / 1000;
+    expect(health.ok).toBe(false);
+    if (health.ok) return;
+    expect(health.reason).toMatch(/workers die as they start/);
+    expect(health.logs).toMatch(/Worker \(\d+\) virtual memory limit \(\d+\) reached/);
+    expect(seconds).toBeLessThan(20);
+    console.log(`[real Odoo 17.0] crash loop recognised after ${seconds.toFixed(1)} s: ${health.reason}`);
+
+    expect((await call(h.app, 'DELETE', `/api/v1/instances/${created.id}`, { client: owner })).statusCode).toBe(202);
+    await waitForStatus(h, owner, created.id, ['deleted'], 60_000).catch(() => undefined);
+    expect(await leftovers(h, created.id)).toEqual([]);
+  });
+
+  it('stops a real `odoo -i base` at once when the instance is deleted, and leaves nothing behind', async () => {
+    const created = await createInstance(h, owner, { version: '17.0' });
+    const deadline = Date.now() + 60_000;
+    let step: string | null | undefined;
+    while (Date.now() < deadline && step !== 'odoo-database') {
+      const [run] = await h.platform.db
+        .select()
+        .from(workflowRuns)
+        .where(and(eq(workflowRuns.subjectId, created.id), eq(workflowRuns.kind, 'instance.provision')));
+      step = run?.currentStep;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(step).toBe('odoo-database');
+    // Odoo's init container is running (it takes several seconds): delete now.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const asked = Date.now();
+    expect((await call(h.app, 'DELETE', `/api/v1/instances/${created.id}`, { client: owner })).statusCode).toBe(202);
+    while (Date.now() - asked < 60_000) {
+      const res = await call(h.app, 'GET', `/api/v1/instances/${created.id}`, { client: owner });
+      if (res.statusCode === 404 || (res.json() as { status: string }).status === 'deleted') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (Date.now() - asked) / 1000;
+    console.log(`[real Odoo 17.0] deleted during -i base in ${seconds.toFixed(1)} s`);
+    expect(seconds).toBeLessThan(10);
+    const [run] = await h.platform.db
+      .select()
+      .from(workflowRuns)
+      .where(and(eq(workflowRuns.subjectId, created.id), eq(workflowRuns.kind, 'instance.provision')));
+    expect(run?.status).toBe('cancelled');
+    expect(await leftovers(h, created.id)).toEqual([]);
+  });
+});
