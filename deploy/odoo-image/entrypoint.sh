@@ -64,11 +64,12 @@ add_db_option() {
         # Odoo reads False/false as "unset" (libpq defaults, e.g. the socket).
         case "$rc" in
             '' | False | false) ;;
-            *) wait_args+=("--$name" "$rc") ;;
+            *) wait_args+=("--$name=$rc") ;;
         esac
     else
-        db_args+=("--$name" "$env_value")
-        wait_args+=("--$name" "$env_value")
+        # One argument, --name=value: a value starting with "-" (a random password) is still a value.
+        db_args+=("--$name=$env_value")
+        wait_args+=("--$name=$env_value")
     fi
 }
 add_db_option db_host "$HOST"

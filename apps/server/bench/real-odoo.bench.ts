@@ -18,10 +18,11 @@ import { instanceNames } from '../src/instances/instance-names.js';
 import { InstancesRepository } from '../src/instances/instances.repo.js';
 import { buildTemplate } from '../src/instances/template-builder.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../test/harness.js';
-import { odooEnv } from '../test/odoo/odoo-env.js';
+import { odooConfig, odooEnv } from '../test/odoo/odoo-env.js';
 import { revealCredentials, rpcViaEdge, usePlan } from '../test/odoo/odoo-support.js';
 import { uniqueSlug } from '../test/support/instances.js';
 import { createPlatformEdge, type PlatformEdge, request } from '../test/support/nginx.js';
+import { purgeTestResources } from '../test/support/purge.js';
 
 const VERSION = process.env.BENCH_VERSION ?? '17.0';
 const COUNT = Number(process.env.BENCH_COUNT ?? 20);
@@ -176,6 +177,8 @@ async function idleMemory(workers: number) {
 }
 
 edge = await createPlatformEdge();
+// The suite's prefix: whatever an interrupted run left is removed before and after.
+await purgeTestResources(odooConfig());
 h = await startHarness({ env: { ...odooEnv(), ...edge.env }, workerOptions: { maintenance: false } });
 await edge.start(h.platform.edge as NginxEdgeRouter);
 owner = await createUser(h, { label: 'bench', verify: 'direct' });
@@ -196,5 +199,6 @@ try {
 } finally {
   await h.close();
   await edge.stop();
+  await purgeTestResources(odooConfig());
 }
 process.exit(0);

@@ -9,6 +9,13 @@ const THREADED_BUSY_VMS = { '17.0': 352416 * 1024, '18.0': 379176 * 1024 };
 
 const limits = (memoryMb: number, workers: number) => ({ memoryMb, cpuMillis: 1000, pids: 512, storageGb: 10, workers });
 const option = (conf: string, key: string) => new RegExp(`^${key} = (.*)$`, 'm').exec(conf)?.[1];
+const input = {
+  dbName: 'db_x',
+  adminPasswdHash: '$pbkdf2-sha512$600000$a$b',
+  limits: limits(1024, 0),
+  version: '17.0',
+  db: { host: '172.17.0.1', port: 5432, user: 'saas_x', password: '-starts-with-a-dash' },
+};
 
 describe("Odoo's memory limits, in its virtual-memory terms", () => {
   it.each([
@@ -40,8 +47,7 @@ describe("Odoo's memory limits, in its virtual-memory terms", () => {
   });
 
   it('writes the gevent limits only for Odoo 18 with workers, and keeps the security settings', () => {
-    const conf = (version: string, workers: number) =>
-      renderOdooConfig({ dbName: 'db_x', adminPasswdHash: '$pbkdf2-sha512$600000$a$b', limits: limits(1024, workers), version });
+    const conf = (version: string, workers: number) => renderOdooConfig({ ...input, limits: limits(1024, workers), version });
     expect(option(conf('18.0', 2), 'limit_memory_soft_gevent')).toBe(String(640 * MIB));
     expect(option(conf('17.0', 2), 'limit_memory_soft_gevent')).toBeUndefined();
     expect(option(conf('18.0', 0), 'limit_memory_soft_gevent')).toBeUndefined();
@@ -52,6 +58,19 @@ describe("Odoo's memory limits, in its virtual-memory terms", () => {
     expect(option(c, 'max_cron_threads')).toBe('1');
     expect(option(c, 'db_maxconn')).toBe('8');
     expect(option(c, 'admin_passwd')).toMatch(/^\$pbkdf2-sha512\$/);
+  });
+});
+
+describe("the instance's database connection", () => {
+  it('is in the file, as it is (a leading "-" is a value there, unlike on a command line)', () => {
+    const conf = renderOdooConfig(input);
+    expect(option(conf, 'db_host')).toBe('172.17.0.1');
+    expect(option(conf, 'db_user')).toBe('saas_x');
+    expect(option(conf, 'db_password')).toBe('-starts-with-a-dash');
+  });
+
+  it('refuses a value that would write options of its own', () => {
+    expect(() => renderOdooConfig({ ...input, db: { ...input.db, password: 'x\nadmin_passwd = admin' } })).toThrow(/line break/);
   });
 });
 

@@ -13,6 +13,8 @@ export interface OdooConfigInput {
   limits: InstanceLimits;
   /** The instance's Odoo version (e.g. "18.0"): options that only newer Odoo knows are written for it alone. */
   version: string;
+  /** The instance's own connection to its database server. */
+  db: { host: string; port: number; user: string; password: string };
 }
 
 /** Where the platform puts the file in the container; the official image's default path. */
@@ -76,6 +78,10 @@ export function renderOdooConfig(input: OdooConfigInput): string {
   const workers = Math.max(0, input.limits.workers);
   const memory = odooMemoryLimits(input.limits);
   const options: Record<string, string | number> = {
+    db_host: input.db.host,
+    db_port: input.db.port,
+    db_user: input.db.user,
+    db_password: input.db.password,
     addons_path: ODOO_ADDONS_DIR,
     data_dir: ODOO_DATA_DIR,
     admin_passwd: input.adminPasswdHash,
@@ -105,6 +111,10 @@ export function renderOdooConfig(input: OdooConfigInput): string {
     options.limit_memory_soft_gevent = memory.softBytes;
     options.limit_memory_hard_gevent = memory.hardBytes;
   }
-  const lines = Object.entries(options).map(([key, value]) => `${key} = ${value}`);
+  const lines = Object.entries(options).map(([key, value]) => {
+    // One option per line: a line break in a value would write options of its own.
+    if (/[\r\n]/.test(String(value))) throw new Error(`Odoo option ${key} cannot contain a line break`);
+    return `${key} = ${value}`;
+  });
   return `; Written by the platform for database ${input.dbName}. Changes here are overwritten.\n[options]\n${lines.join('\n')}\n`;
 }

@@ -16,20 +16,22 @@ export interface OdooContainerInput {
   labels: Labels;
 }
 
+/** Odoo itself, as the official image installs it; the platform runs it without the image's entrypoint. */
+export const ODOO_BIN = '/usr/bin/odoo';
+
 /**
- * The container of one Odoo, following the official image's conventions: the entrypoint takes the
- * database connection from HOST/PORT/USER/PASSWORD, Odoo reads /etc/odoo/odoo.conf, data lives in
- * /var/lib/odoo, and it runs as the image's `odoo` user (uid 101).
+ * The container of one Odoo, on the official image's layout: Odoo reads /etc/odoo/odoo.conf, data lives in
+ * /var/lib/odoo, and it runs as the image's `odoo` user (uid 101). The database connection is in that file
+ * (mode 600) and Odoo is started directly, not through the image's entrypoint: the entrypoint would put the
+ * password on Odoo's command line (`docker top`) and in the environment (`docker inspect`), and its
+ * wait-for-psql.py refuses a password that starts with "-"; the platform has just checked the database anyway.
  */
 function baseSpec(config: Config, input: OdooContainerInput) {
   const dbHostIsEngineHost = config.tenantDbHost === 'host.docker.internal';
   return {
     image: input.image,
+    entrypoint: [ODOO_BIN],
     env: {
-      HOST: config.tenantDbHost,
-      PORT: String(config.tenantDbPort),
-      USER: input.names.role,
-      PASSWORD: input.dbPassword,
       // glibc gives each thread up to 8 × cores malloc arenas of 64 MiB address space: two keep Odoo's
       // virtual size (what its memory limits measure) close to its resident size.
       MALLOC_ARENA_MAX: '2',
@@ -44,6 +46,7 @@ function baseSpec(config: Config, input: OdooContainerInput) {
           adminPasswdHash: input.masterPasswordHash,
           limits: input.limits,
           version: input.version,
+          db: { host: config.tenantDbHost, port: config.tenantDbPort, user: input.names.role, password: input.dbPassword },
         }),
         mode: 0o600,
         uid: ODOO_UID,
@@ -61,7 +64,7 @@ export function odooServerSpec(config: Config, input: OdooContainerInput & { slo
   return {
     ...baseSpec(config, input),
     name: input.names.container,
-    command: ['odoo', '--config', ODOO_CONFIG_PATH],
+    command: ['--config', ODOO_CONFIG_PATH],
     labels: { ...input.labels, [LABELS.managed]: 'true', [LABELS.role]: 'odoo' },
     // Threaded Odoo serves its websocket on the HTTP port and never opens the gevent port.
     publish: [
@@ -77,17 +80,7 @@ export function odooInitSpec(config: Config, input: OdooContainerInput): Omit<Co
   return {
     ...baseSpec(config, input),
     name: `${input.names.container}-init`,
-    command: [
-      'odoo',
-      '--config',
-      ODOO_CONFIG_PATH,
-      '--database',
-      input.names.db,
-      '--init',
-      'base',
-      '--without-demo=all',
-      '--stop-after-init',
-    ],
+    command: ['--config', ODOO_CONFIG_PATH, '--database', input.names.db, '--init', 'base', '--without-demo=all', '--stop-after-init'],
     labels: { ...input.labels, [LABELS.managed]: 'true', [LABELS.role]: 'odoo-init' },
   };
 }

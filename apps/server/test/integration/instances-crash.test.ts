@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { and, eq, sql } from 'drizzle-orm';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowRuns } from '../../src/instances/instances.tables.js';
 import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
@@ -67,14 +68,20 @@ describe('worker killed mid-provisioning', () => {
   }
 
   it('rolls back completely when the resumed run cannot finish', async () => {
-    // An image whose entrypoint does not exist: `odoo -i base` can never start, so after the allowed
-    // attempts everything done so far (role, volume, network, database) is undone.
+    // An image whose `odoo` cannot be executed (its interpreter does not exist): `odoo -i base` can never
+    // start, so after the allowed attempts everything done so far (role, volume, network, database) is undone.
     const docker = new Docker({ socketPath: h.platform.config.dockerSocket });
     const base = await docker.createContainer({
       Image: 'odoo-standin:18.0',
       Labels: { 'saas.platform': h.platform.config.resourcePrefix },
     });
-    await base.commit({ repo: 'odoo-standin', tag: 'broken', changes: ['ENTRYPOINT ["/nonexistent-entrypoint"]'] });
+    const archive = pack();
+    archive.entry({ name: 'usr/bin/odoo', mode: 0o755 }, '#!/nonexistent-entrypoint\n');
+    archive.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive) chunks.push(chunk as Buffer);
+    await base.putArchive(Buffer.concat(chunks), { path: '/' });
+    await base.commit({ repo: 'odoo-standin', tag: 'broken' });
     await base.remove();
     await h.platform.db.execute(
       sql`insert into odoo_versions (version, image, enabled) values ('16.0', 'odoo-standin:broken', true) on conflict (version) do update set image = excluded.image, enabled = true`,

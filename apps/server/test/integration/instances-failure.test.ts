@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { and, eq, sql } from 'drizzle-orm';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowRuns } from '../../src/instances/instances.tables.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
@@ -18,17 +19,24 @@ const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const TAG = `fail-${randomUUID().slice(0, 6)}`;
 
 /**
- * A stand-in variant: `odoo -i base --stop-after-init` works as usual (so the database step passes), but the
- * server itself runs `serverScript` (node, in the image's own binary).
+ * A stand-in variant: its `odoo` (/usr/bin/odoo, which the platform runs) initializes a database as usual with
+ * `--stop-after-init` (so the database step passes), but as a server it runs `serverScript` instead.
  */
 async function variant(name: string, serverScript: string) {
   const base = await docker.createContainer({ Image: 'odoo-standin:18.0', Labels: { 'saas.platform': h.platform.config.resourcePrefix } });
-  const script = `const a = process.argv.slice(1); if (a.includes('--stop-after-init')) import('/opt/odoo-standin/server.mjs').then(async (m) => process.exit(await m.runEntrypoint(a))); else { ${serverScript} }`;
-  await base.commit({
-    repo: 'odoo-standin',
-    tag: `${TAG}-${name}`,
-    changes: [`ENTRYPOINT ["/usr/local/bin/node", "-e", ${JSON.stringify(script)}]`],
-  });
+  const odoo = [
+    '#!/usr/local/bin/node',
+    'const a = process.argv.slice(2);',
+    "if (a.includes('--stop-after-init')) import('/opt/odoo-standin/server.mjs').then(async (m) => process.exit(await m.runOdoo(a)));",
+    `else { ${serverScript} }`,
+  ].join('\n');
+  const archive = pack();
+  archive.entry({ name: 'usr/bin/odoo', mode: 0o755 }, `${odoo}\n`);
+  archive.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of archive) chunks.push(chunk as Buffer);
+  await base.putArchive(Buffer.concat(chunks), { path: '/' });
+  await base.commit({ repo: 'odoo-standin', tag: `${TAG}-${name}` });
   await base.remove();
   const version = `${name === 'exits' ? '15' : '14'}.0`;
   await h.platform.db.execute(

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decrypt } from '../../src/auth/secrets.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
-import { OdooVersionsRepository } from '../../src/instances/instances.repo.js';
+import { InstancesRepository, OdooVersionsRepository } from '../../src/instances/instances.repo.js';
 import { readOdooParameters } from '../../src/instances/odoo-database.js';
 import { buildTemplate } from '../../src/instances/template-builder.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
@@ -160,6 +161,12 @@ for (const version of odooVersions()) {
 
       // Prefork: a master, 2 HTTP workers, 1 cron worker and the gevent process.
       const first = await odooProcesses(h, prefork.id);
+      // The database password is in the config file only: not in the environment, not on a command line.
+      const row = await new InstancesRepository(h.platform.db).findById(prefork.id);
+      const password = decrypt(h.platform.config.encryptionKey, row?.dbPassword ?? '');
+      expect(password.length).toBeGreaterThan(10);
+      expect(JSON.stringify(info.Config.Env)).not.toContain(password);
+      expect(JSON.stringify(first.map((p) => p.cmd))).not.toContain(password);
       expect(first.filter((p) => p.cmd.includes('gevent'))).toHaveLength(1);
       expect(first.length, JSON.stringify(first)).toBe(5);
       const workerVms = Math.max(...first.map((p) => p.vmsKb));
