@@ -3,8 +3,8 @@
  * ones) and the platform's real API, worker and edge (a private nginx):
  *
  * - P1: seconds from the API create request to Odoo's login page answering 200 through nginx, template path,
- *   BENCH_COUNT instances one after another, in threaded mode (0 workers) and with 2 workers; where the time
- *   goes, per provisioning step.
+ *   BENCH_COUNT instances one after another (BENCH_GAP_MS apart), in threaded mode (0 workers) and with 2
+ *   workers; where the time goes, per provisioning step.
  * - The fresh `-i base` path (BENCH_FRESH_COUNT instances) and the template build, per version.
  * - P3: idle memory per instance after one login (the engine's stats, as `docker stats`), per worker mode,
  *   and how many such idle instances fit in 24 GiB.
@@ -28,6 +28,8 @@ const VERSION = process.env.BENCH_VERSION ?? '17.0';
 const COUNT = Number(process.env.BENCH_COUNT ?? 20);
 const FRESH_COUNT = Number(process.env.BENCH_FRESH_COUNT ?? 3);
 const MEMORY_COUNT = Number(process.env.BENCH_MEMORY_COUNT ?? 10);
+/** Pause between two sign-ups of P1: tenants do not arrive back to back, and the spare copy of the template is made meanwhile. */
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 1500);
 const OUT = process.env.BENCH_OUT ?? 'bench-real-odoo.json';
 const GIB24 = 24 * 1024;
 
@@ -94,12 +96,14 @@ async function p1(workers: number) {
     if (one.path !== 'template') throw new Error(`expected the template path, got ${one.path}`);
     runs.push(one);
     process.stdout.write(`  template, ${workers} workers #${i + 1}: ${one.seconds.toFixed(2)} s ${JSON.stringify(one.steps)}\n`);
+    await sleep(GAP_MS);
   }
   await deleteAll(runs.map((r) => r.id));
   const stepNames = Object.keys(runs[0]?.steps ?? {});
   return {
     workers,
     count: COUNT,
+    gapMs: GAP_MS,
     seconds: summary(runs.map((r) => r.seconds)),
     // When each step began, seconds after the request (p50): the differences are where the time goes.
     stepStartP50: Object.fromEntries(

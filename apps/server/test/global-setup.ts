@@ -1,9 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { createDatabase } from '../src/db/client.js';
-import { prepareDatabase } from '../src/platform.js';
-import { purgeTestResources } from './support/purge.js';
+import { purgeTestResources, resetTestPlatform } from './support/purge.js';
 import { testConfig } from './test-env.js';
 
 /**
@@ -13,13 +10,7 @@ import { testConfig } from './test-env.js';
  */
 export default async function setup() {
   const config = testConfig();
-  await purgeTestResources(config);
-  const database = createDatabase(config.databaseUrl, 1);
-  await prepareDatabase({ db: database.db, config });
-  await database.close();
-  const redis = new Redis(config.redisUrl);
-  await redis.flushdb();
-  redis.disconnect();
+  await resetTestPlatform(config);
   execFileSync(fileURLToPath(new URL('./fixtures/odoo-standin/build-image.sh', import.meta.url)), ['17.0', '18.0'], { stdio: 'inherit' });
   // And after the run, nothing stays behind.
   return () => purgeTestResources(config);

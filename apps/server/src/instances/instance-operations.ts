@@ -1,5 +1,5 @@
 import type { InstanceAction } from '../jobs/queues.js';
-import { cancelLiveRun, WorkflowRunner } from '../jobs/workflow.js';
+import { batches, cancelLiveRun, WorkflowRunner } from '../jobs/workflow.js';
 import { deleteWorkflow } from './delete.workflow.js';
 import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
 import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
@@ -93,8 +93,8 @@ export class InstanceOperations {
           progress: {
             operation: 'provision',
             step: 'Ready',
-            stepIndex: provisionWorkflow.steps.length,
-            stepCount: provisionWorkflow.steps.length,
+            stepIndex: batches(provisionWorkflow.steps).length,
+            stepCount: batches(provisionWorkflow.steps).length,
             percent: 100,
           },
         },

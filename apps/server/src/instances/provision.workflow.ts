@@ -132,16 +132,19 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
       compensate: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(deps.config.resourcePrefix, instance.id).volume),
     },
     {
-      name: 'network',
-      label: 'Creating the private network',
-      invoke: ({ deps, instance }) => deps.runtime.ensureNetwork(networkSpecFor(deps.config, instance)),
-      compensate: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(deps.config.resourcePrefix, instance.id).network),
-    },
-    {
       name: 'odoo-database',
       label: 'Preparing the Odoo database',
       invoke: prepareOdooDatabase,
+      // The private network is made meanwhile: only the container needs it.
+      group: 'database-and-network',
       compensate: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(deps.config.resourcePrefix, instance.id).db),
+    },
+    {
+      name: 'network',
+      label: 'Creating the private network',
+      group: 'database-and-network',
+      invoke: ({ deps, instance }) => deps.runtime.ensureNetwork(networkSpecFor(deps.config, instance)),
+      compensate: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(deps.config.resourcePrefix, instance.id).network),
     },
     {
       name: 'container',

@@ -15,6 +15,12 @@ export interface Step<C> {
   label: string;
   invoke(ctx: C): Promise<void>;
   compensate?(ctx: C): Promise<void>;
+  /**
+   * Adjacent steps with the same group run at the same time (they must not depend on each other); each is
+   * recorded done as it finishes. The run's current step is then the group's first, and a failure or crash
+   * inside the group compensates every step of it.
+   */
+  group?: string;
 }
 
 export interface Workflow<C> {
@@ -93,20 +99,29 @@ export class WorkflowRunner {
 
     if (run.status === 'running') {
       try {
-        for (const [index, step] of workflow.steps.entries()) {
-          if (done.has(step.name)) continue;
+        for (const [index, batch] of batches(workflow.steps).entries()) {
+          const pending = batch.filter((step) => !done.has(step.name));
+          const [first] = pending;
+          if (!first) continue;
           if (hooks.signal?.aborted) throw new WorkflowCancelled(describe(hooks.signal.reason ?? 'cancelled'));
-          await this.update(run.id, { currentStep: step.name });
-          await hooks.onStep?.(index, step, workflow.steps.length);
+          await this.update(run.id, { currentStep: first.name });
+          await hooks.onStep?.(index, first, batches(workflow.steps).length);
           if (this.stepPauseMs > 0) await new Promise((r) => setTimeout(r, this.stepPauseMs));
-          log.info({ step: step.name }, 'step started');
-          await step.invoke(ctx);
-          done.add(step.name);
-          // Appending in SQL keeps the record right even if two runners ever raced.
-          await this.db
-            .update(workflowRuns)
-            .set({ doneSteps: sql`${workflowRuns.doneSteps} || ${JSON.stringify([step.name])}::jsonb`, updatedAt: new Date() })
-            .where(eq(workflowRuns.id, run.id));
+          // All of a group run to their end (settled) before a failure is reported, so none is left running.
+          const results = await Promise.allSettled(
+            pending.map(async (step) => {
+              log.info({ step: step.name }, 'step started');
+              await step.invoke(ctx);
+              done.add(step.name);
+              // Appending in SQL keeps the record right even if two runners ever raced.
+              await this.db
+                .update(workflowRuns)
+                .set({ doneSteps: sql`${workflowRuns.doneSteps} || ${JSON.stringify([step.name])}::jsonb`, updatedAt: new Date() })
+                .where(eq(workflowRuns.id, run.id));
+            }),
+          );
+          const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
         }
         await this.update(run.id, { status: 'succeeded', currentStep: null, finishedAt: new Date(), error: null });
         log.info('workflow succeeded');
@@ -133,7 +148,8 @@ export class WorkflowRunner {
     const [current] = await this.db.select().from(workflowRuns).where(eq(workflowRuns.id, run.id));
     const error = current?.error ?? 'unknown error';
     await hooks.onCompensating?.(error);
-    const toUndo = workflow.steps.filter((s) => done.has(s.name) || s.name === current?.currentStep).reverse();
+    const currentBatch = batches(workflow.steps).find((batch) => batch.some((s) => s.name === current?.currentStep)) ?? [];
+    const toUndo = workflow.steps.filter((s) => done.has(s.name) || currentBatch.includes(s)).reverse();
     for (const step of toUndo) {
       if (!step.compensate) continue;
       log.info({ step: step.name }, 'compensating step');
@@ -143,6 +159,17 @@ export class WorkflowRunner {
     log.info('workflow compensated');
     return { status: 'compensated', error };
   }
+}
+
+/** The steps as they run: one at a time, except adjacent steps of one group, which run together. */
+export function batches<C>(steps: Step<C>[]): Step<C>[][] {
+  const out: Step<C>[][] = [];
+  for (const step of steps) {
+    const last = out.at(-1);
+    if (step.group && last?.[0]?.group === step.group) last.push(step);
+    else out.push([step]);
+  }
+  return out;
 }
 
 /**

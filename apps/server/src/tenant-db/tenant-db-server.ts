@@ -118,9 +118,16 @@ export class TenantDbServer {
     });
   }
 
-  /** Closes every session on a database (needed before it can be cloned or dropped). */
+  /**
+   * Closes every client session on a database (needed before it can be cloned or dropped). Autovacuum workers
+   * are left alone: only a superuser may signal them, and PostgreSQL stops them itself for CREATE/DROP DATABASE.
+   */
   async disconnectAll(db: string): Promise<void> {
-    await this.run('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [db]);
+    await this.run(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+      [db],
+    );
   }
 
   async dropDatabase(db: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { call, STRONG_PASSWORD, tokenFromLink, uniqueEmail } from '../harness.js';
-import { mailLink, until, visible } from './pages.js';
+import { call, tokenFromLink, uniqueEmail } from '../harness.js';
+import { heading, mailLink, signUp, until, visible } from './pages.js';
 import { type E2eStack, launchBrowser, startE2eStack } from './stack.js';
 
 /**
@@ -24,8 +24,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name, level: 1 });
-
 async function newPage() {
   const context = await browser.newContext();
   contexts.push(context);
@@ -41,17 +39,11 @@ async function newPage() {
   return { context, page };
 }
 
-/** Signs up in the web app, which logs the new account in and asks for the address to be confirmed. */
-async function signUp(page: Page, label: string) {
+/** A new account of its own, signed up in the web app, which asks for the address to be confirmed. */
+async function signUpAs(page: Page, label: string) {
   const id = randomUUID().slice(0, 6);
   const owner = { name: `Lin ${label}`, email: uniqueEmail(label), organization: `Lin ${label} ${id}`, id };
-  await page.goto(`${stack.webUrl}/signup`);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(owner.name);
-  await page.getByRole('textbox', { name: 'Email' }).fill(owner.email);
-  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(STRONG_PASSWORD);
-  await page.getByRole('textbox', { name: 'Organization' }).fill(owner.organization);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await visible(heading(page, `Welcome, ${owner.name}`));
+  await signUp(page, stack.webUrl, owner);
   await visible(page.getByText('We sent a confirmation link'));
   return owner;
 }
@@ -63,7 +55,7 @@ const sameDocument = (page: Page) => page.evaluate(() => (window as { __sameDocu
 describe('live updates in the tenant web app', () => {
   it('unlocks creation when the email is confirmed in another tab, and offers the admin password the moment the Odoo is ready', async () => {
     const { context, page } = await newPage();
-    const owner = await signUp(page, 'tabs');
+    const owner = await signUpAs(page, 'tabs');
 
     // Creation is locked while the address is unconfirmed.
     await page.getByRole('link', { name: 'Create your first Odoo' }).click();
@@ -111,7 +103,7 @@ describe('live updates in the tenant web app', () => {
 
   it('notices an email confirmed on another device when the user comes back to the tab', async () => {
     const { page } = await newPage();
-    const owner = await signUp(page, 'device');
+    const owner = await signUpAs(page, 'device');
     const banner = page.getByRole('status').filter({ hasText: 'Verify your email' });
     await visible(banner);
     await markDocument(page);

@@ -1,6 +1,7 @@
 import type { Locator, Page } from 'playwright-core';
+import { onTestFailed } from 'vitest';
 import type { App } from '../../src/http/app.js';
-import { waitForMail } from '../harness.js';
+import { STRONG_PASSWORD, waitForMail } from '../harness.js';
 
 /** Default wait for something to appear on a page (API calls go through nginx to the real API). */
 export const UI_TIMEOUT = 15_000;
@@ -44,4 +45,31 @@ export async function logIn(page: Page, email: string, password: string) {
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** The page's main heading (level 1). */
+export const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name, level: 1 });
+
+/** Signs up in the web app at `webUrl`, which logs the new account in and greets it (the address still to be confirmed). */
+export async function signUp(page: Page, webUrl: string, owner: { name: string; email: string; organization: string }) {
+  await page.goto(`${webUrl}/signup`);
+  await page.getByRole('textbox', { name: 'Your name' }).fill(owner.name);
+  await page.getByRole('textbox', { name: 'Email' }).fill(owner.email);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(STRONG_PASSWORD);
+  await page.getByRole('textbox', { name: 'Organization' }).fill(owner.organization);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await visible(heading(page, `Welcome, ${owner.name}`));
+}
+
+/** If the current test fails, prints where the page that `watched()` names was and what it showed (its accessibility tree). */
+export function reportPageOnFailure(watched: () => Page) {
+  onTestFailed(async () => {
+    const page = watched();
+    console.error(
+      `at ${page.url()}:\n${await page
+        .locator('body')
+        .ariaSnapshot()
+        .catch(() => '')}`,
+    );
+  });
 }

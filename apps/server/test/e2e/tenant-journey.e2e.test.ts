@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, STRONG_PASSWORD, uniqueEmail } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
-import { descriptionOf, logIn, mailLink, until, visible } from './pages.js';
+import { descriptionOf, heading, logIn, mailLink, reportPageOnFailure, signUp, until, visible } from './pages.js';
 import { type E2eStack, launchBrowser, startE2eStack } from './stack.js';
 
 /**
@@ -24,8 +23,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name, level: 1 });
-
 describe('the tenant web app, end to end', () => {
   it('signs up, verifies, creates an Odoo, opens it at its subdomain, stops and starts it, and invites a member', async () => {
     const id = randomUUID().slice(0, 6);
@@ -34,23 +31,10 @@ describe('the tenant web app, end to end', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     let watched = page;
-    onTestFailed(async () => {
-      console.error(
-        `at ${watched.url()}:\n${await watched
-          .locator('body')
-          .ariaSnapshot()
-          .catch(() => '')}`,
-      );
-    });
+    reportPageOnFailure(() => watched);
 
     // Sign up: the app logs the new account in and asks for the address to be confirmed.
-    await page.goto(`${stack.webUrl}/signup`);
-    await page.getByRole('textbox', { name: 'Your name' }).fill(owner.name);
-    await page.getByRole('textbox', { name: 'Email' }).fill(owner.email);
-    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(STRONG_PASSWORD);
-    await page.getByRole('textbox', { name: 'Organization' }).fill(owner.organization);
-    await page.getByRole('button', { name: 'Sign up' }).click();
-    await visible(heading(page, `Welcome, ${owner.name}`));
+    await signUp(page, stack.webUrl, owner);
     await visible(page.getByText('We sent a confirmation link'));
 
     // The verification mail, from the local mailbox, links to the web app behind nginx.

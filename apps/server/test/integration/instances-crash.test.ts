@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowRuns } from '../../src/instances/instances.tables.js';
 import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
-import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
+import { createInstance, leftovers, waitForProvisionStep, waitForStatus } from '../support/instances.js';
 import { killHard, startWorkerProcess } from '../support/worker-process.js';
 
 /**
@@ -33,26 +32,13 @@ afterAll(async () => {
   await h.close();
 });
 
-async function waitForStep(instanceId: string, step: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const [run] = await h.platform.db
-      .select()
-      .from(workflowRuns)
-      .where(and(eq(workflowRuns.subjectId, instanceId), eq(workflowRuns.kind, 'instance.provision')));
-    if (run?.currentStep === step) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`step ${step} never started for ${instanceId}`);
-}
-
 describe('worker killed mid-provisioning', () => {
   for (const step of ['storage', 'odoo-database', 'container', 'health']) {
     it(`finishes the instance after a crash in "${step}"`, async () => {
       const created = await createInstance(h, owner);
       const first = startWorkerProcess(env);
       try {
-        await waitForStep(created.id, step);
+        await waitForProvisionStep(h, created.id, step);
         await killHard(first);
       } finally {
         await killHard(first);
@@ -89,7 +75,7 @@ describe('worker killed mid-provisioning', () => {
     const created = await createInstance(h, owner, { version: '16.0' });
     const first = startWorkerProcess(env);
     try {
-      await waitForStep(created.id, 'odoo-database');
+      await waitForProvisionStep(h, created.id, 'odoo-database');
       await killHard(first);
     } finally {
       await killHard(first);

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowRuns } from '../../src/instances/instances.tables.js';
-import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
-import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
+import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { createInstance, deleteAndWait, leftovers, provisionRun, waitForProvisionStep, waitForStatus } from '../support/instances.js';
 
 /**
  * Odoo that can never become healthy fails provisioning within seconds, with Odoo's own last words; a
@@ -84,32 +83,10 @@ describe('deleting an instance while it is being provisioned', () => {
     // Odoo that starts but never answers: provisioning would wait for the health timeout (60 s).
     const version = await variant('silent', 'setInterval(() => {}, 1000);');
     const created = await createInstance(h, owner, { version });
-    const deadline = Date.now() + 30_000;
-    let step: string | null | undefined;
-    while (Date.now() < deadline && step !== 'health') {
-      const [run] = await h.platform.db
-        .select()
-        .from(workflowRuns)
-        .where(and(eq(workflowRuns.subjectId, created.id), eq(workflowRuns.kind, 'instance.provision')));
-      step = run?.currentStep;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(step).toBe('health');
-
-    const asked = Date.now();
-    expect((await call(h.app, 'DELETE', `/api/v1/instances/${created.id}`, { client: owner })).statusCode).toBe(202);
-    while (Date.now() - asked < 30_000) {
-      const res = await call(h.app, 'GET', `/api/v1/instances/${created.id}`, { client: owner });
-      if (res.statusCode === 404 || (res.json() as { status: string }).status === 'deleted') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const seconds = (Date.now() - asked) / 1000;
+    await waitForProvisionStep(h, created.id, 'health', 30_000);
+    const seconds = await deleteAndWait(h, owner, created.id, 30_000);
     expect(seconds).toBeLessThan(10);
-    const [run] = await h.platform.db
-      .select()
-      .from(workflowRuns)
-      .where(and(eq(workflowRuns.subjectId, created.id), eq(workflowRuns.kind, 'instance.provision')));
-    expect(run?.status).toBe('cancelled');
+    expect((await provisionRun(h, created.id))?.status).toBe('cancelled');
     expect(await leftovers(h, created.id)).toEqual([]);
   });
 });

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository, OdooVersionsRepository } from '../../src/instances/instances.repo.js';
 import { buildTemplate } from '../../src/instances/template-builder.js';
-import { mailLink, visible } from '../e2e/pages.js';
+import { heading, mailLink, reportPageOnFailure, signUp, visible } from '../e2e/pages.js';
 import { type E2eStack, launchBrowser, startE2eStack } from '../e2e/stack.js';
-import { STRONG_PASSWORD, uniqueEmail } from '../harness.js';
+import { uniqueEmail } from '../harness.js';
 import { freePort } from '../support/nginx.js';
 import { odooEnv, odooVersions } from './odoo-env.js';
 
@@ -65,7 +64,6 @@ async function ensureTemplate(version: string): Promise<string> {
   return 'built';
 }
 
-const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name, level: 1 });
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 for (const version of VERSIONS) {
@@ -77,24 +75,11 @@ for (const version of VERSIONS) {
       const context = await browser.newContext();
       const page = await context.newPage();
       let watched = page;
-      onTestFailed(async () => {
-        console.error(
-          `at ${watched.url()}:\n${await watched
-            .locator('body')
-            .ariaSnapshot()
-            .catch(() => '')}`,
-        );
-      });
+      reportPageOnFailure(() => watched);
       const journey = Date.now();
 
       // Sign up; the app logs the new account in and asks for the address to be confirmed.
-      await page.goto(`${stack.webUrl}/signup`);
-      await page.getByRole('textbox', { name: 'Your name' }).fill(owner.name);
-      await page.getByRole('textbox', { name: 'Email' }).fill(owner.email);
-      await page.getByRole('textbox', { name: 'Password', exact: true }).fill(STRONG_PASSWORD);
-      await page.getByRole('textbox', { name: 'Organization' }).fill(owner.organization);
-      await page.getByRole('button', { name: 'Sign up' }).click();
-      await visible(heading(page, `Welcome, ${owner.name}`));
+      await signUp(page, stack.webUrl, owner);
 
       // The link from the dev mailbox, opened in a new tab as a mail client does; the first tab unlocks creation.
       await page.getByRole('link', { name: 'Create your first Odoo' }).click();

@@ -1,15 +1,13 @@
-import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decrypt } from '../../src/auth/secrets.js';
 import { instanceLabels } from '../../src/instances/instance-context.js';
 import { instanceNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository } from '../../src/instances/instances.repo.js';
-import { workflowRuns } from '../../src/instances/instances.tables.js';
 import { ODOO_CONFIG_PATH } from '../../src/instances/odoo-config.js';
 import { odooServerSpec } from '../../src/instances/odoo-container.js';
 import { waitForOdoo } from '../../src/instances/odoo-health.js';
-import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
-import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
+import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { createInstance, deleteAndWait, leftovers, provisionRun, waitForProvisionStep, waitForStatus } from '../support/instances.js';
 import { odooEnv } from './odoo-env.js';
 import { usePlan } from './odoo-support.js';
 
@@ -66,41 +64,19 @@ describe('real Odoo that cannot serve', () => {
     expect(seconds).toBeLessThan(20);
     console.log(`[real Odoo 17.0] crash loop recognised after ${seconds.toFixed(1)} s: ${health.reason}`);
 
-    expect((await call(h.app, 'DELETE', `/api/v1/instances/${created.id}`, { client: owner })).statusCode).toBe(202);
-    await waitForStatus(h, owner, created.id, ['deleted'], 60_000).catch(() => undefined);
+    await deleteAndWait(h, owner, created.id);
     expect(await leftovers(h, created.id)).toEqual([]);
   });
 
   it('stops a real `odoo -i base` at once when the instance is deleted, and leaves nothing behind', async () => {
     const created = await createInstance(h, owner, { version: '17.0' });
-    const deadline = Date.now() + 60_000;
-    let step: string | null | undefined;
-    while (Date.now() < deadline && step !== 'odoo-database') {
-      const [run] = await h.platform.db
-        .select()
-        .from(workflowRuns)
-        .where(and(eq(workflowRuns.subjectId, created.id), eq(workflowRuns.kind, 'instance.provision')));
-      step = run?.currentStep;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(step).toBe('odoo-database');
+    await waitForProvisionStep(h, created.id, 'odoo-database');
     // Odoo's init container is running (it takes several seconds): delete now.
     await new Promise((r) => setTimeout(r, 1_000));
-    const asked = Date.now();
-    expect((await call(h.app, 'DELETE', `/api/v1/instances/${created.id}`, { client: owner })).statusCode).toBe(202);
-    while (Date.now() - asked < 60_000) {
-      const res = await call(h.app, 'GET', `/api/v1/instances/${created.id}`, { client: owner });
-      if (res.statusCode === 404 || (res.json() as { status: string }).status === 'deleted') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const seconds = (Date.now() - asked) / 1000;
+    const seconds = await deleteAndWait(h, owner, created.id);
     console.log(`[real Odoo 17.0] deleted during -i base in ${seconds.toFixed(1)} s`);
     expect(seconds).toBeLessThan(10);
-    const [run] = await h.platform.db
-      .select()
-      .from(workflowRuns)
-      .where(and(eq(workflowRuns.subjectId, created.id), eq(workflowRuns.kind, 'instance.provision')));
-    expect(run?.status).toBe('cancelled');
+    expect((await provisionRun(h, created.id))?.status).toBe('cancelled');
     expect(await leftovers(h, created.id)).toEqual([]);
   });
 });

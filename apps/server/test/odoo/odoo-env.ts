@@ -20,7 +20,8 @@ export function odooEnv(overrides: Record<string, string> = {}): Record<string, 
     ODOO_VERSIONS: images,
     RESOURCE_PREFIX: 'saasodoo',
     INSTANCE_SUBNET_POOL: '10.215.0.0/16',
-    INSTANCE_PORT_BASE: '33000',
+    // Below the kernel's ephemeral range (32768+), where the tests' own nginx and sockets take their ports.
+    INSTANCE_PORT_BASE: '32000',
     INSTANCE_HEALTH_TIMEOUT_SECONDS: '120',
     ...overrides,
   });

@@ -1,6 +1,8 @@
+import { and, eq } from 'drizzle-orm';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { instanceNames, slotPorts } from '../../src/instances/instance-names.js';
+import { workflowRuns } from '../../src/instances/instances.tables.js';
 import type { Harness, TestUser } from '../harness.js';
 import { call } from '../harness.js';
 
@@ -111,4 +113,35 @@ export async function insertInstanceRow(h: Harness, tenantId: string, status: 'f
     dbPassword: encrypt(key, 'x'),
     masterPassword: encrypt(key, 'x'),
   });
+}
+
+/** The instance's provisioning run as the worker records it. */
+export async function provisionRun(h: Harness, instanceId: string) {
+  const [run] = await h.platform.db
+    .select()
+    .from(workflowRuns)
+    .where(and(eq(workflowRuns.subjectId, instanceId), eq(workflowRuns.kind, 'instance.provision')));
+  return run;
+}
+
+/** Waits until the instance's provisioning is inside `step` (its current step). */
+export async function waitForProvisionStep(h: Harness, instanceId: string, step: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await provisionRun(h, instanceId))?.currentStep === step) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`step ${step} never started for ${instanceId}`);
+}
+
+/** Deletes the instance through the API as its owner and waits until it is gone; returns the seconds it took. */
+export async function deleteAndWait(h: Harness, owner: TestUser, instanceId: string, timeoutMs = 60_000): Promise<number> {
+  const asked = Date.now();
+  expect((await call(h.app, 'DELETE', `/api/v1/instances/${instanceId}`, { client: owner })).statusCode).toBe(202);
+  while (Date.now() - asked < timeoutMs) {
+    const res = await call(h.app, 'GET', `/api/v1/instances/${instanceId}`, { client: owner });
+    if (res.statusCode === 404 || (res.json() as { status: string }).status === 'deleted') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (Date.now() - asked) / 1000;
 }

@@ -1,7 +1,10 @@
 import Docker from 'dockerode';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../../src/config/config.js';
+import { createDatabase } from '../../src/db/client.js';
 import { LABELS } from '../../src/instances/instance-names.js';
+import { prepareDatabase } from '../../src/platform.js';
 
 /**
  * Removes everything a test platform (RESOURCE_PREFIX of the tests) left in the engine and on the
@@ -44,4 +47,18 @@ export async function purgeTestResources(config: Config) {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A test platform's fresh start (once per run of a suite): nothing left in the engine or on the database
+ * server from an earlier run, its database migrated and seeded, its Redis database empty.
+ */
+export async function resetTestPlatform(config: Config) {
+  await purgeTestResources(config);
+  const database = createDatabase(config.databaseUrl, 1);
+  await prepareDatabase({ db: database.db, config });
+  await database.close();
+  const redis = new Redis(config.redisUrl);
+  await redis.flushdb();
+  redis.disconnect();
 }
