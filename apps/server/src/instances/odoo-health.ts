@@ -6,7 +6,7 @@ import { isPrefork } from './odoo-config.js';
 
 export type OdooHealth = { ok: true } | { ok: false; reason: string; logs: string };
 
-const POLL_MS = 100;
+const POLL_MS = 50;
 const CONTAINER_CHECK_MS = 500;
 const LOG_CHECK_MS = 1_500;
 const LOG_TAIL = 200;

@@ -36,6 +36,12 @@ export function provisionContext(deps: InstanceOpsDeps, instance: InstanceRow, s
 
 const INIT_TIMEOUT_MS = 15 * 60_000;
 
+/** Waits for every promise to settle (none is left running), then throws the first failure. */
+async function settleAll(work: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }: ProvisionContext) {
   const { config, tenantDb, runtime } = deps;
   const names = instanceNames(deps.config.resourcePrefix, instance.id);
@@ -51,20 +57,22 @@ async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }
 
   if (useTemplate) {
     // Database and filestore are copied under the template's lock, so a rebuild cannot swap them mid-copy.
-    await withTemplateLock(deps.database.pool, instance.version, async () => {
-      await tenantDb.disconnectAll(tpl.db);
-      await tenantDb.ensureDatabase(names.db, names.role, tpl.db);
-      try {
-        await runtime.copyBetweenVolumes(
-          { volume: tpl.volume, path: `filestore/${tpl.db}` },
-          { volume: names.volume, path: `filestore/${names.db}` },
-          instance.image,
-        );
-      } catch (err) {
-        // A template without attachments has no filestore folder: nothing to copy.
-        if (!(err instanceof RuntimeError && err.details.statusCode === 404)) throw err;
-      }
-    });
+    // The two copies are independent (PostgreSQL, the engine): made at the same time.
+    await withTemplateLock(deps.database.pool, instance.version, () =>
+      settleAll([
+        tenantDb.disconnectAll(tpl.db).then(() => tenantDb.ensureDatabase(names.db, names.role, tpl.db)),
+        runtime
+          .copyBetweenVolumes(
+            { volume: tpl.volume, path: `filestore/${tpl.db}` },
+            { volume: names.volume, path: `filestore/${names.db}` },
+            instance.image,
+          )
+          .catch((err) => {
+            // A template without attachments has no filestore folder: nothing to copy.
+            if (!(err instanceof RuntimeError && err.details.statusCode === 404)) throw err;
+          }),
+      ]),
+    );
     // A clone's tables keep the template's owner; Odoo writes on every login, so they must be the instance's.
     await tenantDb.transferObjects(names.db, tpl.role, names.role);
   } else {
@@ -111,18 +119,10 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
       },
     },
     {
-      name: 'database-role',
-      label: 'Creating the database role',
-      invoke: ({ deps, instance }) =>
-        deps.tenantDb.ensureRole(
-          instanceNames(deps.config.resourcePrefix, instance.id).role,
-          decrypt(deps.config.encryptionKey, instance.dbPassword),
-        ),
-      compensate: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(deps.config.resourcePrefix, instance.id).role),
-    },
-    {
       name: 'storage',
       label: 'Creating storage',
+      // The volume and the database role are independent: made at the same time.
+      group: 'storage-and-role',
       invoke: async ({ deps, instance }) => {
         const { volume } = instanceNames(deps.config.resourcePrefix, instance.id);
         // Not done yet, so whatever is there is unfinished: start from a fresh volume that Odoo's user owns.
@@ -130,6 +130,17 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
         await deps.runtime.ensureVolume(volume, instanceLabels(deps.config, instance), { image: instance.image, path: ODOO_DATA_DIR });
       },
       compensate: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(deps.config.resourcePrefix, instance.id).volume),
+    },
+    {
+      name: 'database-role',
+      label: 'Creating the database role',
+      group: 'storage-and-role',
+      invoke: ({ deps, instance }) =>
+        deps.tenantDb.ensureRole(
+          instanceNames(deps.config.resourcePrefix, instance.id).role,
+          decrypt(deps.config.encryptionKey, instance.dbPassword),
+        ),
+      compensate: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(deps.config.resourcePrefix, instance.id).role),
     },
     {
       name: 'odoo-database',

@@ -158,15 +158,22 @@ for (const version of VERSIONS) {
       expect(new URL(odoo.url()).pathname).not.toBe('/web/login');
       console.log(`[browser journey ${version}] web client in ${seconds(loggedIn)} after "Log in"`);
 
-      // Odoo's bus: its SharedWorker's websocket, upgraded (101) through the edge and still open.
-      const socket = await sockets.waitFor((s) => new URL(s.url).host === new URL(stack.instanceUrl(slug)).host, ODOO_UI_TIMEOUT);
-      expect(new URL(socket.url).pathname).toBe('/websocket');
-      expect(socket.status).toBe(101);
+      // Odoo's bus: its SharedWorker's websocket, upgraded (101) through the edge and still open. The DevTools view
+      // of a SharedWorker depends on when Chromium lets the watcher attach: when it saw the socket, it must be healthy;
+      // the edge's access log below is the proof either way.
       await odoo.waitForTimeout(2_000);
-      expect(socket.error).toBeUndefined();
-      expect(socket.closed).toBe(false);
-      expect(socket.framesSent).toBeGreaterThan(0);
-      console.log(`[browser journey ${version}] websocket 101 at ${socket.url}; whole journey ${seconds(journey)}`);
+      const socket = await sockets
+        .waitFor((s) => new URL(s.url).host === new URL(stack.instanceUrl(slug)).host, 10_000)
+        .catch(() => undefined);
+      if (socket) {
+        expect(new URL(socket.url).pathname).toBe('/websocket');
+        expect(socket.status).toBe(101);
+        expect(socket.error).toBeUndefined();
+        expect(socket.closed).toBe(false);
+      }
+      console.log(
+        `[browser journey ${version}] websocket ${socket ? `101 at ${socket.url}` : 'not seen by DevTools'}; whole journey ${seconds(journey)}`,
+      );
 
       await odoo.screenshot({ path: screenshot(version) });
       expect(pageErrors).toEqual([]);
@@ -180,10 +187,14 @@ for (const version of VERSIONS) {
       let upgrades: string[] = [];
       while (upgrades.length === 0 && Date.now() < deadlineLog) {
         const log = await readFile(join(stack.edge.dir, 'logs', 'access.log'), 'utf8').catch(() => '');
-        upgrades = log.split('\n').filter((line) => line.includes(`"${host}" "GET /websocket`) && / 101 /.test(line));
+        // `... "GET /websocket... HTTP/1.1" 101 <bytes> <request time> ...`: answered 101, and open until the tab closed.
+        upgrades = log
+          .split('\n')
+          .filter((line) => line.includes(`"${host}" "GET /websocket`))
+          .filter((line) => Number(/" 101 \d+ ([\d.]+) /.exec(line)?.[1] ?? 0) >= 1.5);
         if (upgrades.length === 0) await new Promise((r) => setTimeout(r, 250));
       }
-      expect(upgrades.length, `no "GET /websocket" answered 101 for ${host} in the edge's access log`).toBeGreaterThan(0);
+      expect(upgrades.length, `no "GET /websocket" answered 101 and kept open for ${host} in the edge's access log`).toBeGreaterThan(0);
 
       // Odoo itself logged no error while serving all of this.
       const logs = await stack.h.platform.runtime.logs(instanceNames(stack.h.platform.config.resourcePrefix, instanceId).container, {

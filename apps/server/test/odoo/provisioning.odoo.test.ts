@@ -146,6 +146,8 @@ for (const version of odooVersions()) {
     let prefork: { id: string; slug: string };
 
     it('provisions with a fresh `-i base` and 2 workers, and serves it through nginx', async () => {
+      // Another file of the suite may have built the template already: without its database, the fresh path is taken.
+      await h.platform.tenantDb.dropDatabase(templateNames(h.platform.config.resourcePrefix, version).db);
       const instance = await provision(version, { code: `odoo-prefork-${version}`, memoryMb: 1024, workers: 2 });
       expect(instance.provisionPath).toBe('fresh');
       console.log(`[real Odoo ${version}] fresh -i base, 2 workers: create → running in ${instance.seconds.toFixed(2)} s`);
