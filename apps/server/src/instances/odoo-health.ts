@@ -46,8 +46,8 @@ export function odooCrashLoop(log: string): string | null {
 
 /**
  * Waits until Odoo's health endpoint (Odoo 17+: GET /web/health → 200) answers on the instance's published
- * port — and with workers also the gevent process's `/websocket/health` — polling tightly. It gives up within seconds, with Odoo's own last log lines, when Odoo can never
- * answer: the container exited or restarts (a configuration error, a crash at start-up), or its workers die
+ * port — and with workers also the gevent process's `/websocket/health` — polling tightly. It gives up
+ * within seconds, with Odoo's own last log lines, when Odoo can never answer: the container exited or restarts (a configuration error, a crash at start-up), or its workers die
  * as fast as the master spawns them (e.g. memory limits below what a fresh worker needs). `signal` stops
  * the wait (the instance is being deleted).
  */
