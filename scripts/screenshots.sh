@@ -6,31 +6,16 @@
 # Like `npm test`, it clears the tests' leftover containers first: do not run both at the same time.
 set -euo pipefail
 
-# shellcheck source=lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/packages.sh
-. "$ROOT/scripts/lib/packages.sh"
-# shellcheck source=lib/env.sh
-. "$ROOT/scripts/lib/env.sh"
-# shellcheck source=lib/node.sh
-. "$ROOT/scripts/lib/node.sh"
-# shellcheck source=lib/services.sh
-. "$ROOT/scripts/lib/services.sh"
+# shellcheck source=lib/system.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
 
 SHOTS_DB=saas_screenshots
 OUT="$ROOT/docs/screenshots"
 
 main() {
   cd "$ROOT"
-  step "System"
-  ensure_packages chromium fonts-liberation
-  ensure_env
-  ensure_node
-  ensure_deps
-  ensure_postgres
-  ensure_redis
-  ensure_docker
-  ensure_postgres_for_containers 10.214.0.0/16
+  prepare_system chromium fonts-liberation
+  ensure_postgres_for_test_containers
 
   # A database of its own, so the pages show the same names every time (ada@acme.example, acme-trading).
   recreate_database "$SHOTS_DB"

@@ -5,18 +5,8 @@
 # first failure.
 set -euo pipefail
 
-# shellcheck source=lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/packages.sh
-. "$ROOT/scripts/lib/packages.sh"
-# shellcheck source=lib/env.sh
-. "$ROOT/scripts/lib/env.sh"
-# shellcheck source=lib/node.sh
-. "$ROOT/scripts/lib/node.sh"
-# shellcheck source=lib/services.sh
-. "$ROOT/scripts/lib/services.sh"
-# shellcheck source=lib/odoo-images.sh
-. "$ROOT/scripts/lib/odoo-images.sh"
+# shellcheck source=lib/system.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
 
 TEST_DB=saas_test
 TEST_ODOO_DB=saas_test_odoo
@@ -37,20 +27,10 @@ run_step() {
 
 main() {
   cd "$ROOT"
-  step "System"
   # chromium (+ fonts, a recommends we skip): for the browser tests. pebble: the ACME test CA
   # (pebble + pebble-challtestsrv) for the edge's certificate tests.
-  ensure_packages chromium fonts-liberation pebble
-  ensure_env
-  ensure_node
-  ensure_deps
-  ensure_postgres
-  ensure_redis
-  ensure_docker
-  ensure_postgres_for_containers
-  # The tests' instances use their own subnet pools (apps/server/test/test-env.ts, test/odoo/odoo-env.ts).
-  ensure_postgres_for_containers 10.214.0.0/16
-  ensure_postgres_for_containers 10.215.0.0/16
+  prepare_system chromium fonts-liberation pebble
+  ensure_postgres_for_test_containers
   # Real Odoo for the acceptance suite: the official images where the engine has or can pull them,
   # else built from Odoo's source bundles (cached). CI must run that suite; elsewhere it is skipped loudly.
   local real_odoo=1

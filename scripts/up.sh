@@ -4,20 +4,10 @@
 # builds it, and starts the API, the worker and the edge nginx. Safe to re-run.
 set -euo pipefail
 
-# shellcheck source=lib/common.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/packages.sh
-. "$ROOT/scripts/lib/packages.sh"
-# shellcheck source=lib/env.sh
-. "$ROOT/scripts/lib/env.sh"
-# shellcheck source=lib/node.sh
-. "$ROOT/scripts/lib/node.sh"
-# shellcheck source=lib/services.sh
-. "$ROOT/scripts/lib/services.sh"
+# shellcheck source=lib/system.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
 # shellcheck source=lib/nginx.sh
 . "$ROOT/scripts/lib/nginx.sh"
-# shellcheck source=lib/odoo-images.sh
-. "$ROOT/scripts/lib/odoo-images.sh"
 
 SERVER_DIST="apps/server/dist"
 LOG_DIR="$RUN_DIR/logs"
@@ -133,17 +123,8 @@ check_edge() {
 main() {
   cd "$ROOT"
   mkdir -p "$LOG_DIR" "$RUN_DIR/pids"
-  step "System"
-  ensure_packages
-  ensure_env
-  ensure_node
-  ensure_deps
-  ensure_postgres
-  ensure_redis
-  ensure_docker
-  ensure_postgres_for_containers
+  prepare_system
   ensure_odoo_versions
-  ok "node $(node --version), PostgreSQL, Redis and Docker are ready"
 
   step "Build"
   npm run build

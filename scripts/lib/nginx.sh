@@ -29,8 +29,8 @@ render_nginx() {
   out="$(cd "$ROOT" && node apps/server/dist/cli.js edge-render)" ||
     die "the edge config was refused (the previous config stays in place; nginx's message is above)"
   info "edge config: $out"
-  # Left over from the bash renderer this replaced.
-  rm -f "$NGINX_DIR"/{platform.conf,security-headers.conf}{,.last-good} "$NGINX_DIR/nginx.conf.last-good"
+  # Left over from earlier renderers: the bash one, and rollback copies nothing read.
+  rm -f "$NGINX_DIR"/{platform.conf,security-headers.conf}{,.last-good} "$NGINX_DIR"/{nginx.conf,snippets/*.conf,instances/*.conf}.last-good
 }
 
 # start_nginx: render (which reloads a running nginx), or start nginx.

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck source-path=SCRIPTDIR
 # PostgreSQL, Redis and Docker on the local machine. Requires common.sh and a
 # loaded .env. Service data lives in the distribution's default places
 # (/var/lib/...) so it survives `npm run down` and re-clones.
@@ -152,6 +153,7 @@ ensure_docker() {
 # subnet pool with `sameuser`, so each instance role reaches only the database
 # of the same name (and `postgres`). Also closes the platform's database to other roles.
 # ensure_postgres_for_containers [POOL]: POOL defaults to INSTANCE_SUBNET_POOL.
+# shellcheck disable=SC2120 # the pool is optional
 ensure_postgres_for_containers() {
   is_root || return 0
   local pool="${1:-${INSTANCE_SUBNET_POOL:-10.213.0.0/16}}" gateway hba listen ver name status cluster changed=0
@@ -202,4 +204,14 @@ SQL
 SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \gexec
 SQL
   ok "PostgreSQL reachable from Odoo containers at $gateway (pg_hba: sameuser from $pool)"
+}
+
+# ensure_postgres_for_test_containers: the same for the tests' instances, whose subnet pools live in
+# apps/server/test/subnet-pools.env, the file the tests read them from.
+ensure_postgres_for_test_containers() {
+  local STANDIN_SUBNET_POOL ODOO_SUBNET_POOL
+  # shellcheck source=../../apps/server/test/subnet-pools.env
+  . "$ROOT/apps/server/test/subnet-pools.env" || die "cannot read apps/server/test/subnet-pools.env"
+  ensure_postgres_for_containers "$STANDIN_SUBNET_POOL"
+  ensure_postgres_for_containers "$ODOO_SUBNET_POOL"
 }

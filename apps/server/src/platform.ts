@@ -1,26 +1,32 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { AdminService } from './admin/admin.service.js';
+import { AuditService } from './audit/audit.service.js';
 import { AccessTokens } from './auth/access-token.js';
+import { AccountService } from './auth/account.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { TotpService } from './auth/totp.service.js';
+import { PlansService } from './billing/plans.service.js';
 import type { Config } from './config/config.js';
 import { createDatabase, type Database, type Db, runMigrations } from './db/client.js';
 import { removeInstanceDomains } from './domains/domains.jobs.js';
 import { DomainsService } from './domains/domains.service.js';
-import type { AcmeIssuer } from './edge/acme.js';
+import type { AcmeIssuer } from './edge/acme-issuer.js';
 import { createAcmeIssuer, createEdgeRouter } from './edge/create-edge-router.js';
 import type { EdgeRouter } from './edge/edge-router.js';
 import { REDACTED_PATHS } from './http/logger.js';
 import { InstanceOperations } from './instances/instance-operations.js';
 import { OdooVersionsRepository } from './instances/instances.repo.js';
 import { InstancesService } from './instances/instances.service.js';
+import { VersionsService } from './instances/versions.service.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { MailService } from './mail/mail.service.js';
 import { DockerRuntime } from './runtime/docker/docker-runtime.js';
 import type { InstanceRuntime } from './runtime/instance-runtime.js';
-import { TenantDbServer } from './tenant-db/tenant-db-server.js';
+import { PostgresTenantDbServer } from './tenant-db/postgres/postgres-tenant-db.js';
+import type { TenantDbServer } from './tenant-db/tenant-db-server.js';
 import { TenantsRepository } from './tenants/tenants.repo.js';
 import { TenantsService } from './tenants/tenants.service.js';
 
@@ -34,7 +40,12 @@ export interface Platform {
   queues: Queues;
   mail: MailService;
   auth: AuthService;
+  account: AccountService;
   totp: TotpService;
+  audit: AuditService;
+  admin: AdminService;
+  plans: PlansService;
+  versions: VersionsService;
   tenants: TenantsService;
   tenantsRepo: TenantsRepository;
   runtime: InstanceRuntime;
@@ -74,12 +85,12 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     totp,
   });
   const runtime = new DockerRuntime({ socketPath: config.dockerSocket });
-  const tenantDb = new TenantDbServer(config.tenantDbAdminUrl);
+  const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl);
   const edge = options.edge ?? createEdgeRouter(config, log);
   const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, edge, redis, log });
   let issuer: AcmeIssuer | undefined;
   const acme = () => {
-    issuer ??= createAcmeIssuer(config, log);
+    issuer ??= createAcmeIssuer(config, edge, log);
     return issuer;
   };
   // An instance's custom domains and their certificates go with it.
@@ -100,7 +111,12 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     queues,
     mail,
     auth,
+    account: new AccountService(db),
     totp,
+    audit: new AuditService(db),
+    admin: new AdminService(db),
+    plans: new PlansService({ db, queues }),
+    versions: new VersionsService({ db, queues }),
     tenants: new TenantsService({ db, mail, config }),
     tenantsRepo: new TenantsRepository(db),
     async close() {

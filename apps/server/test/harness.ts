@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import type { SignupResponse } from '../src/auth/auth.routes.js';
 import { UsersRepository } from '../src/auth/users.repo.js';
 import { type App, buildApp } from '../src/http/app.js';
 import { startWorkers, type WorkerOptions } from '../src/jobs/workers.js';
+import type { MailboxMessage } from '../src/mail/dev-mailbox.routes.js';
 import { createPlatform, type Platform } from '../src/platform.js';
 import { testConfig } from './test-env.js';
 
@@ -79,7 +81,7 @@ export async function waitForMail(app: App, to: string, subjectIncludes: string,
   while (Date.now() < deadline) {
     const res = await call(app, 'GET', `/api/v1/dev/mailbox?to=${encodeURIComponent(to)}`);
     expect(res.statusCode).toBe(200);
-    const mail = (res.json() as { subject: string; text: string; links: string[] }[]).find((m) => m.subject.includes(subjectIncludes));
+    const mail = (res.json() as MailboxMessage[]).find((m) => m.subject.includes(subjectIncludes));
     if (mail) return mail;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -111,7 +113,7 @@ export async function createUser(h: Harness, options: { verify?: 'mail' | 'direc
     body: { email, password: STRONG_PASSWORD, name: 'Test User', organization: `Org of ${email}` },
   });
   expect(signup.statusCode, signup.body).toBe(201);
-  const { user, tenant } = signup.json() as { user: { id: string }; tenant: { id: string } };
+  const { user, tenant } = signup.json() as SignupResponse;
   const verify = options.verify ?? 'mail';
   if (verify === 'direct') await new UsersRepository(h.platform.db).update(user.id, { emailVerifiedAt: new Date() });
   if (verify === 'mail') {

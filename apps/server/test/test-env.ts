@@ -1,4 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { type Config, parseConfig } from '../src/config/config.js';
+
+const subnetPools = parseEnv(readFileSync(new URL('./subnet-pools.env', import.meta.url), 'utf8'));
+
+/** A subnet pool of the tests' instances, from test/subnet-pools.env (the scripts admit the same pools in pg_hba). */
+export function testSubnetPool(name: 'STANDIN_SUBNET_POOL' | 'ODOO_SUBNET_POOL'): string {
+  const pool = subnetPools[name];
+  if (!pool) throw new Error(`test/subnet-pools.env has no ${name}`);
+  return pool;
+}
 
 /** Settings for tests: the real PostgreSQL and Redis that scripts/test.sh starts, on a database of their own. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -21,7 +32,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     LOG_LEVEL: 'silent',
     // Instances of the tests: the Odoo stand-in image, and their own pool, ports and prefix so they never meet the local platform's.
     ODOO_VERSIONS: '18.0=odoo-standin:18.0,17.0=odoo-standin:17.0',
-    INSTANCE_SUBNET_POOL: '10.214.0.0/16',
+    INSTANCE_SUBNET_POOL: testSubnetPool('STANDIN_SUBNET_POOL'),
     INSTANCE_PORT_BASE: '31000',
     RESOURCE_PREFIX: 'saastest',
     // Tests never contact a registry: a missing image is an error at once.

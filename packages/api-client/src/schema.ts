@@ -16,9 +16,17 @@ type StripPrefix<P> = {
 
 export type ApiPaths = StripPrefix<paths>;
 
+/** The paths that have `method`, e.g. every `post` route. */
+export type ApiPath<M extends HttpMethod> = PathsWithMethod<ApiPaths, M>;
+
 /** JSON body of the success response of `method path`. */
 export type ApiData<M extends HttpMethod, P extends PathsWithMethod<ApiPaths, M>> = SuccessResponseJSON<
   ApiPaths[P][M] & Record<string | number, unknown>
+>;
+
+/** Query parameters of `method path`. */
+export type ApiQuery<M extends HttpMethod, P extends PathsWithMethod<ApiPaths, M>> = NonNullable<
+  (ApiPaths[P][M] & { parameters: { query?: unknown } })['parameters']['query']
 >;
 
 /** JSON request body of `method path`. */

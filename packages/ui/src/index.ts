@@ -1,8 +1,11 @@
 export { LoginForm, type LoginFormProps } from './auth/login-form';
 export { DataTable, type DataTableColumn, type DataTableProps } from './data/data-table';
+export { NameCell, type NameCellProps } from './data/name-cell';
+export { type ListData, QueryTable, type QueryTableProps } from './data/query-table';
 export { QueryView, type QueryViewProps } from './data/query-view';
-export { TableScroll, type TableScrollProps } from './data/table-scroll';
-export { formatDate, formatDateTime } from './format';
+export { SearchField, type SearchFieldProps, useSearchPaging, useSearchTerm } from './data/search-field';
+export { durationMs, formatBytes, formatCpu, formatDate, formatDateTime, formatDuration, formatMemory, formatRelative } from './format';
+export { FormActions, type FormActionsProps } from './forms/form-actions';
 export { applyProblemToForm, type ErrorTarget, focusFirstError, notifyError, notifySuccess, problemMessage } from './forms/problem-form';
 export { AppLayout, type AppLayoutProps, type NavItem, type UserMenuItem } from './layout/app-layout';
 export { AuthCard, PageTitle } from './layout/page';

@@ -1,26 +1,15 @@
-import { type ApiData, unwrap } from '@saas/api-client';
+import { type ApiData, type ApiQuery, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 
 export type AuditEntry = ApiData<'get', '/admin/audit-log'>['items'][number];
+export type AuditFilters = ApiQuery<'get', '/admin/audit-log'>;
 
-export interface AuditFilters {
-  action: string;
-  tenantId: string;
-  limit: number;
-  offset: number;
-}
-
-export function useAdminAuditLog(f: AuditFilters) {
+export function useAdminAuditLog(filters: AuditFilters) {
   const api = useApi();
   return useQuery({
-    queryKey: ['admin', 'audit-log', f],
-    queryFn: () =>
-      unwrap(
-        api.GET('/admin/audit-log', {
-          params: { query: { limit: f.limit, offset: f.offset, action: f.action || undefined, tenantId: f.tenantId || undefined } },
-        }),
-      ),
+    queryKey: ['admin', 'audit-log', filters],
+    queryFn: () => unwrap(api.GET('/admin/audit-log', { params: { query: filters } })),
     placeholderData: keepPreviousData,
   });
 }

@@ -1,8 +1,7 @@
-import { Anchor, Box, Button, Group, Paper, Select, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
-import { DataTable, EmptyState, ErrorState, formatDate, formatDateTime, Pager, PageTitle, QueryView } from '@saas/ui';
-import { useSearchParams } from 'react-router';
+import { Anchor, Button, Group, Paper, Select, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { EmptyState, formatCpu, formatDate, formatDateTime, formatMemory, PageTitle, QueryTable } from '@saas/ui';
 import { PAGE_SIZE } from '../config';
-import { formatCpu, formatMemory } from '../shared/format';
+import { useUrlParams } from '../shared/url-params';
 import { InstanceStatusBadge } from './instance-status-badge';
 import { type AdminInstance, INSTANCE_STATUSES, isInstanceStatus, useAdminInstances, useTenantNames } from './instances.queries';
 
@@ -27,21 +26,11 @@ function Limits({ limits }: { limits: AdminInstance['limits'] }) {
 
 // Filter and page live in the URL so the overview's counts can link to a filtered list.
 export function InstancesPage() {
-  const [params, setParams] = useSearchParams();
+  const { params, offset, update, setOffset } = useUrlParams();
   const rawStatus = params.get('status');
-  const status = isInstanceStatus(rawStatus) ? rawStatus : null;
-  const offset = Math.max(0, Number(params.get('offset')) || 0);
+  const status = isInstanceStatus(rawStatus) ? rawStatus : undefined;
   const instances = useAdminInstances({ status, limit: PAGE_SIZE, offset });
   const tenantNames = useTenantNames();
-
-  function update(changes: Record<string, string>) {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace: true });
-  }
 
   return (
     <>
@@ -67,11 +56,9 @@ export function InstancesPage() {
             </Button>
           </Group>
         </Group>
-        <QueryView
+        <QueryTable
           query={instances}
-          loadingLabel="Loading instances…"
           keepDataOnError
-          isEmpty={(data) => data.items.length === 0}
           empty={
             <EmptyState
               title="No instances"
@@ -85,75 +72,57 @@ export function InstancesPage() {
               }
             />
           }
+          label="Instances"
+          minWidth={900}
+          striped
+          highlightOnHover
+          columns={['Instance', 'Status', 'Tenant', 'Version', 'Limits', 'Created']}
+          paging={{ limit: PAGE_SIZE, offset, onChange: setOffset }}
         >
-          {(data) => (
-            <>
-              {/* A failed background refresh keeps the last list on screen, marked as stale. */}
-              {instances.isError && (
-                <Box mb="md">
-                  <ErrorState
-                    error={instances.error}
-                    title="Could not refresh; showing the last list"
-                    onRetry={() => instances.refetch()}
-                  />
-                </Box>
-              )}
-              <DataTable
-                label="Instances"
-                minWidth={900}
-                striped
-                highlightOnHover
-                aria-busy={instances.isFetching}
-                columns={['Instance', 'Status', 'Tenant', 'Version', 'Limits', 'Created']}
-              >
-                {data.items.map((i) => {
-                  const tenantName = tenantNames.data?.get(i.tenantId);
-                  return (
-                    <Table.Tr key={i.id}>
-                      <Table.Td>
-                        <Text size="sm" fw={500}>
-                          {i.name}
-                        </Text>
-                        {i.status === 'deleted' ? (
-                          <Text size="xs" c="dimmed" ff="monospace">
-                            {i.slug}
-                          </Text>
-                        ) : (
-                          <Anchor href={i.url} target="_blank" rel="noopener noreferrer" size="xs" ff="monospace">
-                            {i.slug}
-                            <VisuallyHidden> (opens in a new tab)</VisuallyHidden>
-                          </Anchor>
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <InstanceStatusBadge instance={i} />
-                        {(i.status === 'running' || i.status === 'stopped') && i.desiredState !== i.status && (
-                          <Text size="xs" c="dimmed">
-                            wants {i.desiredState}
-                          </Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm">{tenantName ?? '—'}</Text>
-                        <Text size="xs" c="dimmed" ff="monospace" title={i.tenantId}>
-                          {i.tenantId.slice(0, 8)}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{i.version}</Table.Td>
-                      <Table.Td>
-                        <Limits limits={i.limits} />
-                      </Table.Td>
-                      <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                        <span title={formatDateTime(i.createdAt)}>{formatDate(i.createdAt)}</span>
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </DataTable>
-              <Pager total={data.total} limit={PAGE_SIZE} offset={offset} onChange={(o) => update({ offset: o ? String(o) : '' })} />
-            </>
-          )}
-        </QueryView>
+          {(i) => {
+            const tenantName = tenantNames.data?.get(i.tenantId);
+            return (
+              <Table.Tr key={i.id}>
+                <Table.Td>
+                  <Text size="sm" fw={500}>
+                    {i.name}
+                  </Text>
+                  {i.status === 'deleted' ? (
+                    <Text size="xs" c="dimmed" ff="monospace">
+                      {i.slug}
+                    </Text>
+                  ) : (
+                    <Anchor href={i.url} target="_blank" rel="noopener noreferrer" size="xs" ff="monospace">
+                      {i.slug}
+                      <VisuallyHidden> (opens in a new tab)</VisuallyHidden>
+                    </Anchor>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  <InstanceStatusBadge instance={i} />
+                  {(i.status === 'running' || i.status === 'stopped') && i.desiredState !== i.status && (
+                    <Text size="xs" c="dimmed">
+                      wants {i.desiredState}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  <Text size="sm">{tenantName ?? '—'}</Text>
+                  <Text size="xs" c="dimmed" ff="monospace" title={i.tenantId}>
+                    {i.tenantId.slice(0, 8)}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{i.version}</Table.Td>
+                <Table.Td>
+                  <Limits limits={i.limits} />
+                </Table.Td>
+                <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                  <span title={formatDateTime(i.createdAt)}>{formatDate(i.createdAt)}</span>
+                </Table.Td>
+              </Table.Tr>
+            );
+          }}
+        </QueryTable>
       </Paper>
     </>
   );

@@ -1,12 +1,12 @@
-import { type ApiData, unwrap } from '@saas/api-client';
+import { type ApiData, type ApiQuery, instanceStatusValues, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 
 export type AdminInstance = ApiData<'get', '/admin/instances'>['items'][number];
 export type InstanceStatus = AdminInstance['status'];
 
-/** Every status, in lifecycle order (the filter's options). */
-export const INSTANCE_STATUSES: InstanceStatus[] = ['pending', 'provisioning', 'running', 'stopped', 'failed', 'deleting', 'deleted'];
+/** Every status, in lifecycle order (the filter's options), as the API document lists them. */
+export const INSTANCE_STATUSES: readonly InstanceStatus[] = instanceStatusValues;
 
 export function isInstanceStatus(value: string | null): value is InstanceStatus {
   return INSTANCE_STATUSES.includes(value as InstanceStatus);
@@ -14,23 +14,18 @@ export function isInstanceStatus(value: string | null): value is InstanceStatus 
 
 const REFRESH_MS = 10_000;
 
-export function useAdminInstances(params: { status: InstanceStatus | null; limit: number; offset: number }) {
+export function useAdminInstances(query: ApiQuery<'get', '/admin/instances'>) {
   const api = useApi();
   return useQuery({
-    queryKey: ['admin', 'instances', params],
-    queryFn: () =>
-      unwrap(
-        api.GET('/admin/instances', {
-          params: { query: { status: params.status ?? undefined, limit: params.limit, offset: params.offset } },
-        }),
-      ),
+    queryKey: ['admin', 'instances', query],
+    queryFn: () => unwrap(api.GET('/admin/instances', { params: { query } })),
     placeholderData: keepPreviousData,
     refetchInterval: REFRESH_MS,
   });
 }
 
 /** Statuses counted on the overview; "deleted" is history, not load. */
-export const COUNTED_STATUSES: InstanceStatus[] = ['pending', 'provisioning', 'running', 'stopped', 'failed', 'deleting'];
+export const COUNTED_STATUSES = INSTANCE_STATUSES.filter((s) => s !== 'deleted');
 
 /**
  * Instance totals per status. The API has no aggregate, so this asks the list for one row per

@@ -1,6 +1,8 @@
-import { Button, Group, Modal, NumberInput, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
+import { Modal, NumberInput, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { applyProblemToForm, focusFirstError, notifySuccess } from '@saas/ui';
+import { requestLimits } from '@saas/api-client';
+import { applyProblemToForm, FormActions, focusFirstError, notifySuccess } from '@saas/ui';
+import { KeyInput } from '../shared/key-input';
 import { type Plan, usePutPlan } from './plans.queries';
 
 export interface PlanFormProps {
@@ -11,19 +13,24 @@ export interface PlanFormProps {
 }
 
 /** Defaults for a new plan: the smallest sensible Odoo. */
-const blank = { code: '', name: '', maxInstances: 1, memoryMb: 1024, cpuMillis: 1000, pids: 512, storageGb: 10, workers: 2 };
+const blank: Plan = { code: '', name: '', maxInstances: 1, memoryMb: 1024, cpuMillis: 1000, pids: 512, storageGb: 10, workers: 2 };
 
-type Values = typeof blank;
-type NumberField = Exclude<keyof Values, 'code' | 'name'>;
+type NumberField = Exclude<keyof Plan, 'code' | 'name'>;
 
-const numberFields: { field: NumberField; label: string; description: string }[] = [
-  { field: 'maxInstances', label: 'Instances per tenant', description: '0 to 1000' },
-  { field: 'workers', label: 'Odoo workers', description: '0 to 64; applies at the next restart' },
-  { field: 'memoryMb', label: 'Memory (MB)', description: '256 to 262144' },
-  { field: 'cpuMillis', label: 'CPU (millicores)', description: '1000 = one CPU; 100 to 64000' },
-  { field: 'pids', label: 'Processes', description: '64 to 100000' },
-  { field: 'storageGb', label: 'Storage (GB)', description: 'Measured, not enforced; 1 to 10000' },
+/** Each number's hint: the API's range, with what it means before and what follows after it. */
+const numberFields: { field: NumberField; label: string; before?: string; after?: string }[] = [
+  { field: 'maxInstances', label: 'Instances per tenant' },
+  { field: 'workers', label: 'Odoo workers', after: 'applies at the next restart' },
+  { field: 'memoryMb', label: 'Memory (MB)' },
+  { field: 'cpuMillis', label: 'CPU (millicores)', before: '1000 = one CPU' },
+  { field: 'pids', label: 'Processes' },
+  { field: 'storageGb', label: 'Storage (GB)', before: 'Measured, not enforced' },
 ];
+
+function describe({ field, before, after }: (typeof numberFields)[number]): string {
+  const { minimum, maximum } = requestLimits['PUT /admin/plans/{code}'][field];
+  return [before, `${minimum} to ${maximum}`, after].filter(Boolean).join('; ');
+}
 
 /** Create or edit a plan. Ranges are the API's: its field errors land under the inputs. */
 export function PlanForm({ plan, opened, onClose }: PlanFormProps) {
@@ -36,7 +43,7 @@ export function PlanForm({ plan, opened, onClose }: PlanFormProps) {
 
 function PlanFields({ plan, onDone }: { plan: Plan | null; onDone: () => void }) {
   const put = usePutPlan();
-  const form = useForm<Values>({
+  const form = useForm<Plan>({
     initialValues: plan ?? blank,
     validate: {
       code: (v) => (v.trim() ? null : 'Enter a code, e.g. business'),
@@ -45,7 +52,7 @@ function PlanFields({ plan, onDone }: { plan: Plan | null; onDone: () => void })
     },
   });
 
-  async function submit({ code, name, ...limits }: Values) {
+  async function submit({ code, name, ...limits }: Plan) {
     try {
       const saved = await put.mutateAsync({ code: code.trim(), body: { name: name.trim(), ...limits } });
       notifySuccess(plan ? 'Its instances are getting the new limits.' : 'Plan created.', saved.name);
@@ -60,17 +67,23 @@ function PlanFields({ plan, onDone }: { plan: Plan | null; onDone: () => void })
     <form onSubmit={form.onSubmit(submit, (errors) => focusFirstError(form, errors))} noValidate>
       <Stack>
         <SimpleGrid cols={{ base: 1, xs: 2 }}>
-          <TextInput
+          <KeyInput
             label="Code"
-            description={plan ? 'The code cannot change.' : 'Lowercase letters, digits and hyphens'}
-            required
-            disabled={plan !== null}
-            data-autofocus={plan === null || undefined}
+            locked={plan !== null}
+            hint="Lowercase letters, digits and hyphens"
+            lockedHint="The code cannot change."
             {...form.getInputProps('code')}
           />
           <TextInput label="Name" required data-autofocus={plan !== null || undefined} {...form.getInputProps('name')} />
-          {numberFields.map(({ field, label, description }) => (
-            <NumberInput key={field} label={label} description={description} required allowDecimal={false} {...form.getInputProps(field)} />
+          {numberFields.map((f) => (
+            <NumberInput
+              key={f.field}
+              label={f.label}
+              description={describe(f)}
+              required
+              allowDecimal={false}
+              {...form.getInputProps(f.field)}
+            />
           ))}
         </SimpleGrid>
         {plan && (
@@ -78,14 +91,7 @@ function PlanFields({ plan, onDone }: { plan: Plan | null; onDone: () => void })
             Memory, CPU and process limits apply to the plan’s running instances at once.
           </Text>
         )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone} disabled={put.isPending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={put.isPending}>
-            {plan ? 'Save' : 'Create plan'}
-          </Button>
-        </Group>
+        <FormActions submitLabel={plan ? 'Save' : 'Create plan'} pending={put.isPending} onCancel={onDone} />
       </Stack>
     </form>
   );

@@ -1,9 +1,8 @@
 import { Button, Paper, Table, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { DataTable, EmptyState, PageTitle, QueryView } from '@saas/ui';
+import { EmptyState, formatCpu, formatMemory, NameCell, PageTitle, QueryTable } from '@saas/ui';
 import { useState } from 'react';
 import { useIsPlatformAdmin } from '../app-layout';
-import { formatCpu, formatMemory } from '../shared/format';
 import { ReadOnlyHint } from '../shared/read-only-hint';
 import { PlanForm } from './plan-form';
 import { type Plan, usePlans } from './plans.queries';
@@ -27,48 +26,34 @@ export function PlansPage() {
         A plan sets how many instances a tenant may run and the limits of each. Move a tenant to another plan from the Tenants page.
       </Text>
       <Paper withBorder p="md">
-        <QueryView
+        <QueryTable
           query={plans}
-          loadingLabel="Loading plans…"
           keepDataOnError
           empty={<EmptyState title="No plans" action={canEdit && <Button onClick={() => openForm(null)}>New plan</Button>} />}
+          label="Plans"
+          minWidth={820}
+          striped
+          columns={['Plan', 'Instances', 'Memory', 'CPU', 'Processes', 'Storage', 'Workers', canEdit && 'Actions']}
         >
-          {(data) => (
-            <DataTable
-              label="Plans"
-              minWidth={820}
-              striped
-              aria-busy={plans.isFetching}
-              columns={['Plan', 'Instances', 'Memory', 'CPU', 'Processes', 'Storage', 'Workers', canEdit && 'Actions']}
-            >
-              {data.map((p) => (
-                <Table.Tr key={p.code}>
-                  <Table.Td>
-                    <Text size="sm" fw={500}>
-                      {p.name}
-                    </Text>
-                    <Text size="xs" c="dimmed" ff="monospace">
-                      {p.code}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>{p.maxInstances}</Table.Td>
-                  <Table.Td>{formatMemory(p.memoryMb)}</Table.Td>
-                  <Table.Td>{formatCpu(p.cpuMillis)}</Table.Td>
-                  <Table.Td>{p.pids.toLocaleString()}</Table.Td>
-                  <Table.Td>{p.storageGb} GB</Table.Td>
-                  <Table.Td>{p.workers}</Table.Td>
-                  {canEdit && (
-                    <Table.Td>
-                      <Button variant="default" size="xs" onClick={() => openForm(p)} aria-label={`Edit plan ${p.name}`}>
-                        Edit
-                      </Button>
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </DataTable>
+          {(p) => (
+            <Table.Tr key={p.code}>
+              <NameCell name={p.name} detail={p.code} monospace />
+              <Table.Td>{p.maxInstances}</Table.Td>
+              <Table.Td>{formatMemory(p.memoryMb)}</Table.Td>
+              <Table.Td>{formatCpu(p.cpuMillis)}</Table.Td>
+              <Table.Td>{p.pids.toLocaleString()}</Table.Td>
+              <Table.Td>{p.storageGb} GB</Table.Td>
+              <Table.Td>{p.workers}</Table.Td>
+              {canEdit && (
+                <Table.Td>
+                  <Button variant="default" size="xs" onClick={() => openForm(p)} aria-label={`Edit plan ${p.name}`}>
+                    Edit
+                  </Button>
+                </Table.Td>
+              )}
+            </Table.Tr>
           )}
-        </QueryView>
+        </QueryTable>
       </Paper>
       <PlanForm plan={editing} opened={formOpened} onClose={form.close} />
     </>

@@ -1,5 +1,5 @@
 import { Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
-import { DataTable, EmptyState, formatDate, formatDateTime, QueryView } from '@saas/ui';
+import { EmptyState, formatDate, formatDateTime, QueryTable } from '@saas/ui';
 import { badgeStyles } from '../shared/badge-styles';
 import { type Certificate, useCertificates } from './system.queries';
 
@@ -42,69 +42,63 @@ export function Certificates() {
         expire.
       </Text>
       <Paper withBorder p="md">
-        <QueryView
+        <QueryTable
           query={certs}
           loadingLabel="Loading certificates…"
           keepDataOnError
           empty={<EmptyState title="No certificates" description="None has been issued yet (local mode serves plain HTTP)." />}
+          label="Certificates table"
+          minWidth={860}
+          striped
+          columns={['Domains', 'Expires', 'Renewal', 'Kind', 'Issuer']}
         >
-          {(data) => (
-            <DataTable
-              label="Certificates table"
-              minWidth={860}
-              striped
-              aria-busy={certs.isFetching}
-              columns={['Domains', 'Expires', 'Renewal', 'Kind', 'Issuer']}
-            >
-              {data.map((c) => (
-                <Table.Tr key={c.id}>
-                  <Table.Td>
-                    <Stack gap={0}>
-                      {c.domains.map((d) => (
-                        <Text key={d} size="sm" ff="monospace">
-                          {d}
-                        </Text>
-                      ))}
-                      {/* The name repeats the domain for custom domains; show it only when it says more. */}
-                      {c.name !== c.domains[0] && (
-                        <Text size="xs" c="dimmed">
-                          {c.name}
-                        </Text>
-                      )}
-                    </Stack>
-                  </Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                    <Text size="sm">{formatDate(c.notAfter)}</Text>
-                    <ExpiryBadge cert={c} />
-                  </Table.Td>
-                  <Table.Td>
-                    {c.status === 'renewal_failed' ? (
-                      <>
-                        <Badge color="red.9" variant="filled" styles={badgeStyles}>
-                          Renewal failed
-                        </Badge>
-                        {c.lastError && (
-                          <Text size="xs" c="red.9" mt={4} style={{ wordBreak: 'break-word' }}>
-                            {c.lastError}
-                          </Text>
-                        )}
-                        <Text size="xs" c="dimmed">
-                          Last attempt {formatDateTime(c.lastAttemptAt)}
-                        </Text>
-                      </>
-                    ) : (
-                      <Text size="sm">OK</Text>
+          {(c) => (
+            <Table.Tr key={c.id}>
+              <Table.Td>
+                <Stack gap={0}>
+                  {c.domains.map((d) => (
+                    <Text key={d} size="sm" ff="monospace">
+                      {d}
+                    </Text>
+                  ))}
+                  {/* The name repeats the domain for custom domains; show it only when it says more. */}
+                  {c.name !== c.domains[0] && (
+                    <Text size="xs" c="dimmed">
+                      {c.name}
+                    </Text>
+                  )}
+                </Stack>
+              </Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                <Text size="sm">{formatDate(c.notAfter)}</Text>
+                <ExpiryBadge cert={c} />
+              </Table.Td>
+              <Table.Td>
+                {c.status === 'renewal_failed' ? (
+                  <>
+                    <Badge color="red.9" variant="filled" styles={badgeStyles}>
+                      Renewal failed
+                    </Badge>
+                    {c.lastError && (
+                      <Text size="xs" c="red.9" mt={4} style={{ wordBreak: 'break-word' }}>
+                        {c.lastError}
+                      </Text>
                     )}
-                  </Table.Td>
-                  <Table.Td>{c.kind === 'platform' ? 'Platform' : 'Custom domain'}</Table.Td>
-                  <Table.Td>
-                    <Text size="sm">{c.issuer}</Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </DataTable>
+                    <Text size="xs" c="dimmed">
+                      Last attempt {formatDateTime(c.lastAttemptAt)}
+                    </Text>
+                  </>
+                ) : (
+                  <Text size="sm">OK</Text>
+                )}
+              </Table.Td>
+              <Table.Td>{c.kind === 'platform' ? 'Platform' : 'Custom domain'}</Table.Td>
+              <Table.Td>
+                <Text size="sm">{c.issuer}</Text>
+              </Table.Td>
+            </Table.Tr>
           )}
-        </QueryView>
+        </QueryTable>
       </Paper>
     </section>
   );

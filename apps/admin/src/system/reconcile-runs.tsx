@@ -1,9 +1,8 @@
 import { Badge, Button, Group, Paper, Stack, Switch, Table, Text, Title } from '@mantine/core';
-import { EmptyState, ErrorState, formatDateTime, LoadingState, TableScroll } from '@saas/ui';
+import { DataTable, durationMs, EmptyState, ErrorState, formatDateTime, formatDuration, formatRelative, LoadingState } from '@saas/ui';
 import { useState } from 'react';
 import { badgeStyles } from '../shared/badge-styles';
-import { durationMs, formatRelative } from '../shared/format';
-import { type Finding, type ReconcileRun, useReconcileRuns } from './system.queries';
+import { type ReconcileRun, useReconcileRuns } from './system.queries';
 
 const RUNS_PER_PAGE = 50;
 
@@ -15,38 +14,35 @@ const kindLabels: Record<string, string> = {
   stuck_operation: 'Stuck operation',
 };
 
-function FindingsTable({ findings }: { findings: Finding[] }) {
+function FindingsTable({ run }: { run: ReconcileRun }) {
   return (
-    <Table withRowBorders={false} verticalSpacing={4} fz="sm">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th scope="col">Finding</Table.Th>
-          <Table.Th scope="col">Target</Table.Th>
-          <Table.Th scope="col">Action</Table.Th>
-          <Table.Th scope="col">Detail</Table.Th>
+    <DataTable
+      label={`Findings of the run at ${formatDateTime(run.startedAt)}`}
+      minWidth={640}
+      withRowBorders={false}
+      verticalSpacing={4}
+      fz="sm"
+      columns={['Finding', 'Target', 'Action', 'Detail']}
+    >
+      {run.findings.map((f, i) => (
+        // Findings have no id; their order within a run is stable.
+        // biome-ignore lint/suspicious/noArrayIndexKey: see above
+        <Table.Tr key={i}>
+          <Table.Td>{kindLabels[f.kind] ?? f.kind}</Table.Td>
+          <Table.Td>
+            <Text size="xs" ff="monospace">
+              {f.target}
+            </Text>
+          </Table.Td>
+          <Table.Td>
+            <Badge variant="light" color="indigo" c="indigo.9" styles={badgeStyles}>
+              {f.action}
+            </Badge>
+          </Table.Td>
+          <Table.Td>{f.detail ?? '—'}</Table.Td>
         </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {findings.map((f, i) => (
-          // Findings have no id; their order within a run is stable.
-          // biome-ignore lint/suspicious/noArrayIndexKey: see above
-          <Table.Tr key={i}>
-            <Table.Td>{kindLabels[f.kind] ?? f.kind}</Table.Td>
-            <Table.Td>
-              <Text size="xs" ff="monospace">
-                {f.target}
-              </Text>
-            </Table.Td>
-            <Table.Td>
-              <Badge variant="light" color="indigo" c="indigo.9" styles={badgeStyles}>
-                {f.action}
-              </Badge>
-            </Table.Td>
-            <Table.Td>{f.detail ?? '—'}</Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+      ))}
+    </DataTable>
   );
 }
 
@@ -81,7 +77,7 @@ function RunRow({ run }: { run: ReconcileRun }) {
           </Badge>
           {ms !== null && (
             <Text size="xs" c="dimmed">
-              took {ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`}
+              took {formatDuration(ms)}
             </Text>
           )}
         </Group>
@@ -91,11 +87,7 @@ function RunRow({ run }: { run: ReconcileRun }) {
           {run.error}
         </Text>
       )}
-      {run.findings.length > 0 && (
-        <TableScroll label={`Findings of the run at ${formatDateTime(run.startedAt)}`} minWidth={640}>
-          <FindingsTable findings={run.findings} />
-        </TableScroll>
-      )}
+      {run.findings.length > 0 && <FindingsTable run={run} />}
     </Paper>
   );
 }

@@ -1,18 +1,18 @@
-import { type ApiData, unwrap } from '@saas/api-client';
+import { type ApiData, type ApiQuery, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 
 export type ReconcileRun = ApiData<'get', '/admin/reconcile-runs'>[number];
-export type Finding = ReconcileRun['findings'][number];
 export type Certificate = ApiData<'get', '/admin/certificates'>[number];
 
-export function useReconcileRuns(params: { limit: number; offset: number }) {
+export function useReconcileRuns(query: ApiQuery<'get', '/admin/reconcile-runs'>) {
   const api = useApi();
   return useQuery({
-    queryKey: ['admin', 'reconcile-runs', params],
-    queryFn: () => unwrap(api.GET('/admin/reconcile-runs', { params: { query: params } })),
+    queryKey: ['admin', 'reconcile-runs', query],
+    queryFn: () => unwrap(api.GET('/admin/reconcile-runs', { params: { query } })),
     placeholderData: keepPreviousData,
-    refetchInterval: params.offset === 0 ? 30_000 : false,
+    // Only the newest page changes.
+    refetchInterval: query.offset ? false : 30_000,
   });
 }
 

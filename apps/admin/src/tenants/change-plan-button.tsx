@@ -1,6 +1,6 @@
-import { Button, Group, Modal, Select, Stack, Text } from '@mantine/core';
+import { Button, Modal, Select, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { notifySuccess, problemMessage } from '@saas/ui';
+import { FormActions, notifySuccess, problemMessage } from '@saas/ui';
 import { type FormEvent, useState } from 'react';
 import { usePlans, useSetTenantPlan } from '../plans/plans.queries';
 import type { AdminTenant } from './tenants.queries';
@@ -64,14 +64,7 @@ function ChangePlanForm({ tenant, onDone }: { tenant: AdminTenant; onDone: () =>
           Memory, CPU and process limits apply to its running instances at once, Odoo workers at their next restart. A lower instance count
           does not remove existing instances.
         </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone} disabled={setPlan.isPending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={setPlan.isPending} disabled={!plans.data}>
-            Move tenant
-          </Button>
-        </Group>
+        <FormActions submitLabel="Move tenant" pending={setPlan.isPending} onCancel={onDone} submitDisabled={!plans.data} />
       </Stack>
     </form>
   );

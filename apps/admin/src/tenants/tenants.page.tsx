@@ -1,7 +1,5 @@
-import { Anchor, Paper, Table, Text, TextInput } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { EmptyState, formatDate, Pager, PageTitle, QueryView } from '@saas/ui';
-import { useState } from 'react';
+import { Anchor, Paper, Table } from '@mantine/core';
+import { EmptyState, formatDate, NameCell, PageTitle, QueryTable, useSearchPaging } from '@saas/ui';
 import { Link } from 'react-router';
 import { useIsPlatformAdmin } from '../app-layout';
 import { PAGE_SIZE } from '../config';
@@ -9,9 +7,7 @@ import { ChangePlanButton } from './change-plan-button';
 import { useAdminTenants } from './tenants.queries';
 
 export function TenantsPage() {
-  const [search, setSearch] = useState('');
-  const [q] = useDebouncedValue(search.trim(), 300);
-  const [offset, setOffset] = useState(0);
+  const { field, term: q, offset, setOffset } = useSearchPaging();
   const tenants = useAdminTenants({ q, limit: PAGE_SIZE, offset });
   const canEdit = useIsPlatformAdmin();
 
@@ -19,76 +15,41 @@ export function TenantsPage() {
     <>
       <PageTitle>Tenants</PageTitle>
       <Paper withBorder p="md">
-        <TextInput
-          label="Search tenants"
-          placeholder="Name"
-          type="search"
-          value={search}
-          onChange={(e) => {
-            setSearch(e.currentTarget.value);
-            setOffset(0);
-          }}
-          maw={360}
-          mb="md"
-        />
-        <QueryView
+        <QueryTable
+          search={{ label: 'Search tenants', placeholder: 'Name', ...field }}
           query={tenants}
-          loadingLabel="Loading tenants…"
-          isEmpty={(data) => data.items.length === 0}
           empty={<EmptyState title="No tenants found" />}
+          label="Tenants"
+          minWidth={canEdit ? 840 : 720}
+          striped
+          highlightOnHover
+          columns={['Name', 'Owner', 'Members', 'Created', 'Audit', canEdit && 'Plan']}
+          paging={{ limit: PAGE_SIZE, offset, onChange: setOffset }}
         >
-          {(data) => (
-            <>
-              <Table.ScrollContainer minWidth={canEdit ? 840 : 720}>
-                <Table verticalSpacing="sm" striped highlightOnHover aria-busy={tenants.isFetching}>
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th scope="col">Name</Table.Th>
-                      <Table.Th scope="col">Owner</Table.Th>
-                      <Table.Th scope="col">Members</Table.Th>
-                      <Table.Th scope="col">Created</Table.Th>
-                      <Table.Th scope="col">Audit</Table.Th>
-                      {canEdit && <Table.Th scope="col">Plan</Table.Th>}
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {data.items.map((t) => (
-                      <Table.Tr key={t.id}>
-                        <Table.Td>
-                          <Text size="sm" fw={500}>
-                            {t.name}
-                          </Text>
-                          <Text size="xs" c="dimmed" ff="monospace">
-                            {t.id}
-                          </Text>
-                        </Table.Td>
-                        <Table.Td>{t.owner?.email ?? '—'}</Table.Td>
-                        <Table.Td>{t.memberCount}</Table.Td>
-                        <Table.Td>{formatDate(t.createdAt)}</Table.Td>
-                        <Table.Td>
-                          <Anchor
-                            component={Link}
-                            to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`}
-                            size="sm"
-                            aria-label={`Audit log of ${t.name}`}
-                          >
-                            View log
-                          </Anchor>
-                        </Table.Td>
-                        {canEdit && (
-                          <Table.Td>
-                            <ChangePlanButton tenant={t} />
-                          </Table.Td>
-                        )}
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-              <Pager total={data.total} limit={PAGE_SIZE} offset={offset} onChange={setOffset} />
-            </>
+          {(t) => (
+            <Table.Tr key={t.id}>
+              <NameCell name={t.name} detail={t.id} monospace />
+              <Table.Td>{t.owner?.email ?? '—'}</Table.Td>
+              <Table.Td>{t.memberCount}</Table.Td>
+              <Table.Td>{formatDate(t.createdAt)}</Table.Td>
+              <Table.Td>
+                <Anchor
+                  component={Link}
+                  to={`/audit-log?tenantId=${encodeURIComponent(t.id)}`}
+                  size="sm"
+                  aria-label={`Audit log of ${t.name}`}
+                >
+                  View log
+                </Anchor>
+              </Table.Td>
+              {canEdit && (
+                <Table.Td>
+                  <ChangePlanButton tenant={t} />
+                </Table.Td>
+              )}
+            </Table.Tr>
           )}
-        </QueryView>
+        </QueryTable>
       </Paper>
     </>
   );

@@ -1,15 +1,14 @@
-import { type ApiData, unwrap } from '@saas/api-client';
+import { type ApiData, type ApiQuery, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 
 export type AdminTenant = ApiData<'get', '/admin/tenants'>['items'][number];
 
-export function useAdminTenants(params: { q: string; limit: number; offset: number }) {
+export function useAdminTenants(query: ApiQuery<'get', '/admin/tenants'>) {
   const api = useApi();
   return useQuery({
-    queryKey: ['admin', 'tenants', params],
-    queryFn: () =>
-      unwrap(api.GET('/admin/tenants', { params: { query: { q: params.q || undefined, limit: params.limit, offset: params.offset } } })),
+    queryKey: ['admin', 'tenants', query],
+    queryFn: () => unwrap(api.GET('/admin/tenants', { params: { query } })),
     placeholderData: keepPreviousData,
   });
 }

@@ -1,4 +1,4 @@
-import { type ApiBody, type ApiData, unwrap } from '@saas/api-client';
+import { type ApiBody, type ApiData, type ApiQuery, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
@@ -6,12 +6,11 @@ export type AdminUser = ApiData<'get', '/admin/users'>['items'][number];
 export type UserPatch = ApiBody<'patch', '/admin/users/{userId}'>;
 export type PlatformRole = AdminUser['platformRole'];
 
-export function useAdminUsers(params: { q: string; limit: number; offset: number }) {
+export function useAdminUsers(query: ApiQuery<'get', '/admin/users'>) {
   const api = useApi();
   return useQuery({
-    queryKey: ['admin', 'users', params],
-    queryFn: () =>
-      unwrap(api.GET('/admin/users', { params: { query: { q: params.q || undefined, limit: params.limit, offset: params.offset } } })),
+    queryKey: ['admin', 'users', query],
+    queryFn: () => unwrap(api.GET('/admin/users', { params: { query } })),
     placeholderData: keepPreviousData,
   });
 }

@@ -1,6 +1,7 @@
-import { Button, Checkbox, Group, Modal, Stack, Switch, TextInput } from '@mantine/core';
+import { Checkbox, Modal, Stack, Switch, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { applyProblemToForm, focusFirstError, notifySuccess } from '@saas/ui';
+import { applyProblemToForm, FormActions, focusFirstError, notifySuccess } from '@saas/ui';
+import { KeyInput } from '../shared/key-input';
 import { type OdooVersion, usePutOdooVersion } from './odoo-versions.queries';
 
 export interface OdooVersionFormProps {
@@ -68,12 +69,11 @@ function VersionFields({ version, onDone, onSaved }: { version: OdooVersion | nu
   return (
     <form onSubmit={form.onSubmit(submit, (errors) => focusFirstError(form, errors))} noValidate>
       <Stack>
-        <TextInput
+        <KeyInput
           label="Version"
-          description={version ? 'The version name cannot change.' : 'As Odoo numbers it, e.g. 18.0'}
-          required
-          disabled={version !== null}
-          data-autofocus={version === null || undefined}
+          locked={version !== null}
+          hint="As Odoo numbers it, e.g. 18.0"
+          lockedHint="The version name cannot change."
           {...form.getInputProps('version')}
         />
         <TextInput
@@ -90,14 +90,7 @@ function VersionFields({ version, onDone, onSaved }: { version: OdooVersion | nu
           disabled={version?.isDefault}
           {...form.getInputProps('isDefault', { type: 'checkbox' })}
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onDone} disabled={put.isPending}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={put.isPending}>
-            {version ? 'Save' : 'Add version'}
-          </Button>
-        </Group>
+        <FormActions submitLabel={version ? 'Save' : 'Add version'} pending={put.isPending} onCancel={onDone} />
       </Stack>
     </form>
   );

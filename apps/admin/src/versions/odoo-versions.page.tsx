@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Paper, Table, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { ConfirmButton, DataTable, EmptyState, notifySuccess, PageTitle, QueryView } from '@saas/ui';
+import { ConfirmButton, EmptyState, notifySuccess, PageTitle, QueryTable } from '@saas/ui';
 import { useState } from 'react';
 import { useIsPlatformAdmin } from '../app-layout';
 import { badgeStyles } from '../shared/badge-styles';
@@ -66,7 +66,7 @@ export function OdooVersionsPage() {
         initialized from scratch, which takes longer.
       </Text>
       <Paper withBorder p="md">
-        <QueryView
+        <QueryTable
           query={versions}
           loadingLabel="Loading versions…"
           keepDataOnError
@@ -77,78 +77,72 @@ export function OdooVersionsPage() {
               action={canEdit && <Button onClick={() => openForm(null)}>Add version</Button>}
             />
           }
+          label="Odoo versions"
+          minWidth={720}
+          striped
+          columns={['Version', 'Template', 'Offered', 'Image', canEdit && 'Actions']}
         >
-          {(data) => (
-            <DataTable
-              label="Odoo versions"
-              minWidth={720}
-              striped
-              aria-busy={versions.isFetching}
-              columns={['Version', 'Template', 'Offered', 'Image', canEdit && 'Actions']}
-            >
-              {data.map((v) => (
-                <Table.Tr key={v.version}>
-                  <Table.Td>
-                    <Group gap="xs" wrap="nowrap">
-                      <Text size="sm" fw={500}>
-                        {v.version}
-                      </Text>
-                      {v.isDefault && (
-                        <Badge color="indigo" variant="outline" size="sm" styles={badgeStyles}>
-                          Default
-                        </Badge>
-                      )}
-                    </Group>
-                  </Table.Td>
-                  <Table.Td>
-                    <TemplateBadge status={v.templateStatus} />
-                  </Table.Td>
-                  <Table.Td>
-                    {v.enabled ? (
-                      <Text size="sm">Yes</Text>
-                    ) : (
-                      <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-                        No{' '}
-                        <Text span size="xs" c="dimmed">
-                          (hidden from tenants)
-                        </Text>
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" ff="monospace">
-                      {v.image}
-                    </Text>
-                  </Table.Td>
-                  {canEdit && (
-                    <Table.Td>
-                      <Group gap="xs" wrap="nowrap">
-                        <Button variant="default" size="xs" onClick={() => openForm(v)} aria-label={`Edit Odoo ${v.version}`}>
-                          Edit
-                        </Button>
-                        <ConfirmButton
-                          color="indigo"
-                          aria-label={`Rebuild the template of Odoo ${v.version}`}
-                          title={`Rebuild the template of Odoo ${v.version}?`}
-                          message={`The worker initializes a new template database from ${v.image}. Running instances are not affected; new ones are initialized from scratch until it is ready.`}
-                          confirmLabel="Rebuild"
-                          disabled={v.templateStatus === 'building'}
-                          onConfirm={async () => {
-                            await rebuild.mutateAsync(v.version);
-                            watchTemplates();
-                            notifySuccess('The template rebuild is queued.', `Odoo ${v.version}`);
-                          }}
-                        >
-                          Rebuild template
-                        </ConfirmButton>
-                      </Group>
-                    </Table.Td>
+          {(v) => (
+            <Table.Tr key={v.version}>
+              <Table.Td>
+                <Group gap="xs" wrap="nowrap">
+                  <Text size="sm" fw={500}>
+                    {v.version}
+                  </Text>
+                  {v.isDefault && (
+                    <Badge color="indigo" variant="outline" size="sm" styles={badgeStyles}>
+                      Default
+                    </Badge>
                   )}
-                </Table.Tr>
-              ))}
-            </DataTable>
+                </Group>
+              </Table.Td>
+              <Table.Td>
+                <TemplateBadge status={v.templateStatus} />
+              </Table.Td>
+              <Table.Td>
+                {v.enabled ? (
+                  <Text size="sm">Yes</Text>
+                ) : (
+                  <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+                    No{' '}
+                    <Text span size="xs" c="dimmed">
+                      (hidden from tenants)
+                    </Text>
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" ff="monospace">
+                  {v.image}
+                </Text>
+              </Table.Td>
+              {canEdit && (
+                <Table.Td>
+                  <Group gap="xs" wrap="nowrap">
+                    <Button variant="default" size="xs" onClick={() => openForm(v)} aria-label={`Edit Odoo ${v.version}`}>
+                      Edit
+                    </Button>
+                    <ConfirmButton
+                      color="indigo"
+                      aria-label={`Rebuild the template of Odoo ${v.version}`}
+                      title={`Rebuild the template of Odoo ${v.version}?`}
+                      message={`The worker initializes a new template database from ${v.image}. Running instances are not affected; new ones are initialized from scratch until it is ready.`}
+                      confirmLabel="Rebuild"
+                      disabled={v.templateStatus === 'building'}
+                      onConfirm={async () => {
+                        await rebuild.mutateAsync(v.version);
+                        watchTemplates();
+                        notifySuccess('The template rebuild is queued.', `Odoo ${v.version}`);
+                      }}
+                    >
+                      Rebuild template
+                    </ConfirmButton>
+                  </Group>
+                </Table.Td>
+              )}
+            </Table.Tr>
           )}
-        </QueryView>
+        </QueryTable>
       </Paper>
       <OdooVersionForm version={editing} opened={formOpened} onClose={form.close} onSaved={watchTemplates} />
     </>

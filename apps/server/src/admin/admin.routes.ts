@@ -1,15 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AuditRepository } from '../audit/audit.repo.js';
-import { auditEntrySchema, toAuditEntryDto } from '../audit/audit.schemas.js';
+import { auditEntrySchema } from '../audit/audit.schemas.js';
+import type { AuditService } from '../audit/audit.service.js';
 import { platformRoleSchema, toUserDto, userSchema } from '../auth/auth.schemas.js';
-import { SessionsRepository } from '../auth/sessions.repo.js';
-import { UsersRepository } from '../auth/users.repo.js';
-import type { Db } from '../db/client.js';
 import { access, requireAuth } from '../http/access.js';
-import { conflict, notFound } from '../http/errors.js';
 import { page, pageQuery } from '../http/route-helpers.js';
-import { TenantsRepository } from '../tenants/tenants.repo.js';
+import type { AdminService } from './admin.service.js';
 
 const adminUserSchema = userSchema.extend({ disabled: z.boolean(), lockedUntil: z.iso.datetime().nullable() }).meta({ id: 'AdminUser' });
 
@@ -26,7 +22,7 @@ const adminTenantSchema = z
 
 const searchQuery = pageQuery.extend({ q: z.string().trim().max(200).optional() });
 
-export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService; audit: AuditService }> = async (app, { admin, audit }) => {
   const staff = access.platform('admin', 'support');
 
   const toAdminUser = (row: Parameters<typeof toUserDto>[0]) => ({
@@ -45,13 +41,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       },
       config: { access: staff },
     },
-    async () => {
-      const [users, tenants] = await Promise.all([
-        new UsersRepository(db).list({ limit: 1, offset: 0 }),
-        new TenantsRepository(db).count(),
-      ]);
-      return { users: users.total, tenants };
-    },
+    async () => admin.overview(),
   );
 
   app.get(
@@ -61,7 +51,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access: staff },
     },
     async (request) => {
-      const { rows, total } = await new UsersRepository(db).list(request.query);
+      const { rows, total } = await admin.users(request.query);
       return { items: rows.map(toAdminUser), total };
     },
   );
@@ -79,24 +69,8 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access: access.platform('admin'), audit: { action: 'admin.update_user', targetType: 'user' } },
     },
     async (request) => {
-      const actor = requireAuth(request);
-      const { userId } = request.params;
-      const { disabled, platformRole } = request.body;
       request.auditNote.details = request.body;
-      if (userId === actor.userId && (disabled || platformRole !== undefined)) {
-        throw conflict('cannot_change_self', 'You cannot disable yourself or change your own platform role.');
-      }
-      const user = await db.transaction(async (tx) => {
-        const users = new UsersRepository(tx);
-        const updated = await users.update(userId, {
-          ...(disabled === undefined ? {} : { disabledAt: disabled ? new Date() : null }),
-          ...(platformRole === undefined ? {} : { platformRole }),
-        });
-        if (!updated) throw notFound('User');
-        if (disabled) await new SessionsRepository(tx).revokeAllForUser(userId, 'disabled_by_admin');
-        return updated;
-      });
-      return toAdminUser(user);
+      return toAdminUser(await admin.updateUser(requireAuth(request).userId, request.params.userId, request.body));
     },
   );
 
@@ -107,7 +81,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       config: { access: staff },
     },
     async (request) => {
-      const { rows, total } = await new TenantsRepository(db).list(request.query);
+      const { rows, total } = await admin.tenants(request.query);
       return {
         items: rows.map((t) => ({
           id: t.id,
@@ -137,9 +111,6 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       },
       config: { access: staff },
     },
-    async (request) => {
-      const { rows, total } = await new AuditRepository(db).list(request.query);
-      return { items: rows.map(toAuditEntryDto), total };
-    },
+    async (request) => audit.list(request.query),
   );
 };

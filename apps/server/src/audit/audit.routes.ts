@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../db/client.js';
 import { access } from '../http/access.js';
 import { page, pageQuery } from '../http/route-helpers.js';
 import { tenantParams } from '../tenants/tenants.schemas.js';
-import { AuditRepository } from './audit.repo.js';
-import { auditEntrySchema, toAuditEntryDto } from './audit.schemas.js';
+import { auditEntrySchema } from './audit.schemas.js';
+import type { AuditService } from './audit.service.js';
 
-export const auditRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const auditRoutes: FastifyPluginAsyncZod<{ audit: AuditService }> = async (app, { audit }) => {
   app.get(
     '/tenants/:tenantId/audit-log',
     {
@@ -19,9 +18,6 @@ export const auditRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }
       },
       config: { access: access.tenant('owner', 'admin') },
     },
-    async (request) => {
-      const { rows, total } = await new AuditRepository(db).list({ tenantId: request.params.tenantId, ...request.query });
-      return { items: rows.map(toAuditEntryDto), total };
-    },
+    async (request) => audit.list({ tenantId: request.params.tenantId, ...request.query }),
   );
 };

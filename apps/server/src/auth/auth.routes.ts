@@ -20,6 +20,9 @@ import type { AuthService, IssuedSession } from './auth.service.js';
 export const REFRESH_COOKIE = 'saas_refresh';
 const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
+export const signupResponseSchema = z.object({ user: userSchema, tenant: tenantSummarySchema });
+export type SignupResponse = z.infer<typeof signupResponseSchema>;
+
 export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Config }> = async (app, { auth, config }) => {
   const setRefreshCookie = (reply: FastifyReply, session: IssuedSession) =>
     reply.setCookie(REFRESH_COOKIE, session.refreshToken, {
@@ -39,7 +42,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
         tags: ['auth'],
         summary: 'Create an account and its organization (tenant); sends a verification email',
         body: signupBody,
-        response: { 201: z.object({ user: userSchema, tenant: tenantSummarySchema }) },
+        response: { 201: signupResponseSchema },
       },
       config: { access: access.public(), audit: { action: 'auth.signup', targetType: 'user' } },
     },

@@ -14,6 +14,7 @@ export const personNameSchema = z.string().trim().min(1).max(120);
 export const tokenSchema = z.string().min(16).max(256);
 
 export const platformRoleSchema = z.enum(['admin', 'support']);
+export type PlatformRole = z.infer<typeof platformRoleSchema>;
 
 export const userSchema = z
   .object({

@@ -1,11 +1,13 @@
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
-import type { AuthenticatedUser } from '../http/access.js';
-import { AppError, conflict, fieldInvalid, forbidden, invalid, unauthorized } from '../http/errors.js';
+import { conflict, fieldInvalid, forbidden, invalid, locked, unauthenticated } from '../errors/domain-error.js';
+import type { ClientInfo } from '../http/route-helpers.js';
 import type { MailService } from '../mail/mail.service.js';
 import { mailTemplates } from '../mail/templates.js';
 import { TenantsRepository } from '../tenants/tenants.repo.js';
+import type { TenantRole } from '../tenants/tenants.schemas.js';
 import type { AccessTokens } from './access-token.js';
+import type { AuthenticatedUser } from './authenticated-user.js';
 import { EmailTokensRepository } from './email-tokens.repo.js';
 import { dummyPasswordHash, hashPassword, passwordWeakness, verifyPassword } from './password.js';
 import type { RateLimits } from './rate-limits.js';
@@ -13,11 +15,6 @@ import { randomToken, sha256 } from './secrets.js';
 import { SessionsRepository } from './sessions.repo.js';
 import type { TotpService } from './totp.service.js';
 import { type UserRow, UsersRepository } from './users.repo.js';
-
-export interface ClientInfo {
-  ip: string;
-  userAgent: string | null;
-}
 
 export interface IssuedSession {
   accessToken: string;
@@ -93,24 +90,24 @@ export class AuthService {
     const user = await users.findByEmail(input.email);
     if (!user) {
       await verifyPassword(await dummyPasswordHash(), input.password);
-      throw unauthorized('invalid_credentials', 'The email address or password is wrong.');
+      throw unauthenticated('invalid_credentials', 'The email address or password is wrong.');
     }
     this.assertNotLocked(user);
     if (!(await verifyPassword(user.passwordHash, input.password))) {
       await this.recordFailedLogin(user);
-      throw unauthorized('invalid_credentials', 'The email address or password is wrong.');
+      throw unauthenticated('invalid_credentials', 'The email address or password is wrong.');
     }
     if (user.disabledAt) throw forbidden('account_disabled', 'This account has been disabled. Contact support.');
     if (user.totpEnabledAt) {
       if (!input.totpCode && !input.recoveryCode) {
-        throw unauthorized('totp_required', 'Enter the code from your authenticator app.');
+        throw unauthenticated('totp_required', 'Enter the code from your authenticator app.');
       }
       const ok = input.recoveryCode
         ? await this.deps.totp.useRecoveryCode(user.id, input.recoveryCode)
         : await this.deps.totp.consume(user, input.totpCode ?? '');
       if (!ok) {
         await this.recordFailedLogin(user);
-        throw unauthorized('invalid_totp', 'The two-factor code is wrong.');
+        throw unauthenticated('invalid_totp', 'The two-factor code is wrong.');
       }
     }
     if (user.failedLogins > 0 || user.lockedUntil) await users.update(user.id, { failedLogins: 0, lockedUntil: null });
@@ -120,9 +117,7 @@ export class AuthService {
   private assertNotLocked(user: UserRow) {
     if (user.lockedUntil && user.lockedUntil > new Date()) {
       const seconds = (user.lockedUntil.getTime() - Date.now()) / 1000;
-      throw new AppError(423, 'account_locked', 'Too many failed attempts: this account is locked for a while. Check your email.', {
-        retryAfterSeconds: seconds,
-      });
+      throw locked('account_locked', 'Too many failed attempts: this account is locked for a while. Check your email.', seconds);
     }
   }
 
@@ -152,17 +147,17 @@ export class AuthService {
   /** Exchanges a refresh token for a new pair. A token presented twice revokes its whole session. */
   async refresh(refreshToken: string | undefined, client: ClientInfo, onIdentified?: (userId: string) => void): Promise<IssuedSession> {
     await this.deps.limits.consume('refresh', { ip: client.ip });
-    if (!refreshToken) throw unauthorized('invalid_refresh_token', 'No valid session. Log in again.');
+    if (!refreshToken) throw unauthenticated('invalid_refresh_token', 'No valid session. Log in again.');
     const sessions = new SessionsRepository(this.db);
     const found = await sessions.findRefreshToken(sha256(refreshToken));
     if (!found || found.session.revokedAt || found.session.expiresAt <= new Date()) {
-      throw unauthorized('invalid_refresh_token', 'No valid session. Log in again.');
+      throw unauthenticated('invalid_refresh_token', 'No valid session. Log in again.');
     }
     onIdentified?.(found.session.userId);
     await this.deps.limits.consume('refresh', { ip: client.ip, account: found.session.userId });
     if (found.token.rotatedAt || !(await sessions.markRotated(found.token.id))) {
       await sessions.revoke(found.session.id, 'refresh_token_reused');
-      throw unauthorized('refresh_token_reused', 'This session was ended because its refresh token was used twice. Log in again.');
+      throw unauthenticated('refresh_token_reused', 'This session was ended because its refresh token was used twice. Log in again.');
     }
     const next = randomToken();
     await sessions.addRefreshToken(found.session.id, sha256(next));
@@ -235,19 +230,21 @@ export class AuthService {
   }
 
   /** Resolves an access token to a live user and session; used by the access check on every request. */
-  async authenticate(token: string): Promise<AuthenticatedUser> {
-    const claims = await this.deps.tokens.verify(token);
-    const live = await new SessionsRepository(this.db).findLiveUser(claims.sessionId, claims.userId);
-    if (!live) throw unauthorized('session_revoked', 'This session has ended. Log in again.');
-    if (live.user.disabledAt) throw unauthorized('account_disabled', 'This account has been disabled.');
-    return {
-      userId: live.user.id,
-      sessionId: live.session.id,
-      email: live.user.email,
-      platformRole: live.user.platformRole,
-      emailVerified: Boolean(live.user.emailVerifiedAt),
-      totpEnabled: Boolean(live.user.totpEnabledAt),
+  /** The user behind a live session; given a tenant, also their role there (one query either way). */
+  async authenticate(token: string, tenantId: string | null = null): Promise<{ user: AuthenticatedUser; tenantRole: TenantRole | null }> {
+    const claims = this.deps.tokens.verify(token);
+    const live = await new SessionsRepository(this.db).findLiveUser(claims.sessionId, claims.userId, tenantId);
+    if (!live) throw unauthenticated('session_revoked', 'This session has ended. Log in again.');
+    if (live.disabledAt) throw unauthenticated('account_disabled', 'This account has been disabled.');
+    const user = {
+      userId: live.userId,
+      sessionId: claims.sessionId,
+      email: live.email,
+      platformRole: live.platformRole,
+      emailVerified: Boolean(live.emailVerifiedAt),
+      totpEnabled: Boolean(live.totpEnabledAt),
     };
+    return { user, tenantRole: live.tenantRole };
   }
 
   private webLink(path: string, token?: string) {

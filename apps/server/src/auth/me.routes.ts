@@ -1,16 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
 import { access, requireAuth } from '../http/access.js';
-import { notFound } from '../http/errors.js';
 import { noContent, sendNoContent } from '../http/route-helpers.js';
-import { TenantsRepository } from '../tenants/tenants.repo.js';
 import { tenantRoleSchema } from '../tenants/tenants.schemas.js';
+import type { AccountService } from './account.service.js';
 import { passwordSchema, personNameSchema, sessionSchema, toUserDto, userSchema } from './auth.schemas.js';
 import type { AuthService } from './auth.service.js';
-import { SessionsRepository } from './sessions.repo.js';
 import type { TotpService } from './totp.service.js';
-import { UsersRepository } from './users.repo.js';
 
 const meSchema = z
   .object({ user: userSchema, tenants: z.array(z.object({ id: z.uuid(), name: z.string(), role: tenantRoleSchema })) })
@@ -18,17 +14,18 @@ const meSchema = z
 
 const codeSchema = z.string().trim().min(6).max(10);
 
-export const meRoutes: FastifyPluginAsyncZod<{ db: Db; auth: AuthService; totp: TotpService }> = async (app, { db, auth, totp }) => {
+export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: AuthService; totp: TotpService }> = async (
+  app,
+  { account, auth, totp },
+) => {
   const self = { access: access.user() };
 
   app.get(
     '/me',
     { schema: { tags: ['account'], summary: 'The logged-in user and their tenants', response: { 200: meSchema } }, config: self },
     async (request) => {
-      const { userId } = requireAuth(request);
-      const [user, tenants] = await Promise.all([new UsersRepository(db).findById(userId), new TenantsRepository(db).listForUser(userId)]);
-      if (!user) throw notFound('User');
-      return { user: toUserDto(user), tenants: tenants.map(({ id, name, role }) => ({ id, name, role })) };
+      const { user, tenants } = await account.profile(requireAuth(request).userId);
+      return { user: toUserDto(user), tenants };
     },
   );
 
@@ -45,9 +42,8 @@ export const meRoutes: FastifyPluginAsyncZod<{ db: Db; auth: AuthService; totp: 
     },
     async (request) => {
       const { userId } = requireAuth(request);
-      const user = await new UsersRepository(db).update(userId, { name: request.body.name });
-      if (!user) throw notFound('User');
       request.auditNote.targetId = userId;
+      const user = await account.rename(userId, request.body.name);
       return toUserDto(user);
     },
   );
@@ -76,7 +72,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ db: Db; auth: AuthService; totp: 
     { schema: { tags: ['account'], summary: 'Active sessions of the user', response: { 200: z.array(sessionSchema) } }, config: self },
     async (request) => {
       const user = requireAuth(request);
-      const rows = await new SessionsRepository(db).listActive(user.userId);
+      const rows = await account.sessions(user.userId);
       return rows.map((s) => ({
         id: s.id,
         createdAt: s.createdAt.toISOString(),
@@ -101,8 +97,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ db: Db; auth: AuthService; totp: 
     },
     async (request, reply) => {
       const user = requireAuth(request);
-      const revoked = await new SessionsRepository(db).revoke(request.params.sessionId, 'revoked_by_user', user.userId);
-      if (revoked.length === 0) throw notFound('Session');
+      await account.revokeSession(user.userId, request.params.sessionId);
       return sendNoContent(reply);
     },
   );

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { rateLimited } from '../http/errors.js';
+import { rateLimited } from '../errors/domain-error.js';
 
 interface Limit {
   points: number;

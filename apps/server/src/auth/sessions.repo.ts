@@ -1,5 +1,6 @@
-import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
-import type { DbOrTx } from '../db/client.js';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { type DbOrTx, prepared } from '../db/client.js';
+import { memberships } from '../tenants/tenants.tables.js';
 import { refreshTokens, sessions, users } from './auth.tables.js';
 
 export class SessionsRepository {
@@ -64,13 +65,38 @@ export class SessionsRepository {
       .orderBy(desc(sessions.lastUsedAt));
   }
 
-  /** The user behind a live session, for authenticating a request. */
-  findLiveUser(sessionId: string, userId: string) {
-    return this.db
-      .select({ user: users, session: sessions })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+  /**
+   * The user behind a live session, for authenticating a request; given a tenant, the same query finds
+   * their role there (null: not a member). A prepared statement: it runs on every authenticated request.
+   */
+  findLiveUser(sessionId: string, userId: string, tenantId: string | null = null) {
+    return prepared(this.db, 'auth_live_user', liveUserQuery)
+      .execute({ sessionId, userId, tenantId, now: new Date() })
       .then((rows) => rows[0]);
   }
+}
+
+function liveUserQuery(db: DbOrTx, name: string) {
+  return db
+    .select({
+      userId: users.id,
+      email: users.email,
+      platformRole: users.platformRole,
+      emailVerifiedAt: users.emailVerifiedAt,
+      totpEnabledAt: users.totpEnabledAt,
+      disabledAt: users.disabledAt,
+      tenantRole: memberships.role,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(memberships, and(eq(memberships.userId, sessions.userId), eq(memberships.tenantId, sql.placeholder('tenantId'))))
+    .where(
+      and(
+        eq(sessions.id, sql.placeholder('sessionId')),
+        eq(sessions.userId, sql.placeholder('userId')),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql.placeholder('now')),
+      ),
+    )
+    .prepare(name);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import type { Db } from '../db/client.js';
-import { conflict, fieldInvalid, invalid, notFound } from '../http/errors.js';
+import { conflict, fieldInvalid, invalid, notFound } from '../errors/domain-error.js';
 import { users } from './auth.tables.js';
 import { RecoveryCodesRepository } from './email-tokens.repo.js';
 import { verifyPassword } from './password.js';

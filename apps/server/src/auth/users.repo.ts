@@ -1,6 +1,6 @@
 import { and, count, desc, eq, ilike, isNull, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
-import type { PlatformRole } from '../http/access.js';
+import type { PlatformRole } from './auth.schemas.js';
 import { users } from './auth.tables.js';
 
 export type UserRow = typeof users.$inferSelect;

@@ -1,7 +1,7 @@
 import { CertificatesRepository } from '../certificates/certificates.repo.js';
 import { type EdgeJobDeps, reapplyRoute } from '../domains/domains.jobs.js';
 import { DomainsRepository } from '../domains/domains.repo.js';
-import { AcmeError } from '../edge/acme.js';
+import { AcmeError } from '../edge/acme-issuer.js';
 import { syncInstanceRoutes } from '../instances/instance-edge.js';
 
 export const RENEW_CERTIFICATES_JOB = 'renew-certificates';

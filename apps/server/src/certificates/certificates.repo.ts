@@ -1,6 +1,6 @@
 import { asc, eq, inArray, lt } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
-import type { IssuedCertificate } from '../edge/acme.js';
+import type { IssuedCertificate } from '../edge/acme-issuer.js';
 import { certificates } from './certificates.tables.js';
 
 export type CertificateRow = typeof certificates.$inferSelect;

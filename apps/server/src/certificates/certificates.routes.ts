@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
+import type { AdminService } from '../admin/admin.service.js';
 import { access } from '../http/access.js';
 import { RENEW_BEFORE_DAYS } from './certificate-renewal.job.js';
-import { CertificatesRepository } from './certificates.repo.js';
 
 const certificateSchema = z
   .object({
@@ -24,7 +23,7 @@ const certificateSchema = z
   })
   .meta({ id: 'Certificate' });
 
-export const certificatesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const certificatesRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async (app, { admin }) => {
   app.get(
     '/admin/certificates',
     {
@@ -37,7 +36,7 @@ export const certificatesRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app,
     },
     async () => {
       const now = Date.now();
-      return (await new CertificatesRepository(db).list()).map((c) => ({
+      return (await admin.certificates()).map((c) => ({
         id: c.id,
         name: c.name,
         kind: c.kind,

@@ -20,6 +20,27 @@ export function createDatabase(url: string, max = 10): Database {
   return { db, pool, close: () => pool.end() };
 }
 
+const preparedQueries = new WeakMap<DbOrTx, Map<string, unknown>>();
+
+/**
+ * A query built and prepared once per database handle, for the paths every request takes: drizzle
+ * then skips building its SQL, and PostgreSQL parses it once per connection (a named statement).
+ * `build` must call `.prepare(name)` with the name it is given; values go in as `sql.placeholder`s.
+ */
+export function prepared<T>(db: DbOrTx, name: string, build: (db: DbOrTx, name: string) => T): T {
+  let queries = preparedQueries.get(db);
+  if (!queries) {
+    queries = new Map();
+    preparedQueries.set(db, queries);
+  }
+  let query = queries.get(name) as T | undefined;
+  if (!query) {
+    query = build(db, name);
+    queries.set(name, query);
+  }
+  return query;
+}
+
 const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 export async function runMigrations(db: Db): Promise<void> {

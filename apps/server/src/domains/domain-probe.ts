@@ -1,6 +1,7 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import http from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { challengePath } from '../edge/edge-router.js';
 
 /**
  * The HTTP check of a custom domain: fetches `http://<domain>/.well-known/odoo-saas/<token>` and
@@ -102,7 +103,7 @@ export async function probeDomain(domain: string, token: string, options: ProbeO
   }
   // IPv4 first: the platform's documented record is an A record (or a CNAME to its subdomain).
   const address = addresses.find((a) => isIP(a) === 4) ?? addresses[0] ?? '';
-  const path = `/.well-known/odoo-saas/${token}`;
+  const path = challengePath('domain-check', token);
   const url = `http://${domain}${options.port === 80 ? '' : `:${options.port}`}${path}`;
   const result = await fetchPinned(address, domain, options.port, path, options.timeoutMs ?? 5_000, options.maxBodyBytes ?? 4096).catch(
     (error: Error) => {

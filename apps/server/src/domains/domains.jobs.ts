@@ -1,9 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CertificatesRepository } from '../certificates/certificates.repo.js';
 import type { Database } from '../db/client.js';
-import type { AcmeIssuer } from '../edge/acme.js';
-import { AcmeError } from '../edge/acme.js';
+import { AcmeError, type AcmeIssuer } from '../edge/acme-issuer.js';
 import { applyInstanceRoute, type InstanceEdgeDeps } from '../instances/instance-edge.js';
 import { withInstanceLock } from '../instances/instance-locks.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
@@ -16,8 +13,6 @@ export interface EdgeJobDeps extends InstanceEdgeDeps {
   database: Database;
   /** The ACME issuer (created on first use: it reads the CA bundle). */
   issuer: () => AcmeIssuer;
-  /** The edge's webroot: `/.well-known/odoo-saas/` and `/.well-known/acme-challenge/` are served from it on every host. */
-  webroot: string;
 }
 
 /**
@@ -35,7 +30,7 @@ export async function reapplyRoute(deps: EdgeJobDeps, instanceId: string, extraH
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Verifies a domain: the token is placed in the edge's webroot and fetched through the domain
+ * Verifies a domain: the edge publishes the token (on every host) and it is fetched through the domain
  * (guarded: see domain-probe.ts). Then, in TLS mode, its certificate is issued over HTTP-01; then
  * the instance's route is re-applied with the domain. Every failure ends `failed` with its cause.
  */
@@ -49,12 +44,10 @@ export async function verifyDomain(deps: EdgeJobDeps, domainId: string): Promise
     return 'failed';
   };
 
-  const dir = join(deps.webroot, '.well-known', 'odoo-saas');
-  const tokenFile = join(dir, domain.verificationToken);
+  const token = domain.verificationToken;
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tokenFile, domain.verificationToken, { mode: 0o644 });
-    await probeDomain(domain.domain, domain.verificationToken, {
+    await deps.edge.publishChallenge('domain-check', token, token);
+    await probeDomain(domain.domain, token, {
       port: deps.config.domains.verifyPort,
       allowLoopback: deps.config.domains.allowLoopback,
       dnsServer: deps.config.domains.dnsServer,
@@ -63,7 +56,7 @@ export async function verifyDomain(deps: EdgeJobDeps, domainId: string): Promise
     // The check's own explanation, or what went wrong around it: either way the tenant sees it and may verify again.
     return fail(error instanceof DomainCheckError ? error.message : `The check could not run: ${describeError(error)}`, 'verifying');
   } finally {
-    await rm(tokenFile, { force: true });
+    await deps.edge.withdrawChallenge('domain-check', token);
   }
 
   const now = new Date();

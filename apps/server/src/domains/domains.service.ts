@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { CertificatesRepository } from '../certificates/certificates.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { lockForTransaction } from '../db/transaction-lock.js';
-import type { AuthenticatedUser } from '../http/access.js';
-import { conflict, fieldInvalid, notFound } from '../http/errors.js';
+import { conflict, fieldInvalid, notFound } from '../errors/domain-error.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
 import type { Queues } from '../jobs/queues.js';
+import { type DomainDto, toDomainDto } from './domain-dto.js';
 import { type CustomDomainRow, DomainsRepository } from './domains.repo.js';
 import { domainProblem, MAX_DOMAINS_PER_INSTANCE, normalizeDomain } from './domains.schemas.js';
 
@@ -106,10 +107,14 @@ export class DomainsService {
     return removed;
   }
 
-  /** Expiry of the domains' certificates, by domain. */
-  async certificateExpiry(domains: string[]): Promise<Map<string, Date>> {
-    const rows = await new CertificatesRepository(this.deps.db).byNames(domains);
-    return new Map(rows.map((r) => [r.name, r.notAfter]));
+  /** The domains of one instance as the API shows them. */
+  async describe(instanceId: string, rows: CustomDomainRow[]): Promise<DomainDto[]> {
+    const [instance, certificates] = await Promise.all([
+      new InstancesRepository(this.deps.db).findById(instanceId),
+      new CertificatesRepository(this.deps.db).byNames(rows.map((r) => r.domain)),
+    ]);
+    const expiry = new Map(certificates.map((c) => [c.name, c.notAfter]));
+    return rows.map((row) => toDomainDto(this.deps.config, instance?.slug ?? '', row, expiry.get(row.domain)));
   }
 }
 

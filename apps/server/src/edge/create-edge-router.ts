@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { AcmeIssuer } from './acme.js';
-import type { EdgeRouter, InstanceRoute } from './edge-router.js';
+import type { AcmeIssuer } from './acme-issuer.js';
+import { assertToken } from './edge-names.js';
+import { edgePaths } from './edge-paths.js';
+import type { ChallengeKind, EdgeLog, EdgeRouter, InstanceRoute } from './edge-router.js';
 import { edgeSettingsFromConfig } from './edge-settings.js';
-import { edgePaths } from './nginx-config.js';
-import { type EdgeLog, NginxEdgeRouter } from './nginx-edge-router.js';
+import { Http01AcmeIssuer } from './http01-acme-issuer.js';
+import { NginxEdgeRouter } from './nginx-edge-router.js';
 
 /** Keeps routes in memory and logs them: the edge for tests and machines without nginx. */
 export class RecordingEdgeRouter implements EdgeRouter {
   readonly routes = new Map<string, InstanceRoute>();
+  /** Published challenges by `<kind>/<token>`. */
+  readonly challenges = new Map<string, string>();
   constructor(private readonly log?: EdgeLog) {}
 
   async applyRoute(route: InstanceRoute): Promise<void> {
@@ -27,6 +31,14 @@ export class RecordingEdgeRouter implements EdgeRouter {
     for (const route of routes) this.routes.set(route.instanceId, structuredClone(route));
     this.log?.info({ count: routes.length }, 'edge routes synced (EDGE_ROUTER=log)');
   }
+
+  async publishChallenge(kind: ChallengeKind, token: string, content: string): Promise<void> {
+    this.challenges.set(`${kind}/${assertToken(token)}`, content);
+  }
+
+  async withdrawChallenge(kind: ChallengeKind, token: string): Promise<void> {
+    this.challenges.delete(`${kind}/${token}`);
+  }
 }
 
 /** The platform's edge: our nginx, or (EDGE_ROUTER=log, the default under NODE_ENV=test) a recorder. */
@@ -35,15 +47,15 @@ export function createEdgeRouter(config: Config, log: EdgeLog): EdgeRouter {
   return new NginxEdgeRouter({ settings: edgeSettingsFromConfig(config), baseDomain: config.baseDomain, log });
 }
 
-/** The ACME issuer of this machine's edge: challenges in its webroot, certificates in its certs directory. */
-export function createAcmeIssuer(config: Config, log?: EdgeLog): AcmeIssuer {
+/** The ACME issuer of this machine's edge: challenges published by `edge`, certificates in its certs directory. */
+export function createAcmeIssuer(config: Config, edge: EdgeRouter, log?: EdgeLog): AcmeIssuer {
   const paths = edgePaths(edgeSettingsFromConfig(config).dir);
-  return new AcmeIssuer({
+  return new Http01AcmeIssuer({
     directoryUrl: config.acme.directoryUrl,
     ...(config.acme.caFile ? { caBundle: readFileSync(config.acme.caFile, 'utf8') } : {}),
     accountKeyFile: join(paths.dir, 'acme', 'account.key'),
     ...(config.acme.email ? { email: config.acme.email } : {}),
-    webroot: paths.webroot,
+    challenges: edge,
     certsDir: paths.certs,
     ...(log ? { log } : {}),
   });

@@ -1,7 +1,8 @@
 import type { Config } from '../config/config.js';
 import { EdgeInputError } from './edge-names.js';
+import { EdgeConfigError } from './edge-router.js';
 import { edgeSettingsFromConfig } from './edge-settings.js';
-import { EdgeConfigError, NginxEdgeRouter } from './nginx-edge-router.js';
+import { NginxEdgeRouter } from './nginx-edge-router.js';
 
 /**
  * `cli.js edge-render`: renders the edge's main config and platform snippets from the configuration,
@@ -40,11 +41,11 @@ export async function edgeCertCommand(config: Config, args: string[]): Promise<n
   const { createDatabase } = await import('../db/client.js');
   const { CertificatesRepository } = await import('../certificates/certificates.repo.js');
   const { createAcmeIssuer } = await import('./create-edge-router.js');
-  const { AcmeError } = await import('./acme.js');
+  const { AcmeError } = await import('./acme-issuer.js');
   const stderrLog = { info() {}, warn: (_obj: object, msg: string) => process.stderr.write(`edge: ${msg}\n`) };
   const settings = edgeSettingsFromConfig(config);
   const router = new NginxEdgeRouter({ settings, baseDomain: config.baseDomain, log: stderrLog });
-  const issuer = createAcmeIssuer(config);
+  const issuer = createAcmeIssuer(config, router);
   const database = createDatabase(config.databaseUrl, 1);
   const force = args.includes('--force');
   const results: { host: string; result: string; notAfter?: string }[] = [];

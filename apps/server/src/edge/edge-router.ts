@@ -23,12 +23,44 @@ export interface EdgeApplyResult {
   failed: { instanceId: string; error: Error }[];
 }
 
+/**
+ * Proof of control of a host name, answered by the edge on every host (routed or not):
+ * `acme` for ACME HTTP-01, `domain-check` for the platform's own custom domain check.
+ */
+export type ChallengeKind = 'acme' | 'domain-check';
+
+/** The well-known directory each kind is served from. */
+export const CHALLENGE_DIRS: Readonly<Record<ChallengeKind, string>> = { acme: 'acme-challenge', 'domain-check': 'odoo-saas' };
+
+/** Where a challenge is served on every host: `/.well-known/<dir>/<token>`. */
+export const challengePath = (kind: ChallengeKind, token: string) => `/.well-known/${CHALLENGE_DIRS[kind]}/${token}`;
+
+/** What the edge's implementations log (a pino logger fits). */
+export interface EdgeLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 /** syncAll applied every other route, but these could not be: record each error on its instance. */
 export class EdgeSyncError extends Error {
   readonly code = 'edge_sync_partial';
   constructor(public readonly failed: { instanceId: string; error: Error }[]) {
     super(`${failed.length} route(s) could not be applied: ${failed.map((f) => `${f.instanceId}: ${f.error.message}`).join('; ')}`);
     this.name = 'EdgeSyncError';
+  }
+}
+
+/** What the edge's proxy said when it refused a config, kept whole for diagnosis. */
+export class EdgeConfigError extends Error {
+  readonly code = 'edge_config_invalid';
+  constructor(
+    message: string,
+    /** The proxy's own output (nginx -t, or the error log after a refused reload). */
+    public readonly output: string,
+    public readonly instanceId?: string,
+  ) {
+    super(`${message}: ${output.trim() || '(no output)'}`);
+    this.name = 'EdgeConfigError';
   }
 }
 
@@ -47,4 +79,11 @@ export interface EdgeRouter {
    * by rejecting with EdgeSyncError after all the others are live.
    */
   syncAll(routes: InstanceRoute[]): Promise<void>;
+  /**
+   * Serves `content` at challengePath(kind, token) on every host until withdrawn; no reload is
+   * needed. The token must be base64url (EdgeInputError otherwise).
+   */
+  publishChallenge(kind: ChallengeKind, token: string, content: string): Promise<void>;
+  /** Stops serving the challenge; nothing happens if it is not published. */
+  withdrawChallenge(kind: ChallengeKind, token: string): Promise<void>;
 }

@@ -2,7 +2,82 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
-import { DEFAULT_LIMITS, type EdgeSettings } from './nginx-config.js';
+import { assertListenAddress, assertPath, assertPort, assertUpstreamAddress, isIpv4, normalizeHostname } from './edge-names.js';
+
+/** The settings of the edge's nginx: their shape and checks, and how the configuration maps to them. */
+
+export interface EdgeLimits {
+  /** Auth endpoints (/api/v1/auth/): requests per minute per client address, and the burst allowed. */
+  authPerMinute: number;
+  authBurst: number;
+  /** The rest of /api/: requests per second per address, and burst. */
+  apiPerSecond: number;
+  apiBurst: number;
+  /** Odoo's login form on instance hosts: per minute per address, and burst. */
+  odooLoginPerMinute: number;
+  odooLoginBurst: number;
+  /** Open connections per client address, all hosts together. */
+  connectionsPerIp: number;
+}
+
+export const DEFAULT_LIMITS: EdgeLimits = {
+  authPerMinute: 30,
+  authBurst: 20,
+  apiPerSecond: 20,
+  apiBurst: 60,
+  odooLoginPerMinute: 30,
+  odooLoginBurst: 20,
+  connectionsPerIp: 200,
+};
+
+export interface EdgeSettings {
+  /** Absolute edge directory: nginx prefix, config tree, logs, caches, certificates, ACME webroot. */
+  dir: string;
+  /** `user` directive (`root` when the platform runs as root in local mode); null to omit it. */
+  user: string | null;
+  workerProcesses: number | 'auto';
+  /** Empty: all addresses. */
+  listenAddress: string;
+  httpPort: number;
+  /** null: local mode, plain HTTP only. Otherwise hosts that have a certificate are served over TLS. */
+  httpsPort: number | null;
+  publicHost: string;
+  adminHost: string;
+  /** The built SPAs. */
+  webRoot: string;
+  adminRoot: string;
+  /** address:port of the API. */
+  apiUpstream: string;
+  /** DNS resolvers nginx uses for OCSP stapling (TLS mode). */
+  resolvers: string[];
+  limits: EdgeLimits;
+  mimeTypesFile: string;
+}
+
+/** Checks and normalizes the settings once; the renderers trust the result. */
+export function validateSettings(settings: EdgeSettings): EdgeSettings {
+  assertPath(settings.dir, 'dir');
+  assertPath(settings.webRoot, 'webRoot');
+  assertPath(settings.adminRoot, 'adminRoot');
+  assertPath(settings.mimeTypesFile, 'mimeTypesFile');
+  assertListenAddress(settings.listenAddress);
+  assertPort(settings.httpPort, 'httpPort');
+  if (settings.httpsPort !== null) assertPort(settings.httpsPort, 'httpsPort');
+  assertUpstreamAddress(settings.apiUpstream, 'apiUpstream');
+  if (settings.user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(settings.user)) throw new Error(`invalid nginx user: ${settings.user}`);
+  if (settings.workerProcesses !== 'auto' && !(Number.isInteger(settings.workerProcesses) && settings.workerProcesses > 0)) {
+    throw new Error('workerProcesses must be "auto" or a positive integer');
+  }
+  for (const r of settings.resolvers) if (!isIpv4(r) && !/^\[[0-9a-fA-F:]+\]$/.test(r)) throw new Error(`invalid resolver: ${r}`);
+  for (const [name, value] of Object.entries(settings.limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`limits.${name} must be a positive integer`);
+  }
+  return {
+    ...settings,
+    publicHost: normalizeHostname(settings.publicHost, 'publicHost'),
+    adminHost: normalizeHostname(settings.adminHost, 'adminHost'),
+  };
+}
 
 /** The repository root: this file is src/edge/edge-settings.ts or dist/edge/edge-settings.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url)).replace(/\/$/, '');

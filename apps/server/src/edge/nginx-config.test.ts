@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { assertUpstreamAddress, EdgeInputError, isHostname, nginxString, normalizeHostname } from './edge-names.js';
-import type { InstanceRoute, RouteState } from './edge-router.js';
-import { DEFAULT_LIMITS, type EdgeSettings, renderPlatformFiles, type TlsCert } from './nginx-config.js';
+import { challengePath, type InstanceRoute, type RouteState } from './edge-router.js';
+import { DEFAULT_LIMITS, type EdgeSettings } from './edge-settings.js';
+import { renderPlatformFiles } from './nginx-config.js';
+import type { TlsCert } from './nginx-directives.js';
 import { renderInstanceConf } from './nginx-instance-config.js';
 import { renderStatusHtml, STATUS_PAGES } from './status-pages.js';
 
@@ -32,6 +34,11 @@ const route = (over: Partial<InstanceRoute> = {}): InstanceRoute => ({
   ...over,
 });
 
+/** Every line appears in the text (a run of plain directives to look for). */
+const expectAll = (text: string, lines: string[]) => {
+  for (const line of lines) expect(text).toContain(line);
+};
+
 const cert = (name: string, ocsp = false): TlsCert => ({
   certFile: `/srv/edge/certs/${name}/fullchain.pem`,
   keyFile: `/srv/edge/certs/${name}/privkey.pem`,
@@ -43,18 +50,20 @@ describe('platform config', () => {
     const files = renderPlatformFiles(settings());
     const main = files.get('nginx.conf') ?? '';
     const locations = files.get('snippets/platform-locations.conf') ?? '';
-    expect(main).toContain('server_tokens off;');
-    expect(main).toContain('limit_req_zone $binary_remote_addr zone=edge_auth:10m rate=30r/m;');
-    expect(main).toContain('limit_req_zone $binary_remote_addr zone=edge_api:10m rate=20r/s;');
-    expect(main).toContain('limit_conn edge_conn 200;');
-    expect(main).toContain('limit_req_status 429;');
-    expect(main).toContain('gzip on;');
-    expect(main).toContain('keys_zone=edge_static:20m');
+    expectAll(main, [
+      'server_tokens off;',
+      'limit_req_zone $binary_remote_addr zone=edge_auth:10m rate=30r/m;',
+      'limit_req_zone $binary_remote_addr zone=edge_api:10m rate=20r/s;',
+      'limit_conn edge_conn 200;',
+      'limit_req_status 429;',
+      'gzip on;',
+      'keys_zone=edge_static:20m',
+      'return 404 "<!doctype html>',
+      'include instances/*.conf;',
+      'server_name cloud.example.com;',
+      'root "/srv/app/admin";',
+    ]);
     expect(main).toMatch(/listen 80 default_server;\s+server_name _;/);
-    expect(main).toContain('return 404 "<!doctype html>');
-    expect(main).toContain('include instances/*.conf;');
-    expect(main).toContain('server_name cloud.example.com;');
-    expect(main).toContain('root "/srv/app/admin";');
     expect(main).not.toContain('ssl');
     expect(locations).toMatch(/location = \/api\/metrics \{\s+return 404;/);
     expect(locations).toMatch(
@@ -63,7 +72,12 @@ describe('platform config', () => {
     expect(locations).toContain('default_type application/problem+json;');
     expect(locations).toContain('"code":"rate_limited"');
     expect(locations).toContain('"requestId":"$request_id"');
-    expect(files.get('snippets/well-known.conf')).toContain('root "/srv/edge/acme-webroot";');
+    // Every kind of challenge the EdgeRouter publishes is served from the webroot, on every host.
+    const wellKnown = files.get('snippets/well-known.conf') ?? '';
+    expect(wellKnown).toContain('root "/srv/edge/acme-webroot";');
+    for (const kind of ['acme', 'domain-check'] as const) {
+      expect(wellKnown).toContain(`location ^~ ${challengePath(kind, '')} {`);
+    }
     expect(files.get('snippets/security-headers.conf')).toContain('add_header Strict-Transport-Security $edge_hsts always;');
   });
 
@@ -101,18 +115,20 @@ describe('platform config', () => {
 describe('instance config', () => {
   it('routes an active instance to its loopback ports with what Odoo needs', () => {
     const conf = renderInstanceConf(route(), settings());
-    expect(conf).toContain('server_name acme.cloud.example.com erp.acme-corp.com;');
-    expect(conf).toContain('upstream instance_0b6f2a4e_6a43_4c1e_9d2e_0d1f6a1e2b3c_http {');
-    expect(conf).toContain('server 127.0.0.1:20010 max_fails=0;');
-    expect(conf).toContain('server 127.0.0.1:20011 max_fails=0;');
-    expect(conf).toContain('client_max_body_size 512m;');
-    expect(conf).toContain('include snippets/odoo-proxy.conf;');
+    expectAll(conf, [
+      'server_name acme.cloud.example.com erp.acme-corp.com;',
+      'upstream instance_0b6f2a4e_6a43_4c1e_9d2e_0d1f6a1e2b3c_http {',
+      'server 127.0.0.1:20010 max_fails=0;',
+      'server 127.0.0.1:20011 max_fails=0;',
+      'client_max_body_size 512m;',
+      'include snippets/odoo-proxy.conf;',
+      'proxy_set_header Connection $connection_upgrade;',
+      'location ~* ^/web/database(/|$) {',
+      'proxy_cache_key "0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c$request_uri";',
+      'error_page 502 504 = @instance_unavailable;',
+      'include snippets/well-known.conf;',
+    ]);
     expect(conf).toMatch(/location ~ \^\/\(websocket\|longpolling\)\(\/\|\$\) \{\s+proxy_pass http:\/\/instance_\w+_websocket;/);
-    expect(conf).toContain('proxy_set_header Connection $connection_upgrade;');
-    expect(conf).toContain('location ~* ^/web/database(/|$) {');
-    expect(conf).toContain('proxy_cache_key "0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c$request_uri";');
-    expect(conf).toContain('error_page 502 504 = @instance_unavailable;');
-    expect(conf).toContain('include snippets/well-known.conf;');
     expect(conf).not.toContain('X-Frame-Options');
     expect(conf).not.toContain('ssl_certificate');
   });

@@ -1,27 +1,26 @@
-import { X509Certificate } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { assertInstanceId, EdgeInputError, isHostname } from './edge-names.js';
-import { type EdgeApplyResult, type EdgeRouter, EdgeSyncError, type InstanceRoute } from './edge-router.js';
+import { CertificateStore } from './certificate-store.js';
+import { assertInstanceId, assertToken, EdgeInputError, isHostname } from './edge-names.js';
+import { type EdgePaths, edgePaths } from './edge-paths.js';
 import {
-  type EdgePaths,
-  type EdgeSettings,
-  edgePaths,
-  type PlatformCerts,
-  renderPlatformFiles,
-  type TlsCert,
-  validateSettings,
-} from './nginx-config.js';
+  type ChallengeKind,
+  challengePath,
+  type EdgeApplyResult,
+  EdgeConfigError,
+  type EdgeLog,
+  type EdgeRouter,
+  EdgeSyncError,
+  type InstanceRoute,
+} from './edge-router.js';
+import { type EdgeSettings, validateSettings } from './edge-settings.js';
+import { type PlatformCerts, renderPlatformFiles } from './nginx-config.js';
+import type { TlsCert } from './nginx-directives.js';
 import { renderInstanceConf } from './nginx-instance-config.js';
-import { EdgeConfigError, nginxMasterPid, reloadNginx, run } from './nginx-process.js';
+import { nginxMasterPid, reloadNginx, testNginxConfig } from './nginx-process.js';
 
-export { EdgeConfigError } from './nginx-process.js';
-
-export interface EdgeLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+export { EdgeConfigError } from './edge-router.js';
 
 export interface NginxEdgeRouterOptions {
   settings: EdgeSettings;
@@ -42,7 +41,8 @@ const silentLog: EdgeLog = { info() {}, warn() {} };
 /**
  * The edge on one machine's nginx. Every change follows the same path: render the whole config
  * tree into a staging directory, validate it with `nginx -t`, then rename the changed files into
- * place (each file atomically, the previous copy kept as `.last-good`) and reload gracefully.
+ * place (each file atomically) and reload gracefully. The last good config is the live set read at
+ * the start of each change: a reload nginx refuses puts it back.
  * Changes are serialized in-process (a promise chain) and across processes (a lock file in the
  * edge directory): the API and the worker both change routes, and the lock must cover exactly the
  * directory nginx reads — a Redis lock would span machines that do not share it and would tie the
@@ -54,6 +54,7 @@ export class NginxEdgeRouter implements EdgeRouter {
   private readonly nginxBin: string;
   private readonly log: EdgeLog;
   private readonly renderInstance: typeof renderInstanceConf;
+  private readonly certificates: CertificateStore;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: NginxEdgeRouterOptions) {
@@ -62,6 +63,7 @@ export class NginxEdgeRouter implements EdgeRouter {
     this.nginxBin = options.nginxBin ?? 'nginx';
     this.log = options.log ?? silentLog;
     this.renderInstance = options.renderInstance ?? renderInstanceConf;
+    this.certificates = new CertificateStore(this.paths.certs);
   }
 
   /** Renders the route and fails on invalid input before anything is written. */
@@ -80,6 +82,17 @@ export class NginxEdgeRouter implements EdgeRouter {
   async syncAll(routes: InstanceRoute[]): Promise<void> {
     const result = await this.sync(routes);
     if (result.failed.length > 0) throw new EdgeSyncError(result.failed);
+  }
+
+  /** A file in the webroot that well-known.conf serves on every host: no config change, no reload. */
+  async publishChallenge(kind: ChallengeKind, token: string, content: string): Promise<void> {
+    const file = this.challengeFile(kind, token);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content, { mode: 0o644 });
+  }
+
+  async withdrawChallenge(kind: ChallengeKind, token: string): Promise<void> {
+    await rm(this.challengeFile(kind, token), { force: true });
   }
 
   /** applyRoute, with what happened (reloaded, or why not). */
@@ -167,6 +180,10 @@ export class NginxEdgeRouter implements EdgeRouter {
     return next;
   }
 
+  private challengeFile(kind: ChallengeKind, token: string): string {
+    return join(this.paths.webroot, challengePath(kind, assertToken(token)));
+  }
+
   private async ensureDirs() {
     const p = this.paths;
     for (const d of [
@@ -198,24 +215,13 @@ export class NginxEdgeRouter implements EdgeRouter {
   }
 
   /** Validates platform files + instance files as a whole, in the staging directory. */
-  private async validate(platform: Map<string, string>, instances: Map<string, string>): Promise<ExecOutcome> {
+  private async validate(platform: Map<string, string>, instances: Map<string, string>): Promise<{ ok: boolean; output: string }> {
     const staging = this.paths.staging;
     await rm(staging, { recursive: true, force: true });
     await mkdir(join(staging, 'instances'), { recursive: true });
     for (const [name, text] of platform) await writeFileSynced(join(staging, name), text);
     for (const [id, text] of instances) await writeFileSynced(join(staging, 'instances', `${id}.conf`), text);
-    const result = await run(this.nginxBin, [
-      '-t',
-      '-q',
-      '-p',
-      `${this.paths.dir}/`,
-      '-e',
-      join(this.paths.logs, 'error.log'),
-      '-c',
-      join(staging, 'nginx.conf'),
-    ]);
-    const output = `${result.stderr}${result.stdout}`.replaceAll(`${staging}/`, '(candidate) ');
-    return { ok: result.code === 0, output };
+    return testNginxConfig(this.nginxBin, this.paths.dir, staging);
   }
 
   /**
@@ -283,18 +289,17 @@ export class NginxEdgeRouter implements EdgeRouter {
     let changed = false;
     for (const [name, text] of platform) {
       if (live.platform.get(name) === text) continue;
-      await replaceFile(join(this.paths.dir, name), text, live.platform.has(name));
+      await replaceFile(join(this.paths.dir, name), text);
       changed = true;
     }
     for (const [id, text] of instances) {
       if (live.instances.get(id) === text) continue;
-      await replaceFile(join(this.paths.instances, `${id}.conf`), text, live.instances.has(id));
+      await replaceFile(join(this.paths.instances, `${id}.conf`), text);
       changed = true;
     }
     for (const id of live.instances.keys()) {
       if (instances.has(id)) continue;
-      const file = join(this.paths.instances, `${id}.conf`);
-      await rename(file, `${file}.last-good`).catch(() => rm(file, { force: true }));
+      await rm(join(this.paths.instances, `${id}.conf`), { force: true });
       changed = true;
     }
     return changed;
@@ -320,31 +325,16 @@ export class NginxEdgeRouter implements EdgeRouter {
     return certs;
   }
 
-  /**
-   * `certs/<name>/{fullchain.pem,privkey.pem}` when both exist and the certificate parses. The path
-   * written into the config is the resolved one (AcmeIssuer keeps versions behind a symlink), so a
-   * renewed certificate changes the rendered file: it is validated and reloaded like any change.
-   */
+  /** The stored certificate of `name` (its resolved version: a renewal changes the rendered file), if it parses. */
   private async certFile(name: string): Promise<TlsCert | null> {
-    const dir = await realpath(join(this.paths.certs, name)).catch(() => null);
-    if (!dir) return null;
-    const certFile = join(dir, 'fullchain.pem');
-    const keyFile = join(dir, 'privkey.pem');
-    const pem = await readFile(certFile, 'utf8').catch(() => null);
-    if (pem === null || !(await stat(keyFile).catch(() => null))) return null;
     try {
-      const cert = new X509Certificate(pem);
-      return { certFile, keyFile, ocsp: /OCSP - URI:/.test(cert.infoAccess ?? '') };
+      const cert = await this.certificates.read(name);
+      return cert && { certFile: cert.certFile, keyFile: cert.keyFile, ocsp: cert.ocsp };
     } catch {
-      this.log.warn({ certFile }, 'unreadable certificate ignored');
+      this.log.warn({ certificate: name }, 'unreadable certificate ignored');
       return null;
     }
   }
-}
-
-interface ExecOutcome {
-  ok: boolean;
-  output: string;
 }
 
 async function writeFileSynced(path: string, text: string, mode = 0o644) {
@@ -358,10 +348,9 @@ async function writeFileSynced(path: string, text: string, mode = 0o644) {
   }
 }
 
-/** Writes `<file>.tmp` (never matched by the include glob), keeps the old copy, renames into place. */
-async function replaceFile(file: string, text: string, existed: boolean) {
+/** Writes `<file>.tmp` (never matched by the include glob), then renames it into place. */
+async function replaceFile(file: string, text: string) {
   const tmp = `${file}.tmp`;
   await writeFileSynced(tmp, text);
-  if (existed) await copyFile(file, `${file}.last-good`).catch(() => undefined);
   await rename(tmp, file);
 }

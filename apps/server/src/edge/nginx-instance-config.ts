@@ -1,14 +1,7 @@
 import { assertInstanceId, assertLabel, assertUpstreamAddress, EdgeInputError, normalizeHostname } from './edge-names.js';
 import type { InstanceRoute, RouteState } from './edge-router.js';
-import {
-  type EdgeSettings,
-  httpsRedirect,
-  listenHttp,
-  listenHttps,
-  statusPageDirectives,
-  type TlsCert,
-  tlsDirectives,
-} from './nginx-config.js';
+import type { EdgeSettings } from './edge-settings.js';
+import { httpsRedirect, listenHttp, listenHttps, statusPageDirectives, type TlsCert, tlsDirectives } from './nginx-directives.js';
 import { DATABASE_MANAGER_PAGE, STATUS_PAGES, UPSTREAM_DOWN_PAGE } from './status-pages.js';
 
 const STATES: readonly RouteState[] = ['active', 'provisioning', 'stopped', 'failed', 'suspended'];

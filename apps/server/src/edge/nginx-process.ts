@@ -1,36 +1,43 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { edgePaths } from './nginx-config.js';
+import { edgePaths } from './edge-paths.js';
+import { EdgeConfigError } from './edge-router.js';
 
-/** What the edge's nginx said when it refused a config, kept whole for diagnosis. */
-export class EdgeConfigError extends Error {
-  readonly code = 'edge_config_invalid';
-  constructor(
-    message: string,
-    /** nginx's own output (nginx -t, or the error log after a refused reload). */
-    public readonly output: string,
-    public readonly instanceId?: string,
-  ) {
-    super(`${message}: ${output.trim() || '(no output)'}`);
-    this.name = 'EdgeConfigError';
-  }
-}
+/** The nginx process of one edge directory: config checks, its master, graceful reloads. */
 
-export interface ExecResult {
+interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
 /** Runs a program with an argument array (never a shell string). */
-export function run(file: string, args: string[], timeoutMs = 30_000): Promise<ExecResult> {
+function run(file: string, args: string[], timeoutMs = 30_000): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(error);
       resolve({ code: error ? Number(error.code) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+}
+
+/**
+ * `nginx -t` on a candidate config tree (`<candidate>/nginx.conf`), with the edge directory as
+ * prefix so relative paths resolve as they will live. Paths in nginx's output read `(candidate) …`.
+ */
+export async function testNginxConfig(nginxBin: string, dir: string, candidate: string): Promise<{ ok: boolean; output: string }> {
+  const result = await run(nginxBin, [
+    '-t',
+    '-q',
+    '-p',
+    `${dir}/`,
+    '-e',
+    join(edgePaths(dir).logs, 'error.log'),
+    '-c',
+    join(candidate, 'nginx.conf'),
+  ]);
+  return { ok: result.code === 0, output: `${result.stderr}${result.stdout}`.replaceAll(`${candidate}/`, '(candidate) ') };
 }
 
 /** The nginx master of this edge directory, or null when it is not running. */

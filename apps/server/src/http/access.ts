@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { AppError, forbidden, notFound, unauthorized } from './errors.js';
-
-export type PlatformRole = 'admin' | 'support';
-export type TenantRole = 'owner' | 'admin' | 'member';
+import type { PlatformRole } from '../auth/auth.schemas.js';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { DomainError, forbidden, notFound, unauthenticated } from '../errors/domain-error.js';
+import type { TenantRole } from '../tenants/tenants.schemas.js';
 
 /** Who may call a route. Every route under /api/v1 declares one; the app refuses to start otherwise. */
 export type AccessRule =
@@ -38,8 +38,6 @@ export const access = {
   }),
 };
 
-export const ALL_TENANT_ROLES: TenantRole[] = ['owner', 'admin', 'member'];
-
 /** A short, stable description of a rule, published in the OpenAPI document as `x-access`. */
 export function describeAccess(rule: AccessRule): string {
   switch (rule.kind) {
@@ -53,19 +51,12 @@ export function describeAccess(rule: AccessRule): string {
   }
 }
 
-export interface AuthenticatedUser {
-  userId: string;
-  sessionId: string;
-  email: string;
-  platformRole: PlatformRole | null;
-  emailVerified: boolean;
-  totpEnabled: boolean;
-}
-
 export interface AccessDeps {
-  /** Resolves a bearer token to a live user and session, or throws a 401 AppError. */
-  authenticate(token: string): Promise<AuthenticatedUser>;
-  tenantRole(tenantId: string, userId: string): Promise<TenantRole | null>;
+  /**
+   * Resolves a bearer token to a live user and session, or throws an `unauthenticated` DomainError.
+   * Given a tenant, the same lookup finds the user's role there (null: not a member).
+   */
+  authenticate(token: string, tenantId?: string | null): Promise<{ user: AuthenticatedUser; tenantRole: TenantRole | null }>;
   /** In production, platform staff must have two-factor authentication before using platform routes. */
   requireStaffTotp: boolean;
 }
@@ -89,7 +80,7 @@ function bearer(request: FastifyRequest): string | null {
 }
 
 export function requireAuth(request: FastifyRequest): AuthenticatedUser {
-  if (!request.auth) throw unauthorized('authentication_required', 'Log in to continue.');
+  if (!request.auth) throw unauthenticated('authentication_required', 'Log in to continue.');
   return request.auth;
 }
 
@@ -110,13 +101,18 @@ export function registerAccessControl(app: FastifyInstance, deps: AccessDeps) {
     const rule = request.routeOptions.config.access;
     if (!rule) return;
     const token = bearer(request);
+    // On tenant routes the session, the user and the membership are one query, so the tenant comes first.
+    const tenantId = token && rule.kind === 'tenant' ? await rule.resolveTenant(request) : null;
+    let role: TenantRole | null = null;
     if (token) {
       // A stale token must not block public routes: the client sends its expired token along to
       // /auth/refresh, /auth/login and /auth/logout, which then go by the cookie or the body.
-      request.auth = await deps.authenticate(token).catch((err: unknown) => {
-        if (rule.kind === 'public' && err instanceof AppError && err.status === 401) return null;
+      const found = await deps.authenticate(token, tenantId).catch((err: unknown) => {
+        if (rule.kind === 'public' && err instanceof DomainError && err.kind === 'unauthenticated') return null;
         throw err;
       });
+      request.auth = found?.user ?? null;
+      role = found?.tenantRole ?? null;
     }
     if (rule.kind === 'public') return;
 
@@ -134,13 +130,11 @@ export function registerAccessControl(app: FastifyInstance, deps: AccessDeps) {
     }
 
     // Tenant resources: anything short of membership looks exactly like "does not exist".
-    const tenantId = await rule.resolveTenant(request);
-    const role = tenantId ? await deps.tenantRole(tenantId, user.userId) : null;
     if (!tenantId || !role) throw notFound();
     request.tenantId = tenantId;
     request.tenantRole = role;
     if (!rule.roles.includes(role)) {
-      throw new AppError(403, 'insufficient_role', `This action needs the ${rule.roles.join(' or ')} role in this tenant.`);
+      throw forbidden('insufficient_role', `This action needs the ${rule.roles.join(' or ')} role in this tenant.`);
     }
   });
 }

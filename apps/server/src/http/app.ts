@@ -12,7 +12,6 @@ import {
 } from 'fastify-type-provider-zod';
 import { adminRoutes } from '../admin/admin.routes.js';
 import { adminInstancesRoutes } from '../admin/admin-instances.routes.js';
-import { AuditRepository } from '../audit/audit.repo.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { meRoutes } from '../auth/me.routes.js';
@@ -28,7 +27,7 @@ import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import { describeAccess, registerAccessControl } from './access.js';
 import { registerAuditTrail } from './audit-hook.js';
 import { registerInputGuard } from './input-guard.js';
-import { loggerOptions } from './logger.js';
+import { loggerOptions, RequestLogController } from './logger.js';
 import { problemSchema, registerProblemHandlers } from './problem.js';
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -37,6 +36,7 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
   const { config, db } = platform;
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
+    logController: new RequestLogController(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // nginx sends its $request_id so one id follows a request through both logs.
@@ -86,12 +86,11 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerAccessControl(app, {
-    authenticate: (token) => platform.auth.authenticate(token),
-    tenantRole: (tenantId, userId) => platform.tenantsRepo.roleOf(tenantId, userId),
+    authenticate: (token, tenantId) => platform.auth.authenticate(token, tenantId),
     requireStaffTotp: config.production,
   });
   registerInputGuard(app);
-  registerAuditTrail(app, new AuditRepository(db));
+  registerAuditTrail(app, platform.audit);
   registerMetrics(app);
 
   const subscriber = platform.redis.duplicate();
@@ -105,15 +104,15 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
     async (api) => {
       await api.register(systemRoutes, { db, redis: platform.redis });
       await api.register(authRoutes, { auth: platform.auth, config });
-      await api.register(meRoutes, { db, auth: platform.auth, totp: platform.totp });
+      await api.register(meRoutes, { account: platform.account, auth: platform.auth, totp: platform.totp });
       await api.register(tenantsRoutes, { tenants: platform.tenants });
-      await api.register(auditRoutes, { db });
-      await api.register(adminRoutes, { db });
-      await api.register(instancesRoutes, { db, config, instances: platform.instances, hub });
-      await api.register(adminInstancesRoutes, { db, config, queues: platform.queues });
-      await api.register(domainsRoutes, { db, config, domains: platform.domains });
-      await api.register(certificatesRoutes, { db });
-      if (!config.production) await api.register(devMailboxRoutes, { db });
+      await api.register(auditRoutes, { audit: platform.audit });
+      await api.register(adminRoutes, { admin: platform.admin, audit: platform.audit });
+      await api.register(instancesRoutes, { config, instances: platform.instances, versions: platform.versions, hub });
+      await api.register(adminInstancesRoutes, { config, admin: platform.admin, versions: platform.versions, plans: platform.plans });
+      await api.register(domainsRoutes, { domains: platform.domains, instances: platform.instances });
+      await api.register(certificatesRoutes, { admin: platform.admin });
+      if (!config.production) await api.register(devMailboxRoutes, { mail: platform.mail });
     },
     { prefix: '/api/v1' },
   );

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuditRepository } from '../audit/audit.repo.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditService } from '../audit/audit.service.js';
 
 export interface AuditSpec {
   action: string;
@@ -35,24 +35,16 @@ function defaultTarget(request: FastifyRequest): string | null {
 }
 
 /**
- * Every state-changing route declares an audit action; this hook writes one row per request,
+ * Every state-changing route declares an audit action; its onSend hook writes one row per request,
  * successful or not, before the response leaves.
  */
-export function registerAuditTrail(app: FastifyInstance, audit: AuditRepository) {
+export function registerAuditTrail(app: FastifyInstance, audit: AuditService) {
   app.decorateRequest('auditNote', null as unknown as AuditNote);
   app.addHook('onRequest', async (request) => {
     request.auditNote = {};
   });
 
-  app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/api/v1/')) return;
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (methods.some((m) => !SAFE_METHODS.has(m)) && route.config?.audit === undefined) {
-      throw new Error(`State-changing route ${methods.join(',')} ${route.url} declares no audit action`);
-    }
-  });
-
-  app.addHook('onSend', async (request, reply, payload) => {
+  const writeRow = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const spec = request.routeOptions.config.audit;
     if (!spec) return payload;
     const note = request.auditNote;
@@ -74,5 +66,15 @@ export function registerAuditTrail(app: FastifyInstance, audit: AuditRepository)
       request.log.error({ err }, 'could not write audit row');
     }
     return payload;
+  };
+
+  app.addHook('onRoute', (route) => {
+    // Only routes that declare an action carry the hook that writes the row: reads pay nothing for it.
+    if (route.config?.audit) route.onSend = [...[route.onSend ?? []].flat(), writeRow];
+    if (!route.url.startsWith('/api/v1/')) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((m) => !SAFE_METHODS.has(m)) && route.config?.audit === undefined) {
+      throw new Error(`State-changing route ${methods.join(',')} ${route.url} declares no audit action`);
+    }
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, type FieldError } from './errors.js';
+import { type FieldError, invalid } from '../errors/domain-error.js';
 
 /** Where in a parsed request a string holds a NUL character, named like validation errors (`email`, `params.userId`). */
 function nulFields(value: unknown, context: string, path = '', found: FieldError[] = []): FieldError[] {
@@ -22,6 +22,6 @@ export function registerInputGuard(app: FastifyInstance) {
   app.removeContentTypeParser('text/plain');
   app.addHook('preValidation', async (request) => {
     const errors = [...nulFields(request.params, 'params'), ...nulFields(request.query, 'querystring'), ...nulFields(request.body, 'body')];
-    if (errors.length) throw new AppError(400, 'validation_failed', 'The request is not valid.', { errors });
+    if (errors.length) throw invalid('validation_failed', 'The request is not valid.', errors);
   });
 }

@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 
 /** Paths pino blanks out: credentials must never reach the logs, whatever logs them. */
 export const REDACTED_PATHS = [
@@ -18,4 +18,22 @@ export const REDACTED_PATHS = [
 
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   return { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+}
+
+/**
+ * One line per request at info: "request completed" names the request (method, url, address) beside
+ * its status and time. Fastify's own "incoming request" line, which doubled the log volume and its
+ * cost on every request, is written at debug.
+ */
+export class RequestLogController extends LogController {
+  override incomingRequest(request: FastifyRequest) {
+    if (this.isLogDisabled(request)) return;
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

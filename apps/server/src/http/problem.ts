@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, type FieldError } from './errors.js';
+import { DomainError, type ErrorKind, type FieldError } from '../errors/domain-error.js';
 
 export const problemSchema = z
   .object({
@@ -25,6 +25,7 @@ const titles: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
@@ -32,6 +33,19 @@ const titles: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+};
+
+/** The one place where a domain error's kind becomes an HTTP status. */
+export const statusOfKind: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  locked: 423,
+  rate_limited: 429,
+  unavailable: 503,
 };
 
 export function sendProblem(
@@ -72,12 +86,12 @@ function fieldPath(instancePath: string, context: string): string {
 }
 
 export function registerProblemHandlers(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) {
-      if (error.extra.retryAfterSeconds !== undefined) {
-        reply.header('Retry-After', String(Math.max(1, Math.ceil(error.extra.retryAfterSeconds))));
+  app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
+    if (error instanceof DomainError) {
+      if (error.details.retryAfterSeconds !== undefined) {
+        reply.header('Retry-After', String(Math.max(1, Math.ceil(error.details.retryAfterSeconds))));
       }
-      return sendProblem(request, reply, error.status, error.code, error.message, error.extra.errors);
+      return sendProblem(request, reply, statusOfKind[error.kind], error.code, error.message, error.details.errors);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const context = error.validationContext ?? 'body';

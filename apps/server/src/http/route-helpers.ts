@@ -1,9 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ClientInfo } from '../auth/auth.service.js';
 
 /** Responses without a body. */
 export const noContent = z.null().describe('No content');
+
+/** Where a request came from, as sessions and the audit log record it. */
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | null;
+}
 
 export const clientInfo = (request: FastifyRequest): ClientInfo => ({
   ip: request.ip,

@@ -1,6 +1,6 @@
-import type { Workflow } from '../jobs/workflow.js';
+import type { Step, Workflow } from '../jobs/workflow.js';
 import type { InstanceOpsDeps } from './instance-context.js';
-import { instanceNames } from './instance-names.js';
+import { type InstanceNames, instanceNames } from './instance-names.js';
 import type { InstanceRow } from './instances.repo.js';
 
 export interface DeleteContext {
@@ -8,6 +8,11 @@ export interface DeleteContext {
   instance: InstanceRow;
   /** Work to do before anything is removed, e.g. a final backup (filled in by the backups feature). */
   beforeDelete: ((instance: InstanceRow) => Promise<void>)[];
+}
+
+/** A step that removes one of the instance's named resources. */
+function removal(name: string, label: string, remove: (deps: InstanceOpsDeps, names: InstanceNames) => Promise<void>): Step<DeleteContext> {
+  return { name, label, invoke: ({ deps, instance }) => remove(deps, instanceNames(deps.config.resourcePrefix, instance.id)) };
 }
 
 /** Removing an instance: every step tolerates what it removes being gone already. Nothing to undo. */
@@ -29,34 +34,13 @@ export const deleteWorkflow: Workflow<DeleteContext> = {
         await deps.edge.removeRoute(instance.id);
       },
     },
-    {
-      name: 'container',
-      label: 'Removing the container',
-      invoke: async ({ deps, instance }) => {
-        const { container } = instanceNames(deps.config.resourcePrefix, instance.id);
-        await deps.runtime.removeContainer(container);
-        await deps.runtime.removeContainer(`${container}-init`);
-      },
-    },
-    {
-      name: 'network',
-      label: 'Removing the network',
-      invoke: ({ deps, instance }) => deps.runtime.removeNetwork(instanceNames(deps.config.resourcePrefix, instance.id).network),
-    },
-    {
-      name: 'storage',
-      label: 'Removing storage',
-      invoke: ({ deps, instance }) => deps.runtime.removeVolume(instanceNames(deps.config.resourcePrefix, instance.id).volume),
-    },
-    {
-      name: 'database',
-      label: 'Dropping the database',
-      invoke: ({ deps, instance }) => deps.tenantDb.dropDatabase(instanceNames(deps.config.resourcePrefix, instance.id).db),
-    },
-    {
-      name: 'database-role',
-      label: 'Dropping the database role',
-      invoke: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(deps.config.resourcePrefix, instance.id).role),
-    },
+    removal('container', 'Removing the container', async (deps, { container }) => {
+      await deps.runtime.removeContainer(container);
+      await deps.runtime.removeContainer(`${container}-init`);
+    }),
+    removal('network', 'Removing the network', (deps, { network }) => deps.runtime.removeNetwork(network)),
+    removal('storage', 'Removing storage', (deps, { volume }) => deps.runtime.removeVolume(volume)),
+    removal('database', 'Dropping the database', (deps, { db }) => deps.tenantDb.dropDatabase(db)),
+    removal('database-role', 'Dropping the database role', (deps, { role }) => deps.tenantDb.dropRole(role)),
   ],
 };

@@ -3,8 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { DomainsRepository } from '../domains/domains.repo.js';
 import { EdgeInputError } from '../edge/edge-names.js';
-import { type EdgeRouter, EdgeSyncError, type InstanceRoute, type RouteState } from '../edge/edge-router.js';
-import { EdgeConfigError } from '../edge/nginx-process.js';
+import { EdgeConfigError, type EdgeRouter, EdgeSyncError, type InstanceRoute, type RouteState } from '../edge/edge-router.js';
 import { instanceRoute, routeState } from './instance-context.js';
 import { type InstanceRow, InstancesRepository } from './instances.repo.js';
 

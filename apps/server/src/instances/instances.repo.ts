@@ -1,8 +1,8 @@
 import { and, asc, count, desc, eq, inArray, ne, notInArray, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../db/client.js';
-import { plans } from '../tenants/plans.tables.js';
+import { plans } from '../billing/plans.tables.js';
+import { type DbOrTx, prepared } from '../db/client.js';
 import { tenants } from '../tenants/tenants.tables.js';
-import { type InstanceProgress, instanceEvents, instances, odooTemplates, odooVersions } from './instances.tables.js';
+import { type InstanceProgress, instanceEvents, instances, odooTemplates, odooVersions, reconcileRuns } from './instances.tables.js';
 
 export type InstanceRow = typeof instances.$inferSelect;
 export type InstanceStatus = InstanceRow['status'];
@@ -23,12 +23,16 @@ export class InstancesRepository {
       .then((rows) => rows[0]?.tenantId ?? null);
   }
 
+  /** A prepared statement: the instance list is what the tenant app asks for most. */
   listForTenant(tenantId: string) {
-    return this.db
-      .select()
-      .from(instances)
-      .where(and(eq(instances.tenantId, tenantId), ne(instances.status, 'deleted')))
-      .orderBy(asc(instances.createdAt));
+    return prepared(this.db, 'instances_of_tenant', (db, name) =>
+      db
+        .select()
+        .from(instances)
+        .where(and(eq(instances.tenantId, sql.placeholder('tenantId')), ne(instances.status, 'deleted')))
+        .orderBy(asc(instances.createdAt))
+        .prepare(name),
+    ).execute({ tenantId });
   }
 
   listAll(query: { limit: number; offset: number; status?: InstanceStatus | undefined }) {
@@ -136,6 +140,17 @@ export class InstancesRepository {
     return this.db.select().from(instanceEvents).where(eq(instanceEvents.instanceId, id)).orderBy(asc(instanceEvents.at));
   }
 
+  /** The live instances of a tenant, or of every tenant on a plan, each with its tenant's plan. */
+  liveWithPlan(scope: { tenantId: string } | { planCode: string }) {
+    const tenantFilter = 'tenantId' in scope ? eq(tenants.id, scope.tenantId) : eq(tenants.planCode, scope.planCode);
+    return this.db
+      .select({ id: instances.id, plan: plans })
+      .from(instances)
+      .innerJoin(tenants, eq(tenants.id, instances.tenantId))
+      .innerJoin(plans, eq(plans.code, tenants.planCode))
+      .where(and(tenantFilter, ne(instances.status, 'deleted')));
+  }
+
   planOf(tenantId: string) {
     return this.db
       .select({ plan: plans })
@@ -143,6 +158,15 @@ export class InstancesRepository {
       .innerJoin(plans, eq(plans.code, tenants.planCode))
       .where(eq(tenants.id, tenantId))
       .then((r) => r[0]?.plan ?? null);
+  }
+}
+
+/** What the reconciler found and did, one row a pass. */
+export class ReconcileRunsRepository {
+  constructor(private readonly db: DbOrTx) {}
+
+  list(query: { limit: number; offset: number }) {
+    return this.db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.startedAt)).limit(query.limit).offset(query.offset);
   }
 }
 

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
-import type { Db } from '../db/client.js';
 import { access, requireAuth } from '../http/access.js';
 import { tenantParams } from '../tenants/tenants.schemas.js';
 import { instanceAccess } from './instance-access.js';
 import { toInstanceDto } from './instance-dto.js';
 import { followInstance, type InstanceUpdateHub, isSettled } from './instance-events.js';
-import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
+import type { InstanceRow } from './instances.repo.js';
 import {
   createInstanceBody,
   credentialsSchema,
@@ -21,15 +20,15 @@ import {
   versionSchema,
 } from './instances.schemas.js';
 import type { InstancesService } from './instances.service.js';
+import type { VersionsService } from './versions.service.js';
 
 export const instancesRoutes: FastifyPluginAsyncZod<{
-  db: Db;
   config: Config;
   instances: InstancesService;
+  versions: VersionsService;
   hub: InstanceUpdateHub;
-}> = async (app, { db, config, instances, hub }) => {
-  const repo = new InstancesRepository(db);
-  const ofInstance = instanceAccess(db);
+}> = async (app, { config, instances, versions, hub }) => {
+  const ofInstance = instanceAccess(instances);
   const anyMember = ofInstance('owner', 'admin', 'member');
   const managers = ofInstance('owner', 'admin');
   const dto = (i: InstanceRow) => toInstanceDto(config, i);
@@ -40,11 +39,7 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
       schema: { tags: ['instances'], summary: 'Odoo versions offered', response: { 200: z.array(versionSchema) } },
       config: { access: access.user() },
     },
-    async () => {
-      const versions = new OdooVersionsRepository(db);
-      const rows = (await versions.list()).filter((v) => v.enabled);
-      return Promise.all(rows.map(async (v) => ({ ...v, templateStatus: (await versions.template(v.version))?.status ?? null })));
-    },
+    async () => versions.listOffered(),
   );
 
   app.get(
@@ -178,7 +173,7 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
         if (isSettled(instance)) void finish();
       };
       const read = async () => {
-        const row = await repo.findById(id);
+        const row = await instances.find(id);
         return row ? dto(row) : null;
       };
       const stop = await followInstance(hub, id, read, send, (err) => {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { decrypt, encrypt } from '../auth/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { lockForTransaction } from '../db/transaction-lock.js';
-import type { AuthenticatedUser } from '../http/access.js';
-import { AppError, conflict, fieldInvalid, forbidden, notFound } from '../http/errors.js';
+import { conflict, fieldInvalid, forbidden, gone, notFound, unavailable } from '../errors/domain-error.js';
 import type { Queues } from '../jobs/queues.js';
 import { type InstanceRuntime, RuntimeError } from '../runtime/instance-runtime.js';
 import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
@@ -14,7 +14,7 @@ import { enqueueInstanceJob } from './instance-jobs.js';
 import { instanceNames, slotCapacity } from './instance-names.js';
 import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
 import { slugProblem } from './instances.schemas.js';
-import { setOdooAdminPassword } from './odoo-database.js';
+import { odooPasswordHash } from './odoo-password.js';
 
 export const ODOO_ADMIN_LOGIN = 'admin';
 
@@ -44,6 +44,16 @@ export class InstancesService {
     const instance = await this.repo.findById(id);
     if (!instance || instance.status === 'deleted') throw notFound('Instance');
     return instance;
+  }
+
+  /** The instance as it is now, deleted ones included (live updates report the deletion); null when unknown. */
+  async find(id: string): Promise<InstanceRow | null> {
+    return (await this.repo.findById(id)) ?? null;
+  }
+
+  /** The tenant that owns an instance, for access checks. */
+  tenantOf(id: string) {
+    return this.repo.tenantOf(id);
   }
 
   list(tenantId: string) {
@@ -82,15 +92,11 @@ export class InstancesService {
           const repo = new InstancesRepository(tx);
           await lockForTransaction(tx, `tenant-instances:${tenantId}`);
           if ((await repo.countLive(tenantId)) >= plan.maxInstances) {
-            throw new AppError(
-              403,
-              'quota_exceeded',
-              `Your plan allows ${plan.maxInstances} instance(s). Delete one or upgrade your plan.`,
-            );
+            throw forbidden('quota_exceeded', `Your plan allows ${plan.maxInstances} instance(s). Delete one or upgrade your plan.`);
           }
           if (await repo.slugTaken(input.slug)) throw conflict('slug_taken', 'This name is already taken.');
           const slot = await repo.freeSlot(capacity);
-          if (slot === null) throw new AppError(503, 'capacity_exhausted', 'The platform has no room for another instance right now.');
+          if (slot === null) throw unavailable('capacity_exhausted', 'The platform has no room for another instance right now.');
           const created = await repo.insert({
             tenantId,
             name: input.name,
@@ -125,7 +131,7 @@ export class InstancesService {
         throw err;
       }
     }
-    throw new AppError(503, 'capacity_exhausted', 'Could not allocate resources for the instance; try again.');
+    throw unavailable('capacity_exhausted', 'Could not allocate resources for the instance; try again.');
   }
 
   async setDesiredState(id: string, actor: AuthenticatedUser, desired: 'running' | 'stopped') {
@@ -173,11 +179,7 @@ export class InstancesService {
     }
     const cleared = await this.repo.update(id, { pendingAdminPassword: null });
     if (!instance.pendingAdminPassword || !cleared) {
-      throw new AppError(
-        410,
-        'credentials_already_shown',
-        'The initial password was already shown once. Reset the admin password to get a new one.',
-      );
+      throw gone('credentials_already_shown', 'The initial password was already shown once. Reset the admin password to get a new one.');
     }
     return {
       login: ODOO_ADMIN_LOGIN,
@@ -193,7 +195,8 @@ export class InstancesService {
       throw conflict('invalid_state', 'The admin password can be reset once the instance is running.');
     }
     const password = randomSecret(12);
-    await setOdooAdminPassword(this.deps.tenantDb, instanceNames(this.deps.config.resourcePrefix, id).db, ODOO_ADMIN_LOGIN, password);
+    const { db } = instanceNames(this.deps.config.resourcePrefix, id);
+    await this.deps.tenantDb.setOdooPasswordHash(db, ODOO_ADMIN_LOGIN, await odooPasswordHash(password));
     await this.repo.update(id, { pendingAdminPassword: null });
     return { login: ODOO_ADMIN_LOGIN, password, url: instanceUrl(this.deps.config, instance.slug) };
   }

@@ -9,7 +9,6 @@ import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from '.
 import { instanceUrl, ODOO_ADMIN_LOGIN } from './instances.service.js';
 import { ODOO_DATA_DIR } from './odoo-config.js';
 import { odooInitSpec } from './odoo-container.js';
-import { personalizeOdooDatabase } from './odoo-database.js';
 import { healthFailureText, waitForOdoo } from './odoo-health.js';
 import { odooPasswordHash } from './odoo-password.js';
 
@@ -60,7 +59,7 @@ async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }
     // The two copies are independent (PostgreSQL, the engine): made at the same time.
     await withTemplateLock(deps.database.pool, instance.version, () =>
       settleAll([
-        tenantDb.disconnectAll(tpl.db).then(() => tenantDb.ensureDatabase(names.db, names.role, tpl.db)),
+        tenantDb.cloneDatabase(tpl.db, names.db, names.role),
         runtime
           .copyBetweenVolumes(
             { volume: tpl.volume, path: `filestore/${tpl.db}` },
@@ -96,7 +95,7 @@ async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }
   }
   await repo.update(instance.id, { provisionPath: useTemplate ? 'template' : 'fresh' });
   if (!adminPasswordHash) throw new PermanentStepError('the initial admin password is missing');
-  await personalizeOdooDatabase(tenantDb, names.db, {
+  await tenantDb.personalizeOdooDatabase(names.db, {
     baseUrl: instanceUrl(config, instance.slug),
     adminLogin: ODOO_ADMIN_LOGIN,
     adminPasswordHash: await adminPasswordHash,

@@ -2,8 +2,6 @@ import { Worker } from 'bullmq';
 import { RENEW_CERTIFICATES_JOB, renewCertificates } from '../certificates/certificate-renewal.job.js';
 import { domainRemoved, type EdgeJobDeps, verifyDomain } from '../domains/domains.jobs.js';
 import { DOMAIN_REMOVED_JOB, type DomainRemovedJob, VERIFY_DOMAIN_JOB } from '../domains/domains.service.js';
-import { edgeSettingsFromConfig } from '../edge/edge-settings.js';
-import { edgePaths } from '../edge/nginx-config.js';
 import { Reconciler } from '../instances/reconciler.js';
 import { buildTemplate, templatesToBuild } from '../instances/template-builder.js';
 import { deliverMail } from '../mail/mail-delivery.job.js';
@@ -45,7 +43,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     log,
   };
   const reconciler = new Reconciler(opsDeps, queues);
-  const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme, webroot: edgePaths(edgeSettingsFromConfig(config).dir).webroot };
+  const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme };
 
   const factories: Record<Consumer, () => Worker> = {
     mail: () => {

@@ -1,11 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
 import { access } from '../http/access.js';
-import { MailboxRepository } from './mailbox.repo.js';
+import type { MailService } from './mail.service.js';
+
+export const mailboxMessageSchema = z.object({
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  links: z.array(z.string()),
+  createdAt: z.iso.datetime(),
+});
+export type MailboxMessage = z.infer<typeof mailboxMessageSchema>;
 
 /** Local mode only: the mail the platform "sent", newest first. Not registered in production. */
-export const devMailboxRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+export const devMailboxRoutes: FastifyPluginAsyncZod<{ mail: MailService }> = async (app, { mail }) => {
   app.get(
     '/dev/mailbox',
     {
@@ -13,16 +21,12 @@ export const devMailboxRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, {
         tags: ['dev'],
         summary: 'Local mailbox (local mode only): messages sent to an address, newest first',
         querystring: z.object({ to: z.string().trim().min(3).max(254) }),
-        response: {
-          200: z.array(
-            z.object({ to: z.string(), subject: z.string(), text: z.string(), links: z.array(z.string()), createdAt: z.iso.datetime() }),
-          ),
-        },
+        response: { 200: z.array(mailboxMessageSchema) },
       },
       config: { access: access.public() },
     },
     async (request) => {
-      const rows = await new MailboxRepository(db).listFor(request.query.to);
+      const rows = await mail.mailbox(request.query.to);
       return rows.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() }));
     },
   );

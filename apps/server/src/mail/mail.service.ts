@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, DbOrTx } from '../db/client.js';
 import type { Queues } from '../jobs/queues.js';
+import { MailboxRepository } from './mailbox.repo.js';
 import type { MailMessage } from './mailer.js';
 import { OutboxRepository } from './outbox.repo.js';
 
@@ -32,6 +33,11 @@ export class MailService {
   /** Queues mail outside any other change. */
   async send(message: MailMessage, db: DbOrTx = this.db): Promise<void> {
     await this.dispatch([await new OutboxRepository(db).add(message)]);
+  }
+
+  /** Local mode's mailbox: what was sent to an address, newest first. */
+  mailbox(to: string) {
+    return new MailboxRepository(this.db).listFor(to);
   }
 
   private async dispatch(ids: string[]) {

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, ilike, isNull, lte, sql } from 'drizzle-
 import { users } from '../auth/auth.tables.js';
 import { escapeLike } from '../auth/users.repo.js';
 import type { DbOrTx } from '../db/client.js';
-import type { TenantRole } from '../http/access.js';
+import type { TenantRole } from './tenants.schemas.js';
 import { invitations, memberships, tenants } from './tenants.tables.js';
 
 export class TenantsRepository {
@@ -21,6 +21,11 @@ export class TenantsRepository {
 
   async rename(id: string, name: string) {
     const [row] = await this.db.update(tenants).set({ name, updatedAt: new Date() }).where(eq(tenants.id, id)).returning();
+    return row ?? null;
+  }
+
+  async setPlan(id: string, planCode: string) {
+    const [row] = await this.db.update(tenants).set({ planCode, updatedAt: new Date() }).where(eq(tenants.id, id)).returning();
     return row ?? null;
   }
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { tokenBody } from '../auth/auth.schemas.js';
+import { forbidden } from '../errors/domain-error.js';
 import { access, requireAuth } from '../http/access.js';
-import { forbidden } from '../http/errors.js';
 import { noContent, sendNoContent } from '../http/route-helpers.js';
 import {
   createTenantBody,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emailSchema } from '../auth/auth.schemas.js';
 
 export const tenantRoleSchema = z.enum(['owner', 'admin', 'member']);
+export type TenantRole = z.infer<typeof tenantRoleSchema>;
 /** Roles that can be given by invitation or role change; ownership moves only by transfer. */
 export const assignableRoleSchema = z.enum(['admin', 'member']);
 

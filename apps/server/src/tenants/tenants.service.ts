@@ -1,9 +1,9 @@
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { randomToken, sha256 } from '../auth/secrets.js';
 import { UsersRepository } from '../auth/users.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
-import type { AuthenticatedUser } from '../http/access.js';
-import { AppError, conflict, forbidden, invalid, notFound } from '../http/errors.js';
+import { conflict, forbidden, invalid, notFound } from '../errors/domain-error.js';
 import type { MailService } from '../mail/mail.service.js';
 import { mailTemplates } from '../mail/templates.js';
 import { InvitationsRepository, TenantsRepository } from './tenants.repo.js';
@@ -125,7 +125,7 @@ export class TenantsService {
       if (!found) throw invalid('invalid_token', 'This invitation is invalid, was revoked or has expired.');
       const { invitation } = found;
       if (invitation.email.toLowerCase() !== actor.email.toLowerCase()) {
-        throw new AppError(403, 'invitation_email_mismatch', `This invitation was sent to ${invitation.email}. Log in with that address.`);
+        throw forbidden('invitation_email_mismatch', `This invitation was sent to ${invitation.email}. Log in with that address.`);
       }
       if (!(await invitations.markAccepted(invitation.id))) throw invalid('invalid_token', 'This invitation was already used.');
       const added = await new TenantsRepository(tx).addMember(invitation.tenantId, actor.userId, invitation.role);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from '../auth/auth.tables.js';
-import { plans } from './plans.tables.js';
+import { plans } from '../billing/plans.tables.js';
 
 export const tenantRole = pgEnum('tenant_role', ['owner', 'admin', 'member']);
 

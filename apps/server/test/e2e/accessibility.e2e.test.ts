@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignupResponse } from '../../src/auth/auth.routes.js';
 import { call, createUser, refreshCookieFrom, STRONG_PASSWORD, type TestUser, tokenFromLink, waitForMail } from '../harness.js';
 import { type InstanceDto, waitForStatus } from '../support/instances.js';
 import { logIn, visible } from './pages.js';
@@ -37,7 +38,7 @@ async function signUp(): Promise<TestUser & { name: string }> {
     body: { email, password: STRONG_PASSWORD, name, organization: 'Acme Trading' },
   });
   expect(signup.statusCode, signup.body).toBe(201);
-  const { user: created, tenant } = signup.json() as { user: { id: string }; tenant: { id: string } };
+  const { user: created, tenant } = signup.json() as SignupResponse;
   const mail = await waitForMail(stack.h.app, email, 'Confirm');
   const token = tokenFromLink(mail.links[0] ?? '');
   expect((await call(stack.h.app, 'POST', '/api/v1/auth/verify-email', { client: { ip }, body: { token } })).statusCode).toBe(204);

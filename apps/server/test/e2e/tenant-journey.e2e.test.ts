@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, STRONG_PASSWORD, uniqueEmail } from '../harness.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createUser, STRONG_PASSWORD, type TestUser, uniqueEmail } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
 import { descriptionOf, heading, logIn, mailLink, reportPageOnFailure, signUp, until, visible } from './pages.js';
 import { type E2eStack, launchBrowser, startE2eStack } from './stack.js';
@@ -24,15 +25,31 @@ afterAll(async () => {
 });
 
 describe('the tenant web app, end to end', () => {
-  it('signs up, verifies, creates an Odoo, opens it at its subdomain, stops and starts it, and invites a member', async () => {
-    const id = randomUUID().slice(0, 6);
-    const owner = { name: 'Ada Owner', email: uniqueEmail('owner'), organization: `Ada Trading ${id}` };
-    const slug = `ada-${id}`;
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    let watched = page;
-    reportPageOnFailure(() => watched);
+  // One customer's first day, which the cases below follow in order.
+  const id = randomUUID().slice(0, 6);
+  const owner = { name: 'Ada Owner', email: uniqueEmail('owner'), organization: `Ada Trading ${id}` };
+  const slug = `ada-${id}`;
+  let context: BrowserContext;
+  let page: Page;
+  let odoo: Page; // the instance's own pages, at its subdomain
+  let member: TestUser;
+  let foreign: Awaited<ReturnType<typeof insertInstanceRow>>;
+  let memberContext: BrowserContext;
+  let memberPage: Page;
+  let watched: Page; // the page a failing case reports
 
+  beforeAll(async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+    watched = page;
+  });
+  beforeEach(() => reportPageOnFailure(() => watched));
+  afterAll(async () => {
+    await memberContext?.close();
+    await context?.close();
+  });
+
+  it('signs up and confirms the address from the mail', async () => {
     // Sign up: the app logs the new account in and asks for the address to be confirmed.
     await signUp(page, stack.webUrl, owner);
     await visible(page.getByText('We sent a confirmation link'));
@@ -42,8 +59,9 @@ describe('the tenant web app, end to end', () => {
     expect(verifyLink.startsWith(`${stack.webUrl}/verify-email?token=`)).toBe(true);
     await page.goto(verifyLink);
     await visible(page.getByText('Email verified'));
+  });
 
-    // Log out, then a wrong password is refused with its message, and the right one lets in.
+  it('logs out, refuses a wrong password with its message, and lets the right one in', async () => {
     await page.goto(stack.webUrl);
     await page.getByRole('button', { name: `Account menu for ${owner.name}` }).click();
     await page.getByRole('menuitem', { name: 'Log out' }).click();
@@ -53,7 +71,9 @@ describe('the tenant web app, end to end', () => {
     await logIn(page, owner.email, STRONG_PASSWORD);
     await visible(heading(page, `Welcome, ${owner.name}`));
     expect(await page.getByText('We sent a confirmation link').count()).toBe(0);
+  });
 
+  it('checks the subdomain as it is typed during onboarding, and marks the field when submitted invalid', async () => {
     // Onboarding: name, subdomain (checked as it is typed), version.
     await page.getByRole('link', { name: 'Create your first Odoo' }).click();
     await visible(heading(page, 'Create your first Odoo'));
@@ -79,7 +99,11 @@ describe('the tenant web app, end to end', () => {
     );
     expect(await descriptionOf(subdomain)).toContain('Use 3 to 63 characters');
     expect(new URL(page.url()).pathname).toBe('/instances/new');
+  });
 
+  it('creates the Odoo with a free subdomain, showing the provisioning steps live, then "ready"', async () => {
+    const subdomain = page.getByRole('textbox', { name: 'Subdomain' });
+    const slugState = page.locator('#slug-state');
     await subdomain.fill(slug);
     await visible(slugState.getByText(`“${slug}” is available.`));
     await visible(page.getByText(`${stack.instanceUrl(slug)}`));
@@ -106,15 +130,18 @@ describe('the tenant web app, end to end', () => {
     }
     expect(seen.size, [...seen].join(', ')).toBeGreaterThanOrEqual(2);
     await visible(page.getByRole('link', { name: stack.instanceUrl(slug) }));
+  });
 
-    // The instance at its own subdomain, through nginx: the stand-in's login page.
-    const odoo = await context.newPage();
+  it('serves the instance at its own subdomain, through nginx', async () => {
+    // The stand-in's login page.
+    odoo = await context.newPage();
     const served = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
     expect(served?.status()).toBe(200);
     await visible(odoo.getByText('Odoo stand-in (test fixture)'));
     await visible(odoo.getByRole('button', { name: 'Log in' }));
+  });
 
-    // Stop: confirmed in a dialog; the subdomain then shows the platform's "stopped" page.
+  it('stops it after a confirmation in a dialog; the subdomain then says it is stopped', async () => {
     await page.getByRole('link', { name: 'Manage this instance' }).click();
     await visible(heading(page, /Ada Trading/));
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
@@ -125,30 +152,33 @@ describe('the tenant web app, end to end', () => {
     const stopped = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
     expect(stopped?.status()).toBe(503);
     await visible(odoo.getByText('This instance is stopped'));
+  });
 
-    // Start: running again, and the subdomain serves Odoo again.
+  it('starts it again, and the subdomain serves Odoo again', async () => {
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await visible(page.getByRole('button', { name: 'Restart' }), 90_000);
     await visible(heading(page, /Running/));
     const again = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
     expect(again?.status()).toBe(200);
     await visible(odoo.getByText('Odoo stand-in (test fixture)'));
+  });
 
-    // Invite a colleague (who already has an account of their own) as a member.
-    const member = await createUser(stack.h, { label: 'member' });
+  it('invites a colleague who already has an account as a member', async () => {
+    member = await createUser(stack.h, { label: 'member' });
     // Another customer's instance, which the member must never see.
     const stranger = await createUser(stack.h, { label: 'stranger', verify: 'direct' });
-    const foreign = await insertInstanceRow(stack.h, stranger.tenantId, 'stopped');
+    foreign = await insertInstanceRow(stack.h, stranger.tenantId, 'stopped');
 
     await page.getByRole('link', { name: 'Team' }).click();
     await visible(heading(page, `Team of ${owner.organization}`));
     await page.getByRole('textbox', { name: 'Email' }).fill(member.email);
     await page.getByRole('button', { name: 'Send invitation' }).click();
     await visible(page.getByRole('cell', { name: member.email, exact: true }));
+  });
 
-    // The member opens the mail's link, logs in from there and accepts.
-    const memberContext = await browser.newContext();
-    const memberPage = await memberContext.newPage();
+  it("lets the member accept from the mail's link, logging in from there", async () => {
+    memberContext = await browser.newContext();
+    memberPage = await memberContext.newPage();
     watched = memberPage;
     const inviteLink = await mailLink(stack.h.app, member.email, 'invited you');
     expect(inviteLink.startsWith(`${stack.webUrl}/accept-invitation?token=`)).toBe(true);
@@ -158,7 +188,9 @@ describe('the tenant web app, end to end', () => {
     await logIn(memberPage, member.email, STRONG_PASSWORD);
     await memberPage.getByRole('button', { name: 'Accept invitation' }).click();
     await visible(heading(memberPage, /^Welcome/));
+  });
 
+  it('shows the member that organization, read-only', async () => {
     // The member works in that organization, read-only, and sees only what belongs to it.
     const main = memberPage.getByRole('main');
     await visible(main.getByText(owner.organization, { exact: true }));
@@ -171,6 +203,9 @@ describe('the tenant web app, end to end', () => {
     await memberPage.getByRole('link', { name: 'Manage Ada Trading' }).click();
     await visible(memberPage.getByText('You are a member of'));
     expect(await memberPage.getByRole('button', { name: /^(Stop|Start|Restart)$/ }).count()).toBe(0);
+  });
+
+  it("offers the member only their own and the joined organization, and not another tenant's instance", async () => {
     // Organizations offered: their own and the one they joined, no other.
     const switcher = memberPage.getByRole('combobox', { name: 'Current organization' });
     expect(await switcher.inputValue()).toBe(owner.organization);
@@ -182,8 +217,5 @@ describe('the tenant web app, end to end', () => {
     await memberPage.goto(`${stack.webUrl}/instances/${foreign.id}`);
     await visible(heading(memberPage, 'Instance not found'));
     expect(await memberPage.getByText(foreign.name, { exact: true }).count()).toBe(0);
-
-    await memberContext.close();
-    await context.close();
-  }, 240_000);
+  });
 });

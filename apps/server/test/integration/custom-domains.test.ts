@@ -3,13 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { auditLog } from '../../src/audit/audit.tables.js';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { renewCertificates } from '../../src/certificates/certificate-renewal.job.js';
 import { certificates } from '../../src/certificates/certificates.tables.js';
 import type { EdgeJobDeps } from '../../src/domains/domains.jobs.js';
+import type { customDomainSchema } from '../../src/domains/domains.schemas.js';
 import { customDomains } from '../../src/domains/domains.tables.js';
-import { edgePaths } from '../../src/edge/nginx-config.js';
+import { edgePaths } from '../../src/edge/edge-paths.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, type InstanceDto, insertInstanceRow, waitForStatus } from '../support/instances.js';
@@ -22,16 +24,7 @@ import { type Pebble, startPebble } from '../support/pebble.js';
  * instance (the Odoo stand-in) behind it.
  */
 
-interface DomainDto {
-  id: string;
-  instanceId: string;
-  domain: string;
-  status: string;
-  lastError: string | null;
-  dnsRecords: { type: string; name: string; value: string }[];
-  verification: { url: string; token: string };
-  certificateExpiresAt: string | null;
-}
+type DomainDto = z.infer<typeof customDomainSchema>;
 
 let edge: PlatformEdge;
 let pebble: Pebble;
@@ -73,7 +66,6 @@ const edgeDeps = (): EdgeJobDeps => ({
   edge: h.platform.edge,
   log: h.platform.log,
   issuer: h.platform.acme,
-  webroot: edgePaths(edge.dir).webroot,
 });
 
 beforeAll(async () => {
@@ -142,8 +134,8 @@ describe('custom domains (TLS mode, pebble)', () => {
     expect(active.status, active.lastError ?? '').toBe('active');
     expect(active.lastError).toBeNull();
     expect(active.certificateExpiresAt).not.toBeNull();
-    // The token file is gone once checked.
-    expect(existsSync(join(edgePaths(edge.dir).webroot, '.well-known', 'odoo-saas', domain.verification.token))).toBe(false);
+    // The edge no longer serves the token once checked.
+    expect((await request(edge.httpPort, DOMAIN, `/.well-known/odoo-saas/${domain.verification.token}`)).status).toBe(404);
 
     const [cert] = await h.platform.db.select().from(certificates).where(eq(certificates.name, DOMAIN));
     expect(cert?.kind).toBe('custom_domain');

@@ -3,8 +3,9 @@ import https from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AcmeError, AcmeIssuer, type IssuedCertificate } from '../../src/edge/acme.js';
+import { AcmeError, type AcmeIssuer, type IssuedCertificate } from '../../src/edge/acme-issuer.js';
 import type { InstanceRoute } from '../../src/edge/edge-router.js';
+import { Http01AcmeIssuer } from '../../src/edge/http01-acme-issuer.js';
 import { createTestEdge, request, type TestEdge } from '../support/nginx.js';
 import { type Pebble, selfSignedCert, startPebble } from '../support/pebble.js';
 import { type StandIn, startHttpStandIn, startWebsocketStandIn } from '../support/upstream.js';
@@ -73,12 +74,12 @@ beforeAll(async () => {
   await edge.start();
   await edge.router.applyRoute(route());
   pebble = await startPebble({ httpPort: edge.httpPort });
-  issuer = new AcmeIssuer({
+  issuer = new Http01AcmeIssuer({
     directoryUrl: pebble.directoryUrl,
     caBundle: pebble.tlsCa,
     accountKeyFile: join(edge.dir, 'acme', 'account.key'),
     email: 'ops@example.com',
-    webroot: edge.router.paths.webroot,
+    challenges: edge.router,
     certsDir: edge.router.paths.certs,
     pollMinMs: 100,
     pollMaxMs: 500,
@@ -160,12 +161,12 @@ describe('TLS mode and ACME against pebble', () => {
 
   it('surfaces refusals of ACME requests with their problem type', async () => {
     // The CA refuses the account: its problem document (type and detail) reaches the caller.
-    const refused = new AcmeIssuer({
+    const refused = new Http01AcmeIssuer({
       directoryUrl: pebble.directoryUrl,
       caBundle: pebble.tlsCa,
       accountKeyFile: join(edge.dir, 'acme', 'other-account.key'),
       email: 'not an address@@',
-      webroot: edge.router.paths.webroot,
+      challenges: edge.router,
       certsDir: edge.router.paths.certs,
     });
     const error = await refused.issue('refused.customer-test.example', ['refused.customer-test.example']).catch((e) => e);

@@ -1,10 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { EdgeInputError } from '../../src/edge/edge-names.js';
-import { EdgeSyncError, type InstanceRoute } from '../../src/edge/edge-router.js';
-import { EdgeConfigError, NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
+import { EdgeConfigError, EdgeSyncError, type InstanceRoute } from '../../src/edge/edge-router.js';
+import { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { createTestEdge, freePort, request, type TestEdge } from '../support/nginx.js';
 import { type StandIn, startHttpStandIn, startWebsocketStandIn } from '../support/upstream.js';
 
@@ -290,6 +291,38 @@ describe('config changes that cannot break the edge', () => {
     expect(JSON.parse((await get('shop.customer-test.example', '/')).body).upstream).toBe('odoo');
   });
 
+  it('puts the last good config back when nginx refuses it on reload (a port it cannot bind)', async () => {
+    const file = join(edge.router.paths.instances, `${ACTIVE}.conf`);
+    const before = await readFile(file, 'utf8');
+    // nginx -t does not bind listen sockets: this passes validation and fails only in the reload.
+    const busy = createServer();
+    const port = await new Promise<number>((resolve) =>
+      busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)),
+    );
+    const binding = new NginxEdgeRouter({
+      settings: edge.settings,
+      baseDomain: 'localhost',
+      reloadTimeoutMs: 4_000,
+      renderInstance: () => `server {\n    listen 127.0.0.1:${port};\n    server_name busy.localhost;\n    return 204;\n}\n`,
+    });
+    const error = await binding
+      .applyRoute(activeRoute())
+      .catch((e) => e)
+      .finally(() => new Promise((resolve) => busy.close(resolve)));
+    expect(error).toBeInstanceOf(EdgeConfigError);
+    expect(error.message).toContain('nginx did not take the new config on reload');
+    expect(error.output).toContain('Address already in use');
+    // The files on disk are again the config nginx kept, with nothing left beside them.
+    expect(await readFile(file, 'utf8')).toBe(before);
+    expect((await readdir(edge.router.paths.instances)).filter((f) => !f.endsWith('.conf'))).toEqual([]);
+    expect(JSON.parse((await get('acme.localhost', '/')).body).upstream).toBe('odoo');
+    // The next change starts from them and goes live.
+    const next = await edge.router.apply({ ...activeRoute(), hosts: [...activeRoute().hosts, 'again.localhost'] });
+    expect(next.reloaded).toBe(true);
+    expect(JSON.parse((await get('again.localhost', '/')).body).upstream).toBe('odoo');
+    await edge.router.applyRoute(activeRoute());
+  });
+
   it('syncAll rewrites everything, leaves out what nginx refuses (keeping its last good file) and removes stale routes', async () => {
     const unchanged = await readFile(join(edge.router.paths.instances, `${ACTIVE}.conf`), 'utf8');
     const error = await edge.router
@@ -316,6 +349,8 @@ describe('config changes that cannot break the edge', () => {
     expect((await get('paused.localhost', '/')).status).toBe(404);
     await edge.router.syncAll([activeRoute()]);
     expect((await get('fresh.localhost', '/')).status).toBe(404);
+    // Removed routes leave no file behind.
+    expect(await readdir(edge.router.paths.instances)).toEqual([`${ACTIVE}.conf`]);
   });
 
   it('writes and validates without nginx running, and says so', async () => {

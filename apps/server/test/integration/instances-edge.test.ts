@@ -116,6 +116,8 @@ describe('instances through the real edge', () => {
         );
       },
       removeRoute: async () => undefined,
+      publishChallenge: async () => undefined,
+      withdrawChallenge: async () => undefined,
       syncAll: async () => {
         throw new EdgeSyncError([{ instanceId: row.id, error: new EdgeConfigError('nginx refused the route', '[emerg] at sync') }]);
       },

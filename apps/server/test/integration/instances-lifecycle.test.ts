@@ -2,10 +2,10 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decrypt } from '../../src/auth/secrets.js';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
-import { readOdooParameters } from '../../src/instances/odoo-database.js';
+import type { InstanceRow } from '../../src/instances/instances.repo.js';
 import { buildTemplate } from '../../src/instances/template-builder.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
-import { createInstance, leftovers, odooPort, odooRpc, waitForStatus } from '../support/instances.js';
+import { createInstance, type InstanceDto, leftovers, odooPort, odooRpc, waitForStatus } from '../support/instances.js';
 
 let h: Harness;
 let owner: TestUser;
@@ -31,7 +31,13 @@ afterAll(async () => {
 });
 
 describe('instance lifecycle on the real engine (template clone path)', () => {
-  it('provisions, serves, stops, starts, restarts and deletes an instance', async () => {
+  // One instance, which the cases below take through its life in order.
+  let instance: InstanceDto;
+  let row: InstanceRow;
+  let port: number;
+  let names: ReturnType<typeof instanceNames>;
+
+  it('provisions from the template, reports progress over Server-Sent Events, and serves', async () => {
     const created = await createInstance(h, owner, { version: '18.0' });
     expect(created.status).toMatch(/pending|provisioning/);
 
@@ -59,23 +65,26 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
       expect.arrayContaining(['Preparing the Odoo database', 'Starting Odoo']),
     );
 
-    const instance = await waitForStatus(h, owner, created.id, ['running']);
+    instance = await waitForStatus(h, owner, created.id, ['running']);
     expect(instance.provisionPath).toBe('template');
-    const row = await h.platform.instances.get(instance.id);
-    const port = odooPort(h, row.slot);
+    row = await h.platform.instances.get(instance.id);
+    port = odooPort(h, row.slot);
     expect((await fetch(`http://127.0.0.1:${port}/web/health`)).status).toBe(200);
+    names = instanceNames(h.platform.config.resourcePrefix, instance.id);
+  }, 240_000);
 
-    // The clone has its own identity: uuid and secret differ from the template's.
-    const names = instanceNames(h.platform.config.resourcePrefix, instance.id);
+  it("gives the clone its own identity: uuid and secret differ from the template's", async () => {
     const keys = ['database.uuid', 'database.secret', 'web.base.url'];
-    const mine = await readOdooParameters(h.platform.tenantDb, names.db, keys);
-    const tpl = await readOdooParameters(h.platform.tenantDb, templateNames(h.platform.config.resourcePrefix, '18.0').db, keys);
+    const mine = await h.platform.tenantDb.readOdooParameters(names.db, keys);
+    const tpl = await h.platform.tenantDb.readOdooParameters(templateNames(h.platform.config.resourcePrefix, '18.0').db, keys);
     expect(mine['database.uuid']).toBeTruthy();
     expect(mine['database.uuid']).not.toBe(tpl['database.uuid']);
     expect(mine['database.secret']).not.toBe(tpl['database.secret']);
     expect(mine['web.base.url']).toBe(instance.url);
+  });
 
-    // The owner sees the admin password once and can log in with it (which writes to the database: ownership is right).
+  it('shows the owner the admin password once, and it logs in', async () => {
+    // Logging in writes to the database: ownership is right.
     const creds = await call(h.app, 'POST', `/api/v1/instances/${instance.id}/credentials`, { client: owner });
     expect(creds.statusCode, creds.body).toBe(200);
     const { login, password } = creds.json() as { login: string; password: string };
@@ -85,8 +94,9 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect(uid.result, JSON.stringify(uid)).toBeTypeOf('number');
     const wrong = await odooRpc(port, 'common', 'login', [names.db, login, 'admin']);
     expect(wrong.result).toBe(false);
+  });
 
-    // The database manager refuses without the master password, and lists nothing.
+  it('keeps the database manager closed: it refuses without the master password, and lists nothing', async () => {
     const backup = await fetch(`http://127.0.0.1:${port}/web/database/backup`, {
       method: 'POST',
       body: new URLSearchParams({ master_pwd: 'admin', name: names.db, backup_format: 'zip' }),
@@ -100,8 +110,9 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     }
     const list = await odooRpc(port, 'db', 'list', []);
     expect(list.error).toBeTruthy();
+  });
 
-    // Container hardening, read from the real container.
+  it('runs a hardened container, read from the real engine', async () => {
     const inspect = await docker.getContainer(names.container).inspect();
     const hc = inspect.HostConfig;
     expect(hc.CapDrop).toEqual(['ALL']);
@@ -127,8 +138,9 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect(JSON.stringify(inspect.Config.Env)).not.toContain(
       decrypt(h.platform.config.encryptionKey, (await h.platform.instances.get(instance.id)).masterPassword),
     );
+  });
 
-    // Logs and stats.
+  it('serves logs and stats', async () => {
     const logs = await call(h.app, 'GET', `/api/v1/instances/${instance.id}/logs?tail=50`, { client: owner });
     expect(logs.statusCode).toBe(200);
     expect(logs.body).toMatch(/HTTP service|running on/i);
@@ -136,8 +148,9 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect(stats.statusCode, stats.body).toBe(200);
     expect(stats.json().memoryBytes).toBeGreaterThan(0);
     expect(stats.json().databaseBytes).toBeGreaterThan(0);
+  });
 
-    // Stop and start.
+  it('stops and starts', async () => {
     expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/stop`, { client: owner })).statusCode).toBe(202);
     await waitForStatus(h, owner, instance.id, ['stopped']);
     expect((await docker.getContainer(names.container).inspect()).State.Running).toBe(false);
@@ -145,8 +158,9 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/start`, { client: owner })).statusCode).toBe(202);
     await waitForStatus(h, owner, instance.id, ['running']);
     expect((await fetch(`http://127.0.0.1:${port}/web/health`)).status).toBe(200);
+  }, 240_000);
 
-    // Restart keeps it running and is recorded.
+  it('restarts, keeping it running, and records the restart', async () => {
     expect((await call(h.app, 'POST', `/api/v1/instances/${instance.id}/restart`, { client: owner })).statusCode).toBe(202);
     await expect
       .poll(
@@ -160,19 +174,22 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
         },
       )
       .toContain('restarted');
+  }, 120_000);
 
-    // Admin password reset gives a password that works.
+  it('resets the admin password to one that works', async () => {
     const reset = await call(h.app, 'POST', `/api/v1/instances/${instance.id}/admin-password`, { client: owner });
     expect(reset.statusCode, reset.body).toBe(200);
     expect((await odooRpc(port, 'common', 'login', [names.db, 'admin', reset.json().password])).result).toBeTypeOf('number');
+  });
 
-    // History records every transition with a reason.
+  it('records every transition in the history', async () => {
     const history = (await call(h.app, 'GET', `/api/v1/instances/${instance.id}/history`, { client: owner })).json() as {
       toStatus: string;
     }[];
     expect(history.map((e) => e.toStatus)).toEqual(expect.arrayContaining(['pending', 'provisioning', 'running', 'stopped']));
+  });
 
-    // Delete removes everything.
+  it('deletes the instance and everything it had', async () => {
     expect((await call(h.app, 'DELETE', `/api/v1/instances/${instance.id}`, { client: owner })).statusCode).toBe(202);
     await expect
       .poll(async () => (await h.platform.instances.get(instance.id).catch(() => null))?.status ?? 'gone', {
@@ -182,7 +199,7 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
       .toBe('gone');
     expect(await leftovers(h, instance.id)).toEqual([]);
     expect((await call(h.app, 'GET', `/api/v1/instances/${instance.id}`, { client: owner })).statusCode).toBe(404);
-  }, 240_000);
+  }, 120_000);
 
   it('provisions with a fresh `odoo -i base` when no template is used', async () => {
     const fresh = await startHarness({ env: { PROVISION_FROM_TEMPLATE: 'false' }, workerOptions: { maintenance: false } });

@@ -119,7 +119,6 @@ describe('RBAC matrix over the OpenAPI document', () => {
     const app = Fastify();
     registerAccessControl(app, {
       authenticate: async () => Promise.reject(new Error('unused')),
-      tenantRole: async () => null,
       requireStaffTotp: false,
     });
     const start = async () => {

@@ -1,5 +1,5 @@
 import { type Config, parseConfig } from '../../src/config/config.js';
-import { testEnv } from '../test-env.js';
+import { testEnv, testSubnetPool } from '../test-env.js';
 
 /**
  * Settings of the real-Odoo suite: its own database, Redis database, resource prefix, loopback ports and
@@ -19,7 +19,7 @@ export function odooEnv(overrides: Record<string, string> = {}): Record<string, 
     REDIS_URL: 'redis://127.0.0.1:6379/14',
     ODOO_VERSIONS: images,
     RESOURCE_PREFIX: 'saasodoo',
-    INSTANCE_SUBNET_POOL: '10.215.0.0/16',
+    INSTANCE_SUBNET_POOL: testSubnetPool('ODOO_SUBNET_POOL'),
     // Below the kernel's ephemeral range (32768+), where the tests' own nginx and sockets take their ports.
     INSTANCE_PORT_BASE: '32000',
     INSTANCE_HEALTH_TIMEOUT_SECONDS: '120',

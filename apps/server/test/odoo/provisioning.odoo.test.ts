@@ -3,7 +3,6 @@ import { decrypt } from '../../src/auth/secrets.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository, OdooVersionsRepository } from '../../src/instances/instances.repo.js';
-import { readOdooParameters } from '../../src/instances/odoo-database.js';
 import { buildTemplate } from '../../src/instances/template-builder.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
@@ -229,7 +228,7 @@ describe('every instance is its own', () => {
     const seen = await Promise.all(
       dbs.map(async (db) =>
         (await h.platform.tenantDb.databaseExists(db))
-          ? readOdooParameters(h.platform.tenantDb, db, ['database.secret', 'database.uuid'])
+          ? h.platform.tenantDb.readOdooParameters(db, ['database.secret', 'database.uuid'])
           : null,
       ),
     );

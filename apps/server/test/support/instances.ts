@@ -2,20 +2,13 @@ import { and, eq } from 'drizzle-orm';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { instanceNames, slotPorts } from '../../src/instances/instance-names.js';
+import type { InstanceDto } from '../../src/instances/instances.schemas.js';
 import { workflowRuns } from '../../src/instances/instances.tables.js';
 import type { Harness, TestUser } from '../harness.js';
 import { call } from '../harness.js';
 
-export interface InstanceDto {
-  id: string;
-  tenantId: string;
-  slug: string;
-  status: string;
-  url: string;
-  lastError: string | null;
-  provisionPath: string | null;
-  progress: { step: string | null; percent: number } | null;
-}
+/** The instance as the API returns it (the `Instance` schema). */
+export type { InstanceDto };
 
 let counter = 0;
 export const uniqueSlug = (label = 'shop') => `${label}-${Date.now().toString(36)}-${++counter}-${process.pid % 1000}`;
@@ -34,7 +27,7 @@ export async function waitForStatus(
   h: Harness,
   client: TestUser,
   id: string,
-  statuses: string[],
+  statuses: InstanceDto['status'][],
   timeoutMs = 90_000,
 ): Promise<InstanceDto> {
   const deadline = Date.now() + timeoutMs;
@@ -140,7 +133,7 @@ export async function deleteAndWait(h: Harness, owner: TestUser, instanceId: str
   expect((await call(h.app, 'DELETE', `/api/v1/instances/${instanceId}`, { client: owner })).statusCode).toBe(202);
   while (Date.now() - asked < timeoutMs) {
     const res = await call(h.app, 'GET', `/api/v1/instances/${instanceId}`, { client: owner });
-    if (res.statusCode === 404 || (res.json() as { status: string }).status === 'deleted') break;
+    if (res.statusCode === 404 || (res.json() as InstanceDto).status === 'deleted') break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return (Date.now() - asked) / 1000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
-import { DEFAULT_LIMITS, type EdgeLimits, type EdgeSettings } from '../../src/edge/nginx-config.js';
+import { DEFAULT_LIMITS, type EdgeLimits, type EdgeSettings } from '../../src/edge/edge-settings.js';
 import { NginxEdgeRouter, type NginxEdgeRouterOptions } from '../../src/edge/nginx-edge-router.js';
 import { nginxMasterPid } from '../../src/edge/nginx-process.js';
 

@@ -1,6 +1,6 @@
-import { Alert, Button, Group, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { problemMessage } from '@saas/ui';
+import { FormActions, problemMessage } from '@saas/ui';
 import { useState } from 'react';
 import { type Instance, useDeleteInstance } from './instances.queries';
 
@@ -58,14 +58,13 @@ export function DeleteInstance({ instance }: { instance: Instance }) {
               spellCheck={false}
               data-autofocus
             />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={dismiss} disabled={remove.isPending}>
-                Cancel
-              </Button>
-              <Button type="submit" color="red.9" disabled={!matches} loading={remove.isPending}>
-                Delete permanently
-              </Button>
-            </Group>
+            <FormActions
+              submitLabel="Delete permanently"
+              submitColor="red.9"
+              pending={remove.isPending}
+              onCancel={dismiss}
+              submitDisabled={!matches}
+            />
           </Stack>
         </form>
       </Modal>

@@ -1,6 +1,6 @@
 import { Anchor, DataList, Divider, Group, Paper, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useMediaQuery } from '@mantine/hooks';
-import { formatDateTime, LoadingState, notifySuccess, PageTitle } from '@saas/ui';
+import { formatCpu, formatDateTime, formatMemory, LoadingState, notifySuccess, PageTitle } from '@saas/ui';
 import { useEffect } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useCurrentTenant } from '../tenants/current-tenant';
@@ -44,9 +44,8 @@ function Details({ instance }: { instance: Instance }) {
       <DataList.Item>
         <DataList.ItemLabel>Resources</DataList.ItemLabel>
         <DataList.ItemValue>
-          {limits.memoryMb >= 1024 ? `${(limits.memoryMb / 1024).toFixed(1)} GB` : `${limits.memoryMb} MB`} memory ·{' '}
-          {(limits.cpuMillis / 1000).toFixed(1)} CPU · {limits.storageGb} GB storage · {limits.workers} worker
-          {limits.workers === 1 ? '' : 's'}
+          {formatMemory(limits.memoryMb)} memory · {formatCpu(limits.cpuMillis)} · {limits.storageGb} GB storage · {limits.workers}{' '}
+          {limits.workers === 1 ? 'worker' : 'workers'}
         </DataList.ItemValue>
       </DataList.Item>
     </DataList>

@@ -1,4 +1,4 @@
-import { type ApiBody, type ApiData, isApiProblem, unwrap } from '@saas/api-client';
+import { type ApiBody, type ApiData, type ApiPath, isApiProblem, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { isBusy } from './instance-status';
@@ -12,7 +12,11 @@ export type OdooVersion = ApiData<'get', '/odoo-versions'>[number];
 export type OdooCredentials = ApiData<'post', '/instances/{instanceId}/credentials'>;
 export type SlugAvailability = ApiData<'get', '/instances/slug-availability'>;
 export type CreateInstanceInput = ApiBody<'post', '/tenants/{tenantId}/instances'>;
-export type InstanceAction = 'start' | 'stop' | 'restart';
+type InstancePostPath = Extract<ApiPath<'post'>, `/instances/{instanceId}/${string}`>;
+/** The lifecycle actions: each `POST /instances/{id}/<action>` that answers with the instance (start, stop, restart). */
+export type InstanceAction = {
+  [P in InstancePostPath]: ApiData<'post', P> extends Instance ? (P extends `/instances/{instanceId}/${infer A}` ? A : never) : never;
+}[InstancePostPath];
 
 export const instanceKeys = {
   list: (tenantId: string) => ['tenants', tenantId, 'instances'] as const,
@@ -88,12 +92,8 @@ export function useInstanceAction(instance: Pick<Instance, 'id' | 'tenantId'>) {
   const api = useApi();
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (action: InstanceAction) => {
-      const params = { path: { instanceId: instance.id } };
-      if (action === 'start') return unwrap(api.POST('/instances/{instanceId}/start', { params }));
-      if (action === 'stop') return unwrap(api.POST('/instances/{instanceId}/stop', { params }));
-      return unwrap(api.POST('/instances/{instanceId}/restart', { params }));
-    },
+    mutationFn: (action: InstanceAction) =>
+      unwrap(api.POST(`/instances/{instanceId}/${action}`, { params: { path: { instanceId: instance.id } } })),
     onSuccess: (updated) => qc.setQueryData(instanceKeys.one(instance.id), updated),
     onSettled: () => {
       qc.invalidateQueries({ queryKey: instanceKeys.list(instance.tenantId) });

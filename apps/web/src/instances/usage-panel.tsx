@@ -1,6 +1,6 @@
 import { Group, Paper, Progress, SimpleGrid, Stack, Text } from '@mantine/core';
 import { unwrap } from '@saas/api-client';
-import { ErrorState, LoadingState, useApi } from '@saas/ui';
+import { ErrorState, formatBytes, LoadingState, useApi } from '@saas/ui';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { InstanceStats } from './instances.queries';
@@ -9,18 +9,6 @@ import { Sparkline, type SparklinePoint } from './sparkline';
 const POLL_MS = 5_000;
 /** Five minutes of samples at one every 5 s. */
 const WINDOW = 60;
-
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value >= 10 || unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /**
  * Polls `/stats` every 5 s while the page is open and keeps the last few minutes of samples

@@ -1,6 +1,5 @@
 import { Table, type TableProps, VisuallyHidden } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { TableScroll } from './table-scroll';
 
 /** A header label; `hidden` keeps it for screen readers only (e.g. an actions column). */
 export type DataTableColumn = string | { label: string; hidden: true };
@@ -8,6 +7,7 @@ export type DataTableColumn = string | { label: string; hidden: true };
 export interface DataTableProps extends Omit<TableProps, 'children'> {
   /** Names the scrolling region for screen readers, e.g. "Members". */
   label: string;
+  /** Below this width the table scrolls sideways instead of squeezing its columns. */
   minWidth: number;
   /** Header labels in order; `false` leaves a column out (e.g. one only editors see). */
   columns: (DataTableColumn | false)[];
@@ -15,25 +15,24 @@ export interface DataTableProps extends Omit<TableProps, 'children'> {
   children: ReactNode;
 }
 
-/** A sideways-scrolling table with one header row; other props go to Mantine's Table. */
+/**
+ * A table with one header row that scrolls sideways on narrow screens; other props go to Mantine's Table.
+ * The scrolling region is focusable and named, so keyboard users can scroll it even when the table holds
+ * no focusable control (WCAG 2.1.1). It is positioned, so visually hidden (absolutely positioned) text in
+ * the cells is clipped with the table instead of widening the page.
+ */
 export function DataTable({ label, minWidth, columns, children, verticalSpacing = 'sm', ...tableProps }: DataTableProps) {
   return (
-    <TableScroll label={label} minWidth={minWidth}>
+    <Table.ScrollContainer type="native" pos="relative" minWidth={minWidth} tabIndex={0} role="region" aria-label={label}>
       <Table verticalSpacing={verticalSpacing} {...tableProps}>
         <Table.Thead>
           <Table.Tr>
             {columns.map((column) => {
               if (column === false) return null;
-              if (typeof column === 'string') {
-                return (
-                  <Table.Th key={column} scope="col">
-                    {column}
-                  </Table.Th>
-                );
-              }
+              const text = typeof column === 'string' ? column : <VisuallyHidden>{column.label}</VisuallyHidden>;
               return (
-                <Table.Th key={column.label} scope="col">
-                  <VisuallyHidden>{column.label}</VisuallyHidden>
+                <Table.Th key={typeof column === 'string' ? column : column.label} scope="col">
+                  {text}
                 </Table.Th>
               );
             })}
@@ -41,6 +40,6 @@ export function DataTable({ label, minWidth, columns, children, verticalSpacing 
         </Table.Thead>
         <Table.Tbody>{children}</Table.Tbody>
       </Table>
-    </TableScroll>
+    </Table.ScrollContainer>
   );
 }

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { docker, IMAGE, n, oneOff, RUN_LABEL, runtime, useTestRun } from '../../../test/support/docker-runtime.js';
+
+// Against the real engine with the Odoo stand-in image (test/support/docker-runtime.ts).
+useTestRun();
+
+describe('volumes', () => {
+  it('creates once, reports usage, removes twice', async () => {
+    const name = n('vol-a');
+    await runtime.ensureVolume(name, RUN_LABEL);
+    await runtime.ensureVolume(name, RUN_LABEL);
+    expect(await runtime.volumeExists(name)).toBe(true);
+    const usage = await runtime.volumeUsage(name);
+    expect(usage === null || usage >= 0).toBe(true);
+    await runtime.removeVolume(name);
+    await runtime.removeVolume(name);
+    expect(await runtime.volumeExists(name)).toBe(false);
+  });
+});
+
+describe('copyBetweenVolumes', () => {
+  const LIST = `
+    const fs = require('fs'), path = require('path');
+    const root = process.argv[1];
+    const walk = (p) => { const s = fs.lstatSync(p); const rel = path.relative(root, p); const line = [rel ? './' + rel : '.', s.uid, s.gid, (s.mode & 0o7777).toString(8),
+      s.isSymbolicLink() ? '->' + fs.readlinkSync(p) : s.isFile() ? fs.readFileSync(p, 'utf8') : 'dir'].join(' ');
+      console.log(line); if (s.isDirectory()) for (const c of fs.readdirSync(p).sort()) walk(path.join(p, c)); };
+    walk(root);`;
+  const list = async (volume: string, dir: string) => {
+    const result = await runtime.runOneOff(
+      {
+        name: n('list'),
+        image: IMAGE,
+        entrypoint: ['node'],
+        command: ['-e', LIST, dir],
+        env: {},
+        labels: RUN_LABEL,
+        network: n('net'),
+        mounts: [{ volume, target: '/v', readOnly: true }],
+        files: [],
+        limits: { memoryMb: 64, cpuMillis: 500, pids: 32 },
+        user: '101:101',
+        extraHosts: [],
+      },
+      20_000,
+    );
+    expect(result.exitCode).toBe(0);
+    return result.output.trim().split('\n');
+  };
+
+  it('copies a tree with owners, modes and links, replacing an earlier copy', async () => {
+    const [a, b] = [n('vol-src'), n('vol-dst')];
+    await runtime.ensureVolume(a, RUN_LABEL);
+    await runtime.ensureVolume(b, RUN_LABEL);
+    // Filled as uid 101 (the volume root is the image's /var/lib/odoo, owned by 101, copied up on first mount).
+    const fill = await oneOff(
+      'fill',
+      `const fs = require('fs');
+       fs.mkdirSync('/var/lib/odoo/filestore/db1/ab', { recursive: true });
+       fs.writeFileSync('/var/lib/odoo/filestore/db1/ab/file.bin', 'content-1', { mode: 0o640 });
+       fs.chmodSync('/var/lib/odoo/filestore/db1/ab', 0o750);
+       fs.symlinkSync('ab/file.bin', '/var/lib/odoo/filestore/db1/link');
+       fs.writeFileSync('/var/lib/odoo/filestore/db1/top.txt', 'top');`,
+      [{ volume: a, target: '/var/lib/odoo' }],
+    );
+    expect(fill).toMatchObject({ exitCode: 0 });
+    const original = await list(a, '/v/filestore/db1');
+
+    await runtime.copyBetweenVolumes({ volume: a, path: 'filestore/db1' }, { volume: b, path: '/filestore/db2' }, IMAGE);
+    const copied = await list(b, '/v/filestore/db2');
+    expect(copied).toEqual(original);
+    expect(copied).toEqual([
+      '. 101 101 755 dir',
+      './ab 101 101 750 dir',
+      './ab/file.bin 101 101 640 content-1',
+      './link 101 101 777 ->ab/file.bin',
+      './top.txt 101 101 644 top',
+    ]);
+    // The missing parent was created owned like the copy.
+    expect((await list(b, '/v/filestore'))[0]).toBe('. 101 101 755 dir');
+
+    // A stale file in the destination disappears on the next copy.
+    const stale = await oneOff('stale', "require('fs').writeFileSync('/d/filestore/db2/stale.txt', 'old')", [{ volume: b, target: '/d' }]);
+    expect(stale.exitCode).toBe(0);
+    await runtime.copyBetweenVolumes({ volume: a, path: 'filestore/db1' }, { volume: b, path: 'filestore/db2' }, IMAGE);
+    expect(await list(b, '/v/filestore/db2')).toEqual(original);
+
+    // Within one volume.
+    await runtime.copyBetweenVolumes({ volume: a, path: 'filestore/db1' }, { volume: a, path: 'filestore/db1-copy' }, IMAGE);
+    expect(await list(a, '/v/filestore/db1-copy')).toEqual(original);
+
+    await expect(runtime.copyBetweenVolumes({ volume: a, path: 'nope' }, { volume: b, path: 'x' }, IMAGE)).rejects.toMatchObject({
+      details: { statusCode: 404 },
+    });
+    await expect(
+      runtime.copyBetweenVolumes({ volume: a, path: 'filestore' }, { volume: a, path: 'filestore/db1/x' }, IMAGE),
+    ).rejects.toThrow(/overlap/);
+    await expect(runtime.copyBetweenVolumes({ volume: a, path: '../etc' }, { volume: b, path: 'x' }, IMAGE)).rejects.toThrow(/inside/);
+    // The helper containers are gone.
+    expect(await docker.listContainers({ all: true, filters: { volume: [a] } })).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { volume: [b] } })).toEqual([]);
+  });
+});

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+
+/**
+ * Odoo-specific changes made directly in an instance's database, as Odoo itself stores them.
+ * Table and column names are Odoo's (ir_config_parameter, res_users).
+ */
+
+async function setParameter(client: pg.Client, key: string, value: string) {
+  const updated = await client.query('update ir_config_parameter set value = $2, write_date = now() at time zone $3 where key = $1', [
+    key,
+    value,
+    'UTC',
+  ]);
+  if (updated.rowCount === 0) {
+    await client.query(
+      'insert into ir_config_parameter (key, value, create_date, write_date) values ($1, $2, now() at time zone $3, now() at time zone $3)',
+      [key, value, 'UTC'],
+    );
+  }
+}
+
+export async function setPasswordHash(client: pg.Client, login: string, hash: string) {
+  const res = await client.query('update res_users set password = $1, write_date = now() at time zone $3 where login = $2', [
+    hash,
+    login,
+    'UTC',
+  ]);
+  if (res.rowCount !== 1) throw new Error(`Odoo user ${login} not found in the database`);
+}
+
+/** New uuid and secret (a clone keeps its template's), the base URL and the admin's password, all or nothing. */
+export async function personalize(client: pg.Client, input: { baseUrl: string; adminLogin: string; adminPasswordHash: string }) {
+  await client.query('begin');
+  try {
+    await setParameter(client, 'database.uuid', randomUUID());
+    await setParameter(client, 'database.secret', randomUUID());
+    await setParameter(client, 'database.create_date', new Date().toISOString().replace('T', ' ').slice(0, 19));
+    await setParameter(client, 'web.base.url', input.baseUrl);
+    await setPasswordHash(client, input.adminLogin, input.adminPasswordHash);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback');
+    throw err;
+  }
+}
+
+export async function readParameters(client: pg.Client, keys: string[]): Promise<Record<string, string>> {
+  const res = await client.query('select key, value from ir_config_parameter where key = any($1)', [keys]);
+  return Object.fromEntries((res.rows as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+}
