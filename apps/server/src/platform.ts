@@ -27,7 +27,6 @@ import { DockerRuntime } from './runtime/docker/docker-runtime.js';
 import type { InstanceRuntime } from './runtime/instance-runtime.js';
 import { PostgresTenantDbServer } from './tenant-db/postgres/postgres-tenant-db.js';
 import type { TenantDbServer } from './tenant-db/tenant-db-server.js';
-import { TenantsRepository } from './tenants/tenants.repo.js';
 import { TenantsService } from './tenants/tenants.service.js';
 
 /** The wired-up platform: connections and services, shared by the API, the worker and the CLI. */
@@ -47,7 +46,6 @@ export interface Platform {
   plans: PlansService;
   versions: VersionsService;
   tenants: TenantsService;
-  tenantsRepo: TenantsRepository;
   runtime: InstanceRuntime;
   tenantDb: TenantDbServer;
   edge: EdgeRouter;
@@ -118,7 +116,6 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     plans: new PlansService({ db, queues }),
     versions: new VersionsService({ db, queues }),
     tenants: new TenantsService({ db, mail, config }),
-    tenantsRepo: new TenantsRepository(db),
     async close() {
       await queues.close();
       redis.disconnect();

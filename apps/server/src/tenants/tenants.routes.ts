@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { tokenBody } from '../auth/auth.schemas.js';
-import { forbidden } from '../errors/domain-error.js';
 import { access, requireAuth } from '../http/access.js';
 import { noContent, sendNoContent } from '../http/route-helpers.js';
 import {
@@ -130,11 +129,7 @@ export const tenantsRoutes: FastifyPluginAsyncZod<{ tenants: TenantsService }> =
     },
     async (request, reply) => {
       const actor = requireAuth(request);
-      const role = request.tenantRole ?? 'member';
-      if (role === 'member' && request.params.userId !== actor.userId) {
-        throw forbidden('insufficient_role', 'Only owners and admins can remove other members.');
-      }
-      await tenants.removeMember(request.params.tenantId, actor, role, request.params.userId);
+      await tenants.removeMember(request.params.tenantId, actor, request.tenantRole ?? 'member', request.params.userId);
       return sendNoContent(reply);
     },
   );

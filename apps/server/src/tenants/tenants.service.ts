@@ -7,6 +7,7 @@ import { conflict, forbidden, invalid, notFound } from '../errors/domain-error.j
 import type { MailService } from '../mail/mail.service.js';
 import { mailTemplates } from '../mail/templates.js';
 import { InvitationsRepository, TenantsRepository } from './tenants.repo.js';
+import type { TenantRole } from './tenants.schemas.js';
 
 const INVITATION_TTL_DAYS = 7;
 type AssignableRole = 'admin' | 'member';
@@ -57,7 +58,11 @@ export class TenantsService {
     await this.tenants.setRole(tenantId, userId, role);
   }
 
-  async removeMember(tenantId: string, actor: AuthenticatedUser, actorRole: string, userId: string) {
+  /** Owners and admins remove others (within their rank); anyone but the owner may leave. */
+  async removeMember(tenantId: string, actor: AuthenticatedUser, actorRole: TenantRole, userId: string) {
+    if (userId !== actor.userId && actorRole === 'member') {
+      throw forbidden('insufficient_role', 'Only owners and admins can remove other members.');
+    }
     if (userId !== actor.userId) await this.assertCanManage(tenantId, actorRole, userId);
     else if (actorRole === 'owner') throw forbidden('owner_protected', 'The owner cannot leave; transfer ownership first.');
     if (!(await this.tenants.removeMember(tenantId, userId))) throw notFound('Member');
