@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitsSchema } from '../instances/instances.schemas.js';
 
 /** What a plan grants; the bounds are the ones an admin may set (the admin form reads them from the API document). */
 export const planLimitsSchema = z.object({
@@ -13,17 +14,9 @@ export const planLimitsSchema = z.object({
 
 export const planCodeSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
 
+/** A plan: how many instances a tenant may have, and the limits each of them gets. */
 export const planSchema = z
-  .object({
-    code: z.string(),
-    name: z.string(),
-    maxInstances: z.number().int(),
-    memoryMb: z.number().int(),
-    cpuMillis: z.number().int(),
-    pids: z.number().int(),
-    storageGb: z.number().int(),
-    workers: z.number().int(),
-  })
+  .object({ code: z.string(), name: z.string(), maxInstances: z.number().int(), ...limitsSchema.shape })
   .meta({ id: 'Plan' });
 
 export type PlanDto = z.infer<typeof planSchema>;
