@@ -53,6 +53,8 @@ main() {
   run_step build npm run build
   run_step typecheck npx --no -- tsc -b
   run_step server-tests npm run test -w @saas/server
+  # Restarts PostgreSQL, Redis and the engine under a real API and worker: nothing else may run meanwhile.
+  run_step chaos-tests npm run test:chaos -w @saas/server
   if ((real_odoo)); then
     run_step real-odoo-tests npm run test:odoo -w @saas/server
   else

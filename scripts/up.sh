@@ -1,35 +1,28 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # npm run up: installs and starts everything needed to run the platform locally,
-# builds it, and starts the API, the worker and the edge nginx. Safe to re-run.
+# builds it, and starts the API and the worker under supervisord (restarted when they crash) and
+# the edge nginx. Safe to re-run.
 set -euo pipefail
 
 # shellcheck source=lib/system.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
 # shellcheck source=lib/nginx.sh
 . "$ROOT/scripts/lib/nginx.sh"
+# shellcheck source=lib/supervisor.sh
+. "$ROOT/scripts/lib/supervisor.sh"
 
 SERVER_DIST="apps/server/dist"
 LOG_DIR="$RUN_DIR/logs"
 ADMIN_FILE="$RUN_DIR/initial-admin.json"
-
-# (Re)starts one app process. Always restarts: the build may have changed it.
-restart_app() {
-  local name="$1" entry="$2" pid
-  if pid="$(pid_of "$name" "$entry")"; then
-    info "restarting $name (pid $pid) to pick up the new build"
-    stop_pid "$pid" "$entry" "$name" >/dev/null
-  fi
-  start_bg "$name" "$LOG_DIR/$name.log" node "$entry"
-  ok "$name started (pid $(<"$(pid_file "$name")"), log .run/logs/$name.log)"
-}
 
 api_ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/api/v1/ready"; }
 
 wait_for_api() {
   local deadline=$((SECONDS + 60))
   until api_ready 2>/dev/null; do
-    if ! pid_of api "$SERVER_DIST/main-api.js" >/dev/null || ((SECONDS >= deadline)); then
+    # FATAL: it died within startsecs, again and again (a bad .env, a port in use...).
+    if [[ "$(program_state api)" == FATAL ]] || ((SECONDS >= deadline)); then
       warn "the API did not become ready on http://127.0.0.1:$PORT/api/v1/ready"
       printf '%s\n' "--- last 40 lines of .run/logs/api.log" >&2
       tail -n 40 "$LOG_DIR/api.log" >&2 || true
@@ -86,6 +79,7 @@ print_summary() {
   lines+=(
     ""
     "Logs             .run/logs/api.log, .run/logs/worker.log"
+    "                 .run/logs/supervisord.log (restarts)"
     "                 .run/nginx/logs/, .run/dockerd.log"
     "Stop             npm run down"
   )
@@ -123,7 +117,7 @@ check_edge() {
 main() {
   cd "$ROOT"
   mkdir -p "$LOG_DIR" "$RUN_DIR/pids"
-  prepare_system
+  prepare_system supervisor
   ensure_odoo_versions
 
   step "Build"
@@ -133,8 +127,7 @@ main() {
   node "$SERVER_DIST/cli.js" migrate
 
   step "Start"
-  restart_app api "$SERVER_DIST/main-api.js"
-  restart_app worker "$SERVER_DIST/main-worker.js"
+  supervisor_start
   wait_for_api
   start_nginx
   ensure_admin

@@ -2,10 +2,11 @@ import { loadConfig } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { syncInstanceRoutes } from './instances/instance-edge.js';
 import { createPlatform, prepareDatabase } from './platform.js';
-import { exitOnConfigError } from './process.js';
+import { exitOnConfigError, exitOnFatalError } from './process.js';
 
 const config = await loadConfig().catch(exitOnConfigError);
 const platform = createPlatform(config);
+exitOnFatalError(platform.log, 'api');
 await prepareDatabase(platform);
 const app = await buildApp(platform);
 // The edge serves what the database says: every route rewritten, refusals recorded on their instances.

@@ -1,10 +1,11 @@
 import { loadConfig } from './config/config.js';
 import { startWorkers } from './jobs/workers.js';
 import { createPlatform } from './platform.js';
-import { exitOnConfigError } from './process.js';
+import { exitOnConfigError, exitOnFatalError } from './process.js';
 
 const config = await loadConfig().catch(exitOnConfigError);
 const platform = createPlatform(config);
+exitOnFatalError(platform.log, 'worker');
 const workers = await startWorkers(platform);
 platform.log.info('worker started');
 

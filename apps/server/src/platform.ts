@@ -23,8 +23,11 @@ import { InstancesService } from './instances/instances.service.js';
 import { VersionsService } from './instances/versions.service.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { MailService } from './mail/mail.service.js';
+import { type DependencyErrorLog, dependencyErrorLog } from './process.js';
 import { DockerRuntime } from './runtime/docker/docker-runtime.js';
 import type { InstanceRuntime } from './runtime/instance-runtime.js';
+import { OperationsService } from './system/operations.service.js';
+import { WorkerHeartbeats } from './system/worker-heartbeats.js';
 import { PostgresTenantDbServer } from './tenant-db/postgres/postgres-tenant-db.js';
 import type { TenantDbServer } from './tenant-db/tenant-db-server.js';
 import { TenantsService } from './tenants/tenants.service.js';
@@ -33,6 +36,8 @@ import { TenantsService } from './tenants/tenants.service.js';
 export interface Platform {
   config: Config;
   log: FastifyBaseLogger;
+  /** Logs a dependency's connection errors, rate-limited; for every client that reconnects by itself. */
+  dependencyError: DependencyErrorLog;
   database: Database;
   db: Db;
   redis: Redis;
@@ -52,6 +57,9 @@ export interface Platform {
   instances: InstancesService;
   instanceOps: InstanceOperations;
   domains: DomainsService;
+  /** Worker processes announce themselves here; /ready and the admin System page read it. */
+  heartbeats: WorkerHeartbeats;
+  operations: OperationsService;
   /** The ACME issuer of this machine's edge, created on first use (it reads ACME_CA_FILE). */
   acme: () => AcmeIssuer;
   close(): Promise<void>;
@@ -65,13 +73,15 @@ export interface PlatformOverrides {
 export function createPlatform(config: Config, options: PlatformOverrides = {}): Platform {
   const log =
     options.log ?? (pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }) as FastifyBaseLogger);
-  const database = createDatabase(config.databaseUrl);
+  // Every client of a dependency handles its errors and reconnects by itself (docs/reliability.md).
+  const dependencyError = dependencyErrorLog(log);
+  const database = createDatabase(config.databaseUrl, 10, (err) => dependencyError('postgres', err));
   const db = database.db;
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  redis.on('error', (err) => dependencyError('redis', err));
   const queues = createQueues(config.redisUrl, config.queuePrefix);
   for (const queue of [queues.mail, queues.maintenance, queues.instances])
-    queue.on('error', (err) => log.warn({ err: err.message, queue: queue.name }, 'queue connection error'));
+    queue.on('error', (err) => dependencyError(`queue ${queue.name}`, err));
   const mail = new MailService(db, queues, log);
   const totp = new TotpService(db, config.encryptionKey);
   const auth = new AuthService({
@@ -83,7 +93,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     totp,
   });
   const runtime = new DockerRuntime({ socketPath: config.dockerSocket });
-  const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl);
+  const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl, (err) => dependencyError('tenant postgres', err));
   const edge = options.edge ?? createEdgeRouter(config, log);
   const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, edge, redis, log });
   let issuer: AcmeIssuer | undefined;
@@ -91,16 +101,20 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     issuer ??= createAcmeIssuer(config, edge, log);
     return issuer;
   };
+  const heartbeats = new WorkerHeartbeats(redis, config.queuePrefix);
   // An instance's custom domains and their certificates go with it.
   instanceOps.beforeDelete.push((instance) => removeInstanceDomains({ database, issuer: acme }, instance.id));
   return {
     config,
     log,
+    dependencyError,
     runtime,
     tenantDb,
     edge,
     instanceOps,
     domains: new DomainsService({ db, config, queues }),
+    heartbeats,
+    operations: new OperationsService({ queues, heartbeats }),
     acme,
     instances: new InstancesService({ db, config, queues, runtime, tenantDb }),
     database,

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
+import { odooEnv } from '../../test/odoo/odoo-env.js';
+import { testEnv } from '../../test/test-env.js';
+import { ConfigError, parseConfig, TEST_SUBNET_POOLS } from './config.js';
 
 const base = {
   DATABASE_URL: 'postgres://saas:pw@127.0.0.1:5432/saas',
@@ -121,5 +125,38 @@ describe('parseConfig', () => {
     const config = parseConfig({ ...base, PUBLIC_URL: 'http://localhost:8080/', ADMIN_URL: 'http://admin.localhost:8080/' });
     expect(config.publicUrl).toBe('http://localhost:8080');
     expect(config.adminUrl).toBe('http://admin.localhost:8080');
+  });
+
+  describe('engine names', () => {
+    it("refuses a subnet pool on the tests' pools, the Docker bridge, or off its block boundary", () => {
+      expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '10.214.0.0/16' })).toEqual([
+        "INSTANCE_SUBNET_POOL: 10.214.0.0/16 overlaps 10.214.0.0/16, the pool of the tests' prefix saastest",
+      ]);
+      expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '10.0.0.0/8' }).join('\n')).toMatch(/saastest[\s\S]*saasodoo/);
+      expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '172.16.0.0/12' })).toEqual([
+        "INSTANCE_SUBNET_POOL: 172.16.0.0/12 overlaps Docker's default bridge 172.17.0.0/16",
+      ]);
+      expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '10.213.5.0/16' })).toEqual([
+        'INSTANCE_SUBNET_POOL: 10.213.5.0/16 is not the first address of its block',
+      ]);
+      // Tests may use their pools: their own prefix, or anything run as a test.
+      const pool = { INSTANCE_SUBNET_POOL: '10.214.0.0/16' };
+      expect(parseConfig({ ...base, ...pool, NODE_ENV: 'test', RESOURCE_PREFIX: 'saasbench' }).instanceSubnetPool).toBe(
+        pool.INSTANCE_SUBNET_POOL,
+      );
+      expect(parseConfig({ ...production, ...pool, RESOURCE_PREFIX: 'saastest' }).instanceSubnetPool).toBe(pool.INSTANCE_SUBNET_POOL);
+    });
+
+    it('knows the pools and prefixes the tests really use', () => {
+      // Only the settings matter here, not the services behind these URLs.
+      for (const name of ['TEST_DATABASE_URL', 'TEST_ODOO_DATABASE_URL']) vi.stubEnv(name, base.DATABASE_URL);
+      vi.stubEnv('TEST_REDIS_URL', base.REDIS_URL);
+      vi.stubEnv('TEST_ODOO_IMAGES', '18.0=odoo-local:18.0');
+      const file = parseEnv(readFileSync(new URL('../../test/subnet-pools.env', import.meta.url), 'utf8'));
+      const used = [testEnv(), odooEnv()].map((env) => ({ pool: env.INSTANCE_SUBNET_POOL, prefix: env.RESOURCE_PREFIX }));
+      expect(used).toEqual([...TEST_SUBNET_POOLS]);
+      expect(Object.values(file).sort()).toEqual(TEST_SUBNET_POOLS.map((p) => p.pool).sort());
+      vi.unstubAllEnvs();
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
 
@@ -79,6 +80,7 @@ export const envSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
+    checkEngineNames(env, ctx);
     if (env.NODE_ENV !== 'production') return;
     const unsafe = (name: 'JWT_SECRET' | 'ENCRYPTION_KEY', value: string) => {
       const lower = value.toLowerCase();
@@ -112,6 +114,37 @@ export const envSchema = z
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Docker's default bridge (docker0): instance networks there would clash with the engine's own. */
+const DOCKER_BRIDGE = '172.17.0.0/16';
+
+/**
+ * The tests' subnet pools and the RESOURCE_PREFIX of each (test/subnet-pools.env and test/test-env.ts,
+ * checked against this list by config.test.ts): a platform on the same engine keeps out of them, or a
+ * test run's leftovers would break its networks.
+ */
+export const TEST_SUBNET_POOLS = [
+  { pool: '10.214.0.0/16', prefix: 'saastest' },
+  { pool: '10.215.0.0/16', prefix: 'saasodoo' },
+] as const;
+
+/**
+ * A subnet pool that would make this platform's networks collide with the engine's or the tests'. (Host
+ * ports are not checked here: tests run their edge on random ports; a clash is named when a container starts.)
+ */
+function checkEngineNames(env: { INSTANCE_SUBNET_POOL: string; NODE_ENV: string; RESOURCE_PREFIX: string }, ctx: z.RefinementCtx): void {
+  const pool = env.INSTANCE_SUBNET_POOL;
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (!isNetworkAddress(pool)) issue('INSTANCE_SUBNET_POOL', `${pool} is not the first address of its block`);
+  if (subnetsOverlap(pool, DOCKER_BRIDGE)) issue('INSTANCE_SUBNET_POOL', `${pool} overlaps Docker's default bridge ${DOCKER_BRIDGE}`);
+  for (const reserved of TEST_SUBNET_POOLS) {
+    // The tests' prefix, and anything run as a test (benchmarks...), may use them (test/subnet-pools.env).
+    const tests = env.NODE_ENV === 'test' || env.RESOURCE_PREFIX === reserved.prefix;
+    if (!tests && subnetsOverlap(pool, reserved.pool)) {
+      issue('INSTANCE_SUBNET_POOL', `${pool} overlaps ${reserved.pool}, the pool of the tests' prefix ${reserved.prefix}`);
+    }
+  }
+}
 
 export interface Config {
   env: Env['NODE_ENV'];

@@ -14,8 +14,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(url: string, max = 10): Database {
-  const pool = new pg.Pool({ connectionString: url, max });
+/**
+ * `onError` receives errors of idle pooled connections (e.g. "terminating connection due to administrator
+ * command" on a PostgreSQL restart): without a listener the pool's 'error' event kills the process. The
+ * broken connection is dropped and the next query opens a new one, so the pool recovers by itself.
+ */
+export function createDatabase(url: string, max = 10, onError: (err: Error) => void = () => {}): Database {
+  // A server that is away refuses at once; one that hangs must not hold a request for ever.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
+  pool.on('error', onError);
+  // A client checked out of the pool (a transaction, a held advisory lock) reports a cut connection as its
+  // own 'error' event, which the pool does not listen to then; its queries fail, and the pool discards it.
+  pool.on('connect', (client) => client.on('error', onError));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

@@ -22,6 +22,7 @@ import { instancesRoutes } from '../instances/instances.routes.js';
 import { devMailboxRoutes } from '../mail/dev-mailbox.routes.js';
 import type { Platform } from '../platform.js';
 import { registerMetrics } from '../system/metrics.js';
+import { operationsRoutes } from '../system/operations.routes.js';
 import { systemRoutes } from '../system/system.routes.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import { describeAccess, registerAccessControl } from './access.js';
@@ -94,7 +95,7 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
   registerMetrics(app);
 
   const subscriber = platform.redis.duplicate();
-  subscriber.on('error', (err) => app.log.warn({ err: err.message }, 'redis subscriber error'));
+  subscriber.on('error', (err) => platform.dependencyError('redis subscriber', err));
   const hub = new InstanceUpdateHub(subscriber);
   app.addHook('onClose', async () => {
     subscriber.disconnect();
@@ -102,7 +103,13 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
 
   await app.register(
     async (api) => {
-      await api.register(systemRoutes, { db, redis: platform.redis });
+      await api.register(systemRoutes, {
+        db,
+        redis: platform.redis,
+        queue: platform.queues.instances,
+        runtime: platform.runtime,
+        workers: platform.heartbeats,
+      });
       await api.register(authRoutes, { auth: platform.auth, config });
       await api.register(meRoutes, { account: platform.account, auth: platform.auth, totp: platform.totp });
       await api.register(tenantsRoutes, { tenants: platform.tenants });
@@ -112,6 +119,7 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(adminInstancesRoutes, { config, admin: platform.admin, versions: platform.versions, plans: platform.plans });
       await api.register(domainsRoutes, { domains: platform.domains, instances: platform.instances });
       await api.register(certificatesRoutes, { admin: platform.admin });
+      await api.register(operationsRoutes, { operations: platform.operations });
       if (!config.production) await api.register(devMailboxRoutes, { mail: platform.mail });
     },
     { prefix: '/api/v1' },

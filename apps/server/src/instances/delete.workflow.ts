@@ -2,6 +2,7 @@ import type { Step, Workflow } from '../jobs/workflow.js';
 import type { InstanceOpsDeps } from './instance-context.js';
 import { type InstanceNames, instanceNames } from './instance-names.js';
 import type { InstanceRow } from './instances.repo.js';
+import { provisionWorkflow } from './provision.workflow.js';
 
 export interface DeleteContext {
   deps: InstanceOpsDeps;
@@ -15,10 +16,16 @@ function removal(name: string, label: string, remove: (deps: InstanceOpsDeps, na
   return { name, label, invoke: ({ deps, instance }) => remove(deps, instanceNames(deps.config.resourcePrefix, instance.id)) };
 }
 
-/** Removing an instance: every step tolerates what it removes being gone already. Nothing to undo. */
+/**
+ * Removing an instance: every step tolerates what it removes being gone already. Nothing to undo. It
+ * supersedes an unfinished provisioning (whatever that made, it removes), and a deletion that failed
+ * starts over when asked again.
+ */
 export const deleteWorkflow: Workflow<DeleteContext> = {
   kind: 'instance.delete',
-  maxAttempts: 10,
+  version: 1,
+  supersedes: [provisionWorkflow.kind],
+  startOverAfterFailure: true,
   steps: [
     {
       name: 'final-backup',

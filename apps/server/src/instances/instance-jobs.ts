@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InstanceAction, Queues } from '../jobs/queues.js';
+import { OPERATION_ATTEMPTS, OPERATION_BACKOFF } from '../jobs/retry-budget.js';
 
 /**
  * Hands instance work to the worker. Provisioning and deletion use the instance id as job id, so
@@ -12,8 +13,8 @@ export async function enqueueInstanceJob(queues: Queues, instanceId: string, act
     { instanceId, action, actorId },
     {
       jobId: unique ? `${action}-${instanceId}` : `${action}-${instanceId}-${randomUUID()}`,
-      attempts: 8,
-      backoff: { type: 'exponential', delay: 2000 },
+      attempts: OPERATION_ATTEMPTS,
+      backoff: OPERATION_BACKOFF,
     },
   );
 }

@@ -11,6 +11,13 @@ async function withLock<T>(
   work: () => Promise<T>,
 ): Promise<{ locked: true; value: T } | { locked: false }> {
   const client = await pool.connect();
+  // A checked-out client reports a cut connection (a PostgreSQL restart) as an event: without a listener
+  // it would end the process. The lock goes with the connection, so there is nothing left to unlock.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
   try {
     const fn = mode === 'wait' ? 'pg_advisory_lock' : 'pg_try_advisory_lock';
     const res = await client.query(`select ${fn}(hashtext($1)) as ok`, [key]);
@@ -18,10 +25,16 @@ async function withLock<T>(
     try {
       return { locked: true, value: await work() };
     } finally {
-      await client.query('select pg_advisory_unlock(hashtext($1))', [key]);
+      if (!lost) {
+        await client.query('select pg_advisory_unlock(hashtext($1))', [key]).catch((err: Error) => {
+          lost = err;
+        });
+      }
     }
   } finally {
-    client.release();
+    client.off('error', onError);
+    // A client whose connection failed is destroyed, not returned to the pool.
+    client.release(lost);
   }
 }
 

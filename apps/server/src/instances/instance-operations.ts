@@ -1,5 +1,6 @@
 import type { InstanceAction } from '../jobs/queues.js';
-import { batches, cancelLiveRun, WorkflowRunner } from '../jobs/workflow.js';
+import { batches, type WorkflowOutcome } from '../jobs/workflow.js';
+import { WorkflowRunner } from '../jobs/workflow-runner.js';
 import { deleteWorkflow } from './delete.workflow.js';
 import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
 import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
@@ -57,65 +58,48 @@ export class InstanceOperations {
         ? await this.repo.transition(instance.id, ['pending'], 'provisioning', { actorId, reason: 'provisioning started' })
         : instance;
     await this.changed(started);
-    const runner = new WorkflowRunner(this.deps.database.db, this.deps.log, this.deps.config.workflowStepPauseMs);
     // A deletion requested meanwhile stops the run within a moment, so the deletion need not wait for it.
     const deletion = this.watchForDeletion(instance.id);
-    const outcome = await runner
+    const outcome = await this.runner()
       .run(provisionWorkflow, instance.id, provisionContext(this.deps, started ?? instance, deletion.signal), {
         signal: deletion.signal,
-        onStep: async (index, step, count) => {
-          await this.repo.setProgress(instance.id, {
-            operation: 'provision',
-            step: step.label,
-            stepIndex: index,
-            stepCount: count,
-            percent: Math.round((index / count) * 100),
-          });
-          await this.changed(await this.repo.findById(instance.id));
-        },
+        onStep: (index, step, count) => this.progress(instance.id, 'provision', index, step.label, count),
         onCompensating: async (error) => {
           await this.repo.update(instance.id, { lastError: error });
           await this.repo.setProgress(instance.id, { operation: 'rollback', step: 'Cleaning up', stepIndex: 0, stepCount: 0, percent: 0 });
           await this.changed(await this.repo.findById(instance.id));
         },
+        // The instance's status commits with the run's: a crash cannot leave a finished run under a "provisioning" instance.
+        finish: (tx, outcome) => finishProvisioning(new InstancesRepository(tx), instance.id, actorId, outcome),
       })
       .finally(deletion.stop);
+    const after = await this.changed(await this.repo.findById(instance.id));
     if (outcome.status === 'cancelled') return 'cancelled (the instance is being deleted)';
-    if (outcome.status === 'succeeded') {
-      const running = await this.repo.transition(
-        instance.id,
-        ['provisioning'],
-        'running',
-        { actorId, reason: 'provisioned' },
-        {
-          readyAt: new Date(),
-          lastError: null,
-          progress: {
-            operation: 'provision',
-            step: 'Ready',
-            stepIndex: batches(provisionWorkflow.steps).length,
-            stepCount: batches(provisionWorkflow.steps).length,
-            percent: 100,
-          },
-        },
-      );
-      await this.changed(running);
-      return 'running';
-    }
-    const failed = await this.repo.transition(
-      instance.id,
-      ['provisioning'],
-      'failed',
-      { actorId: null, reason: `provisioning failed and was rolled back: ${outcome.error.slice(0, 500)}` },
-      { lastError: outcome.error, progress: null },
-    );
+    if (outcome.status === 'succeeded') return 'running';
     // The subdomain shows a "failed" page rather than an unknown-host 404.
-    if (failed) {
-      const refused = await applyInstanceRoute(this.deps, failed).catch((err: Error) => err);
-      if (refused) await this.repo.update(instance.id, { lastError: `${outcome.error}\n${edgeErrorText(refused)}` });
+    if (after?.status === 'failed') {
+      const refused = await applyInstanceRoute(this.deps, after).catch((err: Error) => err);
+      if (refused) {
+        await this.repo.update(instance.id, { lastError: `${outcome.error}\n${edgeErrorText(refused)}` });
+        await this.changed(await this.repo.findById(instance.id));
+      }
     }
-    await this.changed(await this.repo.findById(instance.id));
     return 'failed';
+  }
+
+  private runner() {
+    return new WorkflowRunner(this.deps.database.db, this.deps.log, { stepPauseMs: this.deps.config.workflowStepPauseMs });
+  }
+
+  private async progress(instanceId: string, operation: string, index: number, step: string, count: number) {
+    await this.repo.setProgress(instanceId, {
+      operation,
+      step,
+      stepIndex: index,
+      stepCount: count,
+      percent: Math.round((index / count) * 100),
+    });
+    await this.changed(await this.repo.findById(instanceId));
   }
 
   /** Aborts its signal once the instance is marked for deletion (checked twice a second) until stopped. */
@@ -134,47 +118,18 @@ export class InstanceOperations {
 
   private async delete(instance: InstanceRow, actorId: string | null): Promise<string> {
     if (instance.status !== 'deleting') return `skipped (${instance.status})`;
-    const db = this.deps.database.db;
-    // A provisioning run interrupted for good is superseded: deletion removes whatever it created.
-    await cancelLiveRun(db, provisionWorkflow.kind, instance.id, 'superseded by deletion');
-    const runner = new WorkflowRunner(db, this.deps.log, this.deps.config.workflowStepPauseMs);
-    const outcome = await runner.run(
+    // The deletion run supersedes a provisioning run interrupted for good (the engine cancels it), then removes whatever it made.
+    const outcome = await this.runner().run(
       deleteWorkflow,
       instance.id,
       { deps: this.deps, instance, beforeDelete: this.beforeDelete },
       {
-        onStep: async (index, step, count) => {
-          await this.repo.setProgress(instance.id, {
-            operation: 'delete',
-            step: step.label,
-            stepIndex: index,
-            stepCount: count,
-            percent: Math.round((index / count) * 100),
-          });
-          await this.changed(await this.repo.findById(instance.id));
-        },
+        onStep: (index, step, count) => this.progress(instance.id, 'delete', index, step.label, count),
+        finish: (tx, outcome) => finishDeletion(new InstancesRepository(tx), instance.id, actorId, outcome),
       },
     );
-    if (outcome.status === 'succeeded') {
-      const deleted = await this.repo.transition(
-        instance.id,
-        ['deleting'],
-        'deleted',
-        { actorId, reason: 'deleted' },
-        { deletedAt: new Date(), progress: null, pendingAdminPassword: null },
-      );
-      await this.changed(deleted);
-      return 'deleted';
-    }
-    const failed = await this.repo.transition(
-      instance.id,
-      ['deleting'],
-      'failed',
-      { actorId: null, reason: `deletion failed: ${outcome.error.slice(0, 500)}` },
-      { lastError: outcome.error },
-    );
-    await this.changed(failed);
-    return 'failed';
+    await this.changed(await this.repo.findById(instance.id));
+    return outcome.status === 'succeeded' ? 'deleted' : 'failed';
   }
 
   /** Brings the engine to the desired state of a settled instance (start or stop). */
@@ -230,4 +185,55 @@ export class InstanceOperations {
     });
     return 'updated';
   }
+}
+
+/** The instance's side of a provisioning run's end; idempotent (each move applies only from "provisioning"). */
+async function finishProvisioning(repo: InstancesRepository, id: string, actorId: string | null, outcome: WorkflowOutcome) {
+  if (outcome.status === 'cancelled') return; // the deletion that superseded the run owns the instance now
+  if (outcome.status === 'succeeded') {
+    const count = batches(provisionWorkflow.steps).length;
+    await repo.transition(
+      id,
+      ['provisioning'],
+      'running',
+      { actorId, reason: 'provisioned' },
+      {
+        readyAt: new Date(),
+        lastError: null,
+        progress: { operation: 'provision', step: 'Ready', stepIndex: count, stepCount: count, percent: 100 },
+      },
+    );
+    return;
+  }
+  const what =
+    outcome.status === 'failed' ? 'provisioning failed and could not be fully rolled back' : 'provisioning failed and was rolled back';
+  await repo.transition(
+    id,
+    ['provisioning'],
+    'failed',
+    { actorId: null, reason: `${what}: ${outcome.error.slice(0, 500)}` },
+    { lastError: outcome.error, progress: null },
+  );
+}
+
+/** The instance's side of a deletion run's end; idempotent (each move applies only from "deleting"). */
+async function finishDeletion(repo: InstancesRepository, id: string, actorId: string | null, outcome: WorkflowOutcome) {
+  if (outcome.status === 'cancelled') return; // nothing supersedes a deletion today; if something did, it would own the instance
+  if (outcome.status === 'succeeded') {
+    await repo.transition(
+      id,
+      ['deleting'],
+      'deleted',
+      { actorId, reason: 'deleted' },
+      { deletedAt: new Date(), progress: null, pendingAdminPassword: null },
+    );
+    return;
+  }
+  await repo.transition(
+    id,
+    ['deleting'],
+    'failed',
+    { actorId: null, reason: `deletion failed: ${outcome.error.slice(0, 500)}` },
+    { lastError: outcome.error },
+  );
 }

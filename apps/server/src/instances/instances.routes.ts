@@ -160,7 +160,8 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
         if (closed) return;
         closed = true;
         for (const timer of timers) clearTimeout(timer);
-        await unsubscribe?.();
+        // Redis may be away (a restart): the subscription goes with the connection anyway.
+        await unsubscribe?.().catch((err: Error) => request.log.warn({ err: err.message }, 'instance stream: unsubscribe failed'));
         res.end();
       };
       res.on('close', () => void finish());

@@ -102,7 +102,8 @@ export const instanceEvents = pgTable(
 
 /**
  * Durable state of a multi-step operation (provision, delete...): which steps are done, so a run
- * that crashed resumes where it stopped, or undoes exactly what it did.
+ * that crashed resumes where it stopped, or undoes exactly what it did. `failed` means even undoing
+ * could not finish within the retry budget (the error says what may be left).
  */
 export const workflowRuns = pgTable(
   'workflow_runs',
@@ -114,6 +115,11 @@ export const workflowRuns = pgTable(
     doneSteps: jsonb('done_steps').$type<string[]>().notNull().default([]),
     currentStep: text('current_step'),
     attempts: integer('attempts').notNull().default(0),
+    /** The workflow's version when the run started: its step names are resolved against the current steps. */
+    version: integer('version').notNull().default(1),
+    /** Who executes the run now, until when (renewed while it runs): a second claimer waits instead of racing. */
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
     error: text('error'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -121,6 +127,8 @@ export const workflowRuns = pgTable(
   },
   (t) => [
     index('workflow_runs_subject_idx').on(t.subjectId),
+    // The latest run of an operation on a subject is what a claim reads.
+    index('workflow_runs_latest_idx').on(t.kind, t.subjectId, t.startedAt),
     // One live run per operation and subject.
     uniqueIndex('workflow_runs_live_key').on(t.kind, t.subjectId).where(sql`${t.status} in ('running', 'compensating')`),
   ],

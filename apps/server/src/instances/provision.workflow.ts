@@ -108,7 +108,7 @@ async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }
  */
 export const provisionWorkflow: Workflow<ProvisionContext> = {
   kind: 'instance.provision',
-  maxAttempts: 4,
+  version: 1,
   steps: [
     {
       name: 'image',

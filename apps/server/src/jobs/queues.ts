@@ -32,11 +32,23 @@ export function redisConnection(redisUrl: string): ConnectionOptions {
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
+    // Reconnect for ever, at most 5 s apart (BullMQ's default backs off to 20 s, so a worker would notice a
+    // restarted Redis late).
+    retryStrategy: (times: number) => Math.min(500 * times, 5_000),
   };
 }
 
+/**
+ * The producers' side (Queue, not Worker): a command waits for a reconnect a few times, then fails, so a
+ * request that enqueues answers with an error instead of hanging while Redis is away; what was committed
+ * before is picked up later (the outbox sweep, the reconciler).
+ */
+export function producerConnection(redisUrl: string): ConnectionOptions {
+  return { ...redisConnection(redisUrl), maxRetriesPerRequest: 3 };
+}
+
 export function createQueues(redisUrl: string, prefix: string): Queues {
-  const connection = redisConnection(redisUrl);
+  const connection = producerConnection(redisUrl);
   const defaultJobOptions = { removeOnComplete: 1000, removeOnFail: 5000 };
   const mail = new Queue<MailJob>(QUEUE_NAMES.mail, { connection, prefix, defaultJobOptions });
   const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions });

@@ -10,6 +10,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { OutboxRepository } from '../mail/outbox.repo.js';
 import { createSmtpMailer } from '../mail/smtp-mailer.js';
 import type { Platform } from '../platform.js';
+import { serverVersion } from '../system/worker-heartbeats.js';
 import { type InstanceJob, type MailJob, QUEUE_NAMES, redisConnection } from './queues.js';
 
 const OUTBOX_SWEEP_EVERY_MS = 15_000;
@@ -102,8 +103,12 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
   const workers = consumers.map((name) => factories[name]());
   for (const worker of workers) {
     worker.on('failed', (job, err) => log.error({ queue: worker.name, jobId: job?.id, err: err.message }, 'job failed'));
+    // Its connection's errors while Redis is away: BullMQ reconnects by itself, one line per 30 s is enough.
+    worker.on('error', (err) => platform.dependencyError(`worker ${worker.name}`, err));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // Operators (admin System page) and /ready see this process while it beats.
+  const stopHeartbeat = platform.heartbeats.start({ consumers, version: serverVersion() });
 
   if (options.maintenance !== false && consumers.includes('maintenance')) {
     await queues.maintenance.upsertJobScheduler('outbox-sweep', { every: OUTBOX_SWEEP_EVERY_MS }, { name: 'outbox-sweep' });
@@ -120,6 +125,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     reconciler,
     edgeDeps,
     async close() {
+      await stopHeartbeat();
       await Promise.all(workers.map((w) => w.close()));
     },
   };

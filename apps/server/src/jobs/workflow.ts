@@ -1,16 +1,19 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../db/client.js';
-import { workflowRuns } from '../instances/instances.tables.js';
+import type { DbOrTx } from '../db/client.js';
 
 /**
  * Multi-step operations as steps that can be undone (after Medusa's workflows). Which steps are done
  * is persisted after each one, so a run killed at any moment resumes where it stopped when its job
  * is picked up again; a run that cannot finish undoes, in reverse order, exactly what it did.
- * Every invoke and compensate must be idempotent: a crash can repeat either.
+ * Every invoke and compensate must be idempotent: a crash can repeat either. The runner is in
+ * `workflow-runner.ts`; how it behaves is described in docs/reliability.md ("Workflow engine").
  */
 export interface Step<C> {
   name: string;
+  /**
+   * Names this step had in earlier versions of its workflow: a run started before a rename finds its
+   * finished steps under the new name instead of being stranded.
+   */
+  formerNames?: string[];
   /** Shown to users while the step runs. */
   label: string;
   invoke(ctx: C): Promise<void>;
@@ -25,9 +28,16 @@ export interface Step<C> {
 
 export interface Workflow<C> {
   kind: string;
+  /**
+   * Raised when steps are renamed (with `formerNames`), removed, added or reordered. Recorded on each run;
+   * a run whose finished steps are no longer known at all is undone by the steps still known and ends `failed`.
+   */
+  version: number;
   steps: Step<C>[];
-  /** Runs (job executions, including resumes after a crash) before the workflow gives up and compensates. */
-  maxAttempts: number;
+  /** Other workflows' kinds whose live run on the same subject a new run of this one cancels (deletion supersedes provisioning). */
+  supersedes?: string[];
+  /** When its last run did not succeed, claiming it again starts a new run (deletion can be asked for again); otherwise the outcome stands. */
+  startOverAfterFailure?: boolean;
 }
 
 /** A failure that retrying will not fix (bad image, Odoo refused to start): compensate at once. */
@@ -46,119 +56,35 @@ export class WorkflowCancelled extends Error {
   }
 }
 
+/** Another executor holds the run's lease: transient, the job tries again later. */
+export class WorkflowBusy extends Error {
+  constructor(kind: string, subjectId: string) {
+    super(`the ${kind} run of ${subjectId} is being executed elsewhere`);
+    this.name = 'WorkflowBusy';
+  }
+}
+
+export type WorkflowOutcome =
+  | { status: 'succeeded' }
+  | { status: 'compensated'; error: string }
+  /** Undoing could not finish within the retry budget (or the run's steps are no longer known): something may be left. */
+  | { status: 'failed'; error: string }
+  | { status: 'cancelled'; error: string };
+
 export interface WorkflowHooks {
   onStep?(index: number, step: { name: string; label: string }, count: number): Promise<void>;
   onCompensating?(error: string): Promise<void>;
+  /**
+   * Moves the subject to its final state, in the transaction that writes the run's final status: the two
+   * commit together or not at all. Called again with the recorded outcome when a finished run is claimed
+   * (a crash cannot have split them, but a caller may ask twice), so it must be idempotent.
+   */
+  finish?(tx: DbOrTx, outcome: WorkflowOutcome): Promise<void>;
   /**
    * Aborted when the run must stop (its subject is being deleted): no further step starts, and steps that
    * wait (for a container, for health) stop waiting. What the run made is left to whoever cancelled it.
    */
   signal?: AbortSignal;
-}
-
-export type WorkflowOutcome = { status: 'succeeded' } | { status: 'compensated'; error: string } | { status: 'cancelled'; error: string };
-
-export class WorkflowRunner {
-  constructor(
-    private readonly db: Db,
-    private readonly log: FastifyBaseLogger,
-    private readonly stepPauseMs = 0,
-  ) {}
-
-  /** The live run of a workflow for a subject, or a new one. */
-  private async claim(kind: string, subjectId: string): Promise<typeof workflowRuns.$inferSelect> {
-    const [live] = await this.db
-      .select()
-      .from(workflowRuns)
-      .where(
-        and(eq(workflowRuns.kind, kind), eq(workflowRuns.subjectId, subjectId), inArray(workflowRuns.status, ['running', 'compensating'])),
-      );
-    if (live) return live;
-    const [created] = await this.db.insert(workflowRuns).values({ kind, subjectId, status: 'running' }).onConflictDoNothing().returning();
-    if (created) return created;
-    return this.claim(kind, subjectId);
-  }
-
-  private update(id: string, values: Partial<typeof workflowRuns.$inferInsert>) {
-    return this.db
-      .update(workflowRuns)
-      .set({ ...values, updatedAt: new Date() })
-      .where(eq(workflowRuns.id, id));
-  }
-
-  /**
-   * Runs (or resumes) the workflow. Throws on a transient failure while attempts remain, so the job
-   * queue retries it later; otherwise returns how it ended.
-   */
-  async run<C>(workflow: Workflow<C>, subjectId: string, ctx: C, hooks: WorkflowHooks = {}): Promise<WorkflowOutcome> {
-    const run = await this.claim(workflow.kind, subjectId);
-    const attempts = run.attempts + 1;
-    await this.update(run.id, { attempts });
-    const log = this.log.child({ workflow: workflow.kind, subjectId, runId: run.id, attempt: attempts });
-    const done = new Set(run.doneSteps);
-
-    if (run.status === 'running') {
-      try {
-        for (const [index, batch] of batches(workflow.steps).entries()) {
-          const pending = batch.filter((step) => !done.has(step.name));
-          const [first] = pending;
-          if (!first) continue;
-          if (hooks.signal?.aborted) throw new WorkflowCancelled(describe(hooks.signal.reason ?? 'cancelled'));
-          await this.update(run.id, { currentStep: first.name });
-          await hooks.onStep?.(index, first, batches(workflow.steps).length);
-          if (this.stepPauseMs > 0) await new Promise((r) => setTimeout(r, this.stepPauseMs));
-          // All of a group run to their end (settled) before a failure is reported, so none is left running.
-          const results = await Promise.allSettled(
-            pending.map(async (step) => {
-              log.info({ step: step.name }, 'step started');
-              await step.invoke(ctx);
-              done.add(step.name);
-              // Appending in SQL keeps the record right even if two runners ever raced.
-              await this.db
-                .update(workflowRuns)
-                .set({ doneSteps: sql`${workflowRuns.doneSteps} || ${JSON.stringify([step.name])}::jsonb`, updatedAt: new Date() })
-                .where(eq(workflowRuns.id, run.id));
-            }),
-          );
-          const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-          if (failed) throw failed.reason;
-        }
-        await this.update(run.id, { status: 'succeeded', currentStep: null, finishedAt: new Date(), error: null });
-        log.info('workflow succeeded');
-        return { status: 'succeeded' };
-      } catch (err) {
-        const message = describe(err);
-        if (err instanceof WorkflowCancelled || hooks.signal?.aborted) {
-          const reason = describe(hooks.signal?.reason ?? message);
-          await this.update(run.id, { status: 'cancelled', currentStep: null, finishedAt: new Date(), error: reason });
-          log.info({ reason }, 'workflow cancelled');
-          return { status: 'cancelled', error: reason };
-        }
-        const permanent = err instanceof PermanentStepError;
-        log.warn({ err: message, permanent }, 'step failed');
-        if (!permanent && attempts < workflow.maxAttempts) {
-          await this.update(run.id, { error: message });
-          throw err;
-        }
-        await this.update(run.id, { status: 'compensating', error: message });
-      }
-    }
-
-    // Compensation: undo done steps and the one that failed (it may have half-happened), last first.
-    const [current] = await this.db.select().from(workflowRuns).where(eq(workflowRuns.id, run.id));
-    const error = current?.error ?? 'unknown error';
-    await hooks.onCompensating?.(error);
-    const currentBatch = batches(workflow.steps).find((batch) => batch.some((s) => s.name === current?.currentStep)) ?? [];
-    const toUndo = workflow.steps.filter((s) => done.has(s.name) || currentBatch.includes(s)).reverse();
-    for (const step of toUndo) {
-      if (!step.compensate) continue;
-      log.info({ step: step.name }, 'compensating step');
-      await step.compensate(ctx); // a failure here leaves the run 'compensating': the job retries it
-    }
-    await this.update(run.id, { status: 'compensated', finishedAt: new Date(), currentStep: null });
-    log.info('workflow compensated');
-    return { status: 'compensated', error };
-  }
 }
 
 /** The steps as they run: one at a time, except adjacent steps of one group, which run together. */
@@ -172,17 +98,22 @@ export function batches<C>(steps: Step<C>[]): Step<C>[][] {
   return out;
 }
 
-/**
- * Marks the live run of a workflow for a subject cancelled, for a caller that supersedes it (deletion
- * after a provisioning that was interrupted for good); a run still executing stops through its signal.
- */
-export async function cancelLiveRun(db: Db, kind: string, subjectId: string, reason: string) {
-  await db
-    .update(workflowRuns)
-    .set({ status: 'cancelled', error: reason, currentStep: null, finishedAt: new Date(), updatedAt: new Date() })
-    .where(
-      and(eq(workflowRuns.kind, kind), eq(workflowRuns.subjectId, subjectId), inArray(workflowRuns.status, ['running', 'compensating'])),
-    );
+/** The current step that a recorded name (of any version) stands for. */
+export function stepNamed<C>(workflow: Workflow<C>, name: string | null | undefined): Step<C> | undefined {
+  if (!name) return undefined;
+  return workflow.steps.find((s) => s.name === name) ?? workflow.steps.find((s) => s.formerNames?.includes(name));
+}
+
+/** A run's recorded finished steps as the current steps, and the names no current step answers to. */
+export function resolveDone<C>(workflow: Workflow<C>, recorded: string[]): { done: Set<Step<C>>; unknown: string[] } {
+  const done = new Set<Step<C>>();
+  const unknown: string[] = [];
+  for (const name of recorded) {
+    const step = stepNamed(workflow, name);
+    if (step) done.add(step);
+    else unknown.push(name);
+  }
+  return { done, unknown };
 }
 
 export function describe(err: unknown): string {

@@ -88,6 +88,9 @@ export interface ContainerStats {
 }
 
 export interface InstanceRuntime {
+  /** Whether the engine answers (readiness); rejects when it is away. */
+  ping(): Promise<void>;
+
   /** Makes sure the engine has the image; with `pull`, a missing one is pulled (as `docker run` would). */
   ensureImage(image: string, options: { pull: boolean; timeoutMs?: number }): Promise<'present' | 'pulled'>;
 

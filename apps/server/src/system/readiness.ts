@@ -1,11 +1,26 @@
+import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
+import type { WorkerHeartbeats } from './worker-heartbeats.js';
 
 export interface CheckResult {
   status: 'ok' | 'fail';
   error?: string;
 }
+
+export interface ReadinessDeps {
+  db: Db;
+  redis: Redis;
+  /** A queue reached through BullMQ's own connection (the one requests enqueue on). */
+  queue: Queue;
+  runtime: Pick<InstanceRuntime, 'ping'>;
+  workers: Pick<WorkerHeartbeats, 'list'>;
+}
+
+/** A worker that has not beaten for this long is taken for gone (it beats every 5 s). */
+export const WORKER_FRESH_MS = 30_000;
 
 const withTimeout = <T>(work: Promise<T>, ms: number) =>
   Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
@@ -15,12 +30,37 @@ async function check(work: () => Promise<unknown>): Promise<CheckResult> {
     await withTimeout(work(), 2000);
     return { status: 'ok' };
   } catch (err) {
-    return { status: 'fail', error: err instanceof Error ? err.message : String(err) };
+    return { status: 'fail', error: err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err) };
   }
 }
 
-/** Whether the platform's own dependencies answer, each within 2 s: what a load balancer's readiness probe asks. */
-export async function readiness(deps: { db: Db; redis: Redis }) {
-  const [postgres, redis] = await Promise.all([check(() => deps.db.execute(sql`select 1`)), check(() => deps.redis.ping())]);
-  return { ready: postgres.status === 'ok' && redis.status === 'ok', checks: { postgres, redis } };
+async function freshWorker(workers: ReadinessDeps['workers']) {
+  const since = Date.now() - WORKER_FRESH_MS;
+  const live = (await workers.list()).filter((w) => Date.parse(w.lastBeatAt) >= since);
+  if (live.length === 0) throw new Error(`no worker heartbeat in the last ${WORKER_FRESH_MS / 1000} s`);
+}
+
+async function queueAccepts(queue: Queue) {
+  if (await queue.isPaused()) throw new Error(`the ${queue.name} queue is paused`);
+}
+
+/**
+ * Whether this API process can serve, each dependency answering within 2 s: what a load balancer asks.
+ * PostgreSQL, Redis, the queue and the Docker engine are the API's own dependencies: one away makes it
+ * not ready (503). No live worker only degrades it (200): requests are still accepted and their jobs wait
+ * in the queue until a worker returns — taking every API out of the balancer for it would take the whole
+ * site down instead (docs/reliability.md).
+ */
+export async function readiness(deps: ReadinessDeps) {
+  const [postgres, redis, queue, docker, worker] = await Promise.all([
+    check(() => deps.db.execute(sql`select 1`)),
+    check(() => deps.redis.ping()),
+    check(() => queueAccepts(deps.queue)),
+    check(() => deps.runtime.ping()),
+    check(() => freshWorker(deps.workers)),
+  ]);
+  const checks = { postgres, redis, queue, docker, worker };
+  const critical = [postgres, redis, queue, docker].every((c) => c.status === 'ok');
+  const status = !critical ? 'not_ready' : worker.status === 'ok' ? 'ready' : 'degraded';
+  return { status, checks } as const;
 }

@@ -1,16 +1,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
 import { access } from '../http/access.js';
-import { readiness } from './readiness.js';
+import { type ReadinessDeps, readiness } from './readiness.js';
 
 const checkSchema = z.object({ status: z.enum(['ok', 'fail']), error: z.string().optional() });
 const readySchema = z
-  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ postgres: checkSchema, redis: checkSchema }) })
+  .object({
+    status: z
+      .enum(['ready', 'degraded', 'not_ready'])
+      .describe('degraded: the API serves, but no worker beat recently, so queued jobs wait (answered with 200)'),
+    checks: z.object({ postgres: checkSchema, redis: checkSchema, queue: checkSchema, docker: checkSchema, worker: checkSchema }),
+  })
   .meta({ id: 'Readiness' });
 
-export const systemRoutes: FastifyPluginAsyncZod<{ db: Db; redis: Redis }> = async (app, deps) => {
+export const systemRoutes: FastifyPluginAsyncZod<ReadinessDeps> = async (app, deps) => {
   app.get(
     '/health',
     {
@@ -25,14 +28,14 @@ export const systemRoutes: FastifyPluginAsyncZod<{ db: Db; redis: Redis }> = asy
     {
       schema: {
         tags: ['system'],
-        summary: 'Readiness: PostgreSQL and Redis answer (503 naming the failing part otherwise)',
+        summary: 'Readiness: PostgreSQL, Redis, the queue and the Docker engine answer (503 naming the failing part otherwise)',
         response: { 200: readySchema, 503: readySchema },
       },
       config: { access: access.public() },
     },
     async (_request, reply) => {
-      const { ready, checks } = await readiness(deps);
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      const { status, checks } = await readiness(deps);
+      return reply.status(status === 'not_ready' ? 503 : 200).send({ status, checks });
     },
   );
 };

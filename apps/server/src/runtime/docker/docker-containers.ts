@@ -10,6 +10,7 @@ import {
   type OneOffResult,
   RuntimeError,
 } from '../instance-runtime.js';
+import { portClashError } from './docker-conflicts.js';
 import { engineCall, messageSecretsOf, outputSecretsOf, redact, tolerate, toRuntimeError } from './docker-errors.js';
 import {
   createOptions,
@@ -63,6 +64,11 @@ async function removeQuietly(container: Docker.Container): Promise<void> {
   await tolerate(container.remove(REMOVE), [404, 409]).catch(() => undefined);
 }
 
+/** A start that failed on a taken host port names who holds it (another platform's container...). */
+async function explainStart(docker: Docker, spec: ContainerSpec, err: RuntimeError): Promise<RuntimeError> {
+  return (await portClashError(docker, spec, err.message)) ?? err;
+}
+
 /** Creates (or recreates, when the spec hash changed) and starts the container; applies changed limits in place. */
 export async function ensureContainer(docker: Docker, spec: ContainerSpec): Promise<ContainerInfo> {
   validateSpec(spec);
@@ -88,7 +94,7 @@ export async function ensureContainer(docker: Docker, spec: ContainerSpec): Prom
     } catch (err) {
       // A container with the right hash but without its files must not survive to be started later.
       await removeQuietly(created);
-      throw toRuntimeError('ensureContainer', spec.name, err, secrets);
+      throw await explainStart(docker, spec, toRuntimeError('ensureContainer', spec.name, err, secrets));
     }
   } else {
     const container = docker.getContainer(current.Id);
@@ -98,7 +104,9 @@ export async function ensureContainer(docker: Docker, spec: ContainerSpec): Prom
     } else if (!current.State.Running) {
       // Written again before every start: covers a crash between create and start, and edits made at run time.
       await step(() => writeFiles(container, spec.files));
-      await step(() => tolerate(container.start(), [304]));
+      await step(() => tolerate(container.start(), [304])).catch(async (err: RuntimeError) => {
+        throw await explainStart(docker, spec, err);
+      });
     }
   }
 

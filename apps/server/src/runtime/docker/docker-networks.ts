@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { type Labels, type NetworkSpec, RuntimeError } from '../instance-runtime.js';
+import { findSubnetClash, subnetClashError } from './docker-conflicts.js';
 import { engineCall, engineStatus, tolerate, toRuntimeError } from './docker-errors.js';
 import { assertName, labelFilters, MANAGED_LABEL } from './docker-spec.js';
 
@@ -36,6 +37,9 @@ export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<
   const step = <T>(call: () => Promise<T>) => engineCall('ensureNetwork', spec.name, call);
   const existing = await step(() => inspectNetwork(docker, spec.name));
   if (existing) return checkExisting(existing, spec);
+  // Checked first so the error names the other network and its owner, not just "Pool overlaps".
+  const clash = await step(() => findSubnetClash(docker, spec.name, spec.subnet));
+  if (clash) throw subnetClashError(spec.name, spec.subnet, clash);
   try {
     await docker.createNetwork({
       Name: spec.name,
@@ -52,8 +56,10 @@ export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<
   } catch (err) {
     // Lost a race with another creator of the same name: fine if it is the same network.
     const raced = engineStatus(err) === 409 ? await step(() => inspectNetwork(docker, spec.name)) : null;
-    if (!raced) throw toRuntimeError('ensureNetwork', spec.name, err);
-    checkExisting(raced, spec);
+    if (raced) return checkExisting(raced, spec);
+    // Or with another network taking an overlapping subnet meanwhile.
+    const late = await findSubnetClash(docker, spec.name, spec.subnet).catch(() => null);
+    throw late ? subnetClashError(spec.name, spec.subnet, late) : toRuntimeError('ensureNetwork', spec.name, err);
   }
 }
 

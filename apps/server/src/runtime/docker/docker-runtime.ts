@@ -40,6 +40,10 @@ export class DockerRuntime implements InstanceRuntime {
     this.docker = options instanceof Docker ? options : new Docker(options);
   }
 
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
   ensureImage(image: string, options: { pull: boolean; timeoutMs?: number }) {
     return ensureImage(this.docker, image, options);
   }

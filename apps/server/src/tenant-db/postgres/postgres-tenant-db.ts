@@ -11,8 +11,15 @@ import { personalize, readParameters, setPasswordHash } from './odoo-tables.js';
 export class PostgresTenantDbServer implements TenantDbServer {
   private readonly pool: pg.Pool;
 
-  constructor(private readonly adminUrl: string) {
-    this.pool = new pg.Pool({ connectionString: adminUrl, max: 4 });
+  /** `onError`: errors of idle pooled connections (a server restart), which would otherwise kill the process. */
+  constructor(
+    private readonly adminUrl: string,
+    private readonly onError: (err: Error) => void = () => {},
+  ) {
+    this.pool = new pg.Pool({ connectionString: adminUrl, max: 4, connectionTimeoutMillis: 10_000 });
+    this.pool.on('error', onError);
+    // Checked-out clients report a cut connection on themselves (see db/client.ts).
+    this.pool.on('connect', (client) => client.on('error', onError));
   }
 
   private async run(sql: string, values: unknown[] = []) {
@@ -24,6 +31,8 @@ export class PostgresTenantDbServer implements TenantDbServer {
     const url = new URL(this.adminUrl);
     url.pathname = `/${encodeURIComponent(db)}`;
     const client = new pg.Client({ connectionString: url.toString() });
+    // A connection cut between two queries of `work` is reported as an event; its next query fails instead.
+    client.on('error', this.onError);
     await client.connect();
     try {
       return await work(client);
