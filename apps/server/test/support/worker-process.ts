@@ -3,18 +3,20 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { testEnv } from '../test-env.js';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../../dist/main-worker.js', import.meta.url));
+export type BuiltProcess = ChildProcess & { output: string[] };
 
 /**
- * The real worker as its own process (the build of `npm run build`), so a test can kill it with
- * SIGKILL at any moment and start another, exactly as a crash and a restart would.
+ * One of the platform's real processes (the build of `npm run build`: `main-worker.js`, `main-api.js`), so
+ * a test can kill it with SIGKILL at any moment and start another, exactly as a crash and a restart would.
+ * The last 400 chunks of its output are kept for failure messages.
  */
-export function startWorkerProcess(env: Record<string, string>): ChildProcess & { output: string[] } {
-  if (!existsSync(WORKER_ENTRY)) throw new Error(`${WORKER_ENTRY} is missing: run \`npm run build\` first (npm test does).`);
-  const child = spawn(process.execPath, [WORKER_ENTRY], {
+export function startBuiltProcess(entry: 'main-worker.js' | 'main-api.js', env: Record<string, string>): BuiltProcess {
+  const path = fileURLToPath(new URL(`../../dist/${entry}`, import.meta.url));
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first (npm test does).`);
+  const child = spawn(process.execPath, [path], {
     env: { PATH: process.env.PATH ?? '', ...testEnv(env), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { output: string[] };
+  }) as BuiltProcess;
   child.output = [];
   const keep = (chunk: Buffer) => {
     child.output.push(chunk.toString());
@@ -24,6 +26,8 @@ export function startWorkerProcess(env: Record<string, string>): ChildProcess & 
   child.stderr?.on('data', keep);
   return child;
 }
+
+export const startWorkerProcess = (env: Record<string, string>) => startBuiltProcess('main-worker.js', env);
 
 export function killHard(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
