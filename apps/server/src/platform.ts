@@ -80,8 +80,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (err) => dependencyError('redis', err));
   const queues = createQueues(config.redisUrl, config.queuePrefix);
-  for (const queue of [queues.mail, queues.maintenance, queues.instances])
-    queue.on('error', (err) => dependencyError(`queue ${queue.name}`, err));
+  for (const queue of queues.all) queue.on('error', (err) => dependencyError(`queue ${queue.name}`, err));
   const mail = new MailService(db, queues, log);
   const totp = new TotpService(db, config.encryptionKey);
   const auth = new AuthService({

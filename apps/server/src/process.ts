@@ -29,6 +29,11 @@ const QUIET_MS = 30_000;
  * Logs a dependency's connection errors at most once per 30 s per source, with how many were left out:
  * a restart of PostgreSQL or Redis makes every client retry many times a second, and one line says it all.
  */
+/** An error's message for logs and reports; a refused connection can come as an AggregateError (IPv4 and IPv6) with an empty message, so its code stands in. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err);
+}
+
 export function dependencyErrorLog(log: FastifyBaseLogger) {
   const last = new Map<string, { at: number; skipped: number }>();
   return (source: string, err: unknown) => {
@@ -39,8 +44,7 @@ export function dependencyErrorLog(log: FastifyBaseLogger) {
       return;
     }
     last.set(source, { at: now, skipped: 0 });
-    // A refused connection can come as an AggregateError (IPv4 and IPv6) with an empty message: keep its code.
-    const message = err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err);
+    const message = errorText(err);
     log.warn({ dependency: source, err: message, ...(seen?.skipped ? { suppressed: seen.skipped } : {}) }, `${source} connection error`);
   };
 }

@@ -18,6 +18,8 @@ export interface Queues {
   mail: Queue<MailJob>;
   maintenance: Queue;
   instances: Queue<InstanceJob>;
+  /** Every queue above, for what applies to each (error listeners, depths, closing). */
+  all: Queue[];
   close(): Promise<void>;
 }
 
@@ -53,12 +55,14 @@ export function createQueues(redisUrl: string, prefix: string): Queues {
   const mail = new Queue<MailJob>(QUEUE_NAMES.mail, { connection, prefix, defaultJobOptions });
   const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions });
   const instances = new Queue<InstanceJob>(QUEUE_NAMES.instances, { connection, prefix, defaultJobOptions });
+  const all = [mail, maintenance, instances] as Queue[];
   return {
     mail,
     maintenance,
     instances,
+    all,
     close: async () => {
-      await Promise.all([mail.close(), maintenance.close(), instances.close()]);
+      await Promise.all(all.map((queue) => queue.close()));
     },
   };
 }

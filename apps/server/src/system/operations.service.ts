@@ -41,8 +41,7 @@ export class OperationsService {
   private readonly byName: Map<string, Queue>;
 
   constructor(private readonly deps: { queues: Queues; heartbeats: WorkerHeartbeats }) {
-    const { mail, maintenance, instances } = deps.queues;
-    this.byName = new Map<string, Queue>([mail, maintenance, instances].map((q) => [q.name, q as Queue]));
+    this.byName = new Map(deps.queues.all.map((q) => [q.name, q]));
   }
 
   workers(): Promise<WorkerInfo[]> {

@@ -2,8 +2,9 @@ import type { Queue } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/client.js';
+import { errorText } from '../process.js';
 import type { InstanceRuntime } from '../runtime/instance-runtime.js';
-import type { WorkerHeartbeats } from './worker-heartbeats.js';
+import { BEAT_TTL_SECONDS, type WorkerHeartbeats } from './worker-heartbeats.js';
 
 export interface CheckResult {
   status: 'ok' | 'fail';
@@ -19,9 +20,6 @@ export interface ReadinessDeps {
   workers: Pick<WorkerHeartbeats, 'list'>;
 }
 
-/** A worker that has not beaten for this long is taken for gone (it beats every 5 s). */
-export const WORKER_FRESH_MS = 30_000;
-
 const withTimeout = <T>(work: Promise<T>, ms: number) =>
   Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
 
@@ -30,14 +28,13 @@ async function check(work: () => Promise<unknown>): Promise<CheckResult> {
     await withTimeout(work(), 2000);
     return { status: 'ok' };
   } catch (err) {
-    return { status: 'fail', error: err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err) };
+    return { status: 'fail', error: errorText(err) };
   }
 }
 
+/** The heartbeats list only workers that beat within their TTL: an empty list means none is alive. */
 async function freshWorker(workers: ReadinessDeps['workers']) {
-  const since = Date.now() - WORKER_FRESH_MS;
-  const live = (await workers.list()).filter((w) => Date.parse(w.lastBeatAt) >= since);
-  if (live.length === 0) throw new Error(`no worker heartbeat in the last ${WORKER_FRESH_MS / 1000} s`);
+  if ((await workers.list()).length === 0) throw new Error(`no worker heartbeat in the last ${BEAT_TTL_SECONDS} s`);
 }
 
 async function queueAccepts(queue: Queue) {

@@ -26,7 +26,7 @@ export function serverVersion(): string {
 
 const BEAT_EVERY_MS = 5_000;
 /** A worker that missed several beats (killed, frozen, cut off from Redis) drops out of the list by itself. */
-const BEAT_TTL_SECONDS = 30;
+export const BEAT_TTL_SECONDS = 30;
 
 /**
  * Worker heartbeats in Redis: each process refreshes one key with a TTL, and a sorted set indexes the
