@@ -28,8 +28,9 @@ run_step() {
 main() {
   cd "$ROOT"
   # chromium (+ fonts, a recommends we skip): for the browser tests. pebble: the ACME test CA
-  # (pebble + pebble-challtestsrv) for the edge's certificate tests.
-  prepare_system chromium fonts-liberation pebble
+  # (pebble + pebble-challtestsrv) for the edge's certificate tests. supervisor: the chaos suite runs
+  # the API and the worker under supervisord, as npm run up does.
+  prepare_system chromium fonts-liberation pebble supervisor
   ensure_postgres_for_test_containers
   # Real Odoo for the acceptance suite: the official images where the engine has or can pull them,
   # else built from Odoo's source bundles (cached). CI must run that suite; elsewhere it is skipped loudly.
@@ -53,7 +54,8 @@ main() {
   run_step build npm run build
   run_step typecheck npx --no -- tsc -b
   run_step server-tests npm run test -w @saas/server
-  # Restarts PostgreSQL, Redis and the engine under a real API and worker: nothing else may run meanwhile.
+  # Restarts PostgreSQL, Redis, the engine and nginx, and kills the API and the worker, under the whole
+  # platform while instances provision: nothing else may run meanwhile.
   run_step chaos-tests npm run test:chaos -w @saas/server
   if ((real_odoo)); then
     run_step real-odoo-tests npm run test:odoo -w @saas/server

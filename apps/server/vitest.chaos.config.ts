@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The chaos suite (test/chaos): restarts the machine's PostgreSQL, Redis and Docker engine under real API
- * and worker processes (from dist/: run after `npm run build`). Everything else on the machine breaks
- * meanwhile, so it runs on its own after the other suites, one file at a time.
+ * The chaos suite (test/chaos): restarts the machine's PostgreSQL, Redis, Docker engine and a private nginx,
+ * and SIGKILLs the API and the worker, under the built platform (`dist/`, run after `npm run build`) while
+ * instances provision and a request load runs. Everything else on the machine breaks meanwhile, so it runs
+ * on its own after the other suites, one file at a time.
  */
 export default defineConfig({
   test: {

@@ -25,15 +25,15 @@ export function exitOnFatalError(log: FastifyBaseLogger, role: 'api' | 'worker')
 
 const QUIET_MS = 30_000;
 
-/**
- * Logs a dependency's connection errors at most once per 30 s per source, with how many were left out:
- * a restart of PostgreSQL or Redis makes every client retry many times a second, and one line says it all.
- */
 /** An error's message for logs and reports; a refused connection can come as an AggregateError (IPv4 and IPv6) with an empty message, so its code stands in. */
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err);
 }
 
+/**
+ * Logs a dependency's connection errors at most once per 30 s per source, with how many were left out:
+ * a restart of PostgreSQL or Redis makes every client retry many times a second, and one line says it all.
+ */
 export function dependencyErrorLog(log: FastifyBaseLogger) {
   const last = new Map<string, { at: number; skipped: number }>();
   return (source: string, err: unknown) => {

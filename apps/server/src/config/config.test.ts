@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { odooEnv } from '../../test/odoo/odoo-env.js';
 import { testEnv } from '../../test/test-env.js';
-import { ConfigError, parseConfig, TEST_SUBNET_POOLS } from './config.js';
+import { ConfigError, parseConfig, TEST_RESERVATIONS } from './config.js';
 
 const base = {
   DATABASE_URL: 'postgres://saas:pw@127.0.0.1:5432/saas',
@@ -130,11 +130,11 @@ describe('parseConfig', () => {
   describe('engine names', () => {
     it("refuses a subnet pool on the tests' pools, the Docker bridge, or off its block boundary", () => {
       expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '10.214.0.0/16' })).toEqual([
-        "INSTANCE_SUBNET_POOL: 10.214.0.0/16 overlaps 10.214.0.0/16, the pool of the tests' prefix saastest",
+        "INSTANCE_SUBNET_POOL: 10.214.0.0/16 overlaps 10.214.0.0/20, the pool of the tests' prefix saastest",
       ]);
       expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '10.0.0.0/8' }).join('\n')).toMatch(/saastest[\s\S]*saasodoo/);
-      expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '172.16.0.0/12' })).toEqual([
-        "INSTANCE_SUBNET_POOL: 172.16.0.0/12 overlaps Docker's default bridge 172.17.0.0/16",
+      expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '172.17.0.0/20' })).toEqual([
+        "INSTANCE_SUBNET_POOL: 172.17.0.0/20 overlaps Docker's default bridge 172.17.0.0/16",
       ]);
       expect(problemsOf({ ...base, INSTANCE_SUBNET_POOL: '10.213.5.0/16' })).toEqual([
         'INSTANCE_SUBNET_POOL: 10.213.5.0/16 is not the first address of its block',
@@ -147,15 +147,37 @@ describe('parseConfig', () => {
       expect(parseConfig({ ...production, ...pool, RESOURCE_PREFIX: 'saastest' }).instanceSubnetPool).toBe(pool.INSTANCE_SUBNET_POOL);
     });
 
+    it("refuses instance ports past 65535, among the kernel's ephemeral ports, on the API's or the edge's, or on the tests'", () => {
+      const small = { INSTANCE_SUBNET_POOL: '10.213.0.0/24' }; // 16 instances: 32 ports
+      expect(problemsOf({ ...base, INSTANCE_PORT_BASE: '60000' }).join('\n')).toMatch(
+        /ports 60000-68191 \(two per instance of 10\.213\.0\.0\/16\), past 65535/,
+      );
+      expect(problemsOf({ ...base, ...small, INSTANCE_PORT_BASE: '40000' })).toEqual([
+        expect.stringMatching(/^INSTANCE_PORT_BASE: instances' ports 40000-40031 .* overlap the kernel's ephemeral ports \d+-\d+$/),
+      ]);
+      expect(problemsOf({ ...base, ...small, INSTANCE_PORT_BASE: '2990' })).toEqual([
+        "INSTANCE_PORT_BASE: instances' ports 2990-3021 (two per instance of 10.213.0.0/24) include PORT 3000",
+      ]);
+      expect(problemsOf({ ...base, ...small, INSTANCE_PORT_BASE: '31500' })).toEqual([
+        "INSTANCE_PORT_BASE: instances' ports 31500-31531 (two per instance of 10.213.0.0/24) overlap 31000-31511, the ports of the tests' prefix saastest",
+      ]);
+      // The default fits: 20000-28191.
+      expect(parseConfig(base).instancePortBase).toBe(20000);
+    });
+
     it('knows the pools and prefixes the tests really use', () => {
       // Only the settings matter here, not the services behind these URLs.
       for (const name of ['TEST_DATABASE_URL', 'TEST_ODOO_DATABASE_URL']) vi.stubEnv(name, base.DATABASE_URL);
       vi.stubEnv('TEST_REDIS_URL', base.REDIS_URL);
       vi.stubEnv('TEST_ODOO_IMAGES', '18.0=odoo-local:18.0');
       const file = parseEnv(readFileSync(new URL('../../test/subnet-pools.env', import.meta.url), 'utf8'));
-      const used = [testEnv(), odooEnv()].map((env) => ({ pool: env.INSTANCE_SUBNET_POOL, prefix: env.RESOURCE_PREFIX }));
-      expect(used).toEqual([...TEST_SUBNET_POOLS]);
-      expect(Object.values(file).sort()).toEqual(TEST_SUBNET_POOLS.map((p) => p.pool).sort());
+      const used = [testEnv(), odooEnv()].map((env) => ({
+        pool: env.INSTANCE_SUBNET_POOL,
+        portBase: Number(env.INSTANCE_PORT_BASE),
+        prefix: env.RESOURCE_PREFIX,
+      }));
+      expect(used).toEqual([...TEST_RESERVATIONS]);
+      expect(Object.values(file).sort()).toEqual(TEST_RESERVATIONS.map((p) => p.pool).sort());
       vi.unstubAllEnvs();
     });
   });

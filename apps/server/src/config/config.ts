@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { slotCapacity } from '../instances/instance-names.js';
 import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
@@ -119,29 +121,75 @@ export type Env = z.infer<typeof envSchema>;
 const DOCKER_BRIDGE = '172.17.0.0/16';
 
 /**
- * The tests' subnet pools and the RESOURCE_PREFIX of each (test/subnet-pools.env and test/test-env.ts,
- * checked against this list by config.test.ts): a platform on the same engine keeps out of them, or a
- * test run's leftovers would break its networks.
+ * What the tests take on an engine, per RESOURCE_PREFIX: a subnet pool and a range of host ports
+ * (test/subnet-pools.env, test/test-env.ts and test/odoo/odoo-env.ts, checked against this list by
+ * config.test.ts). A platform on the same engine keeps out of them, or a test run would break its
+ * networks or take its ports.
  */
-export const TEST_SUBNET_POOLS = [
-  { pool: '10.214.0.0/16', prefix: 'saastest' },
-  { pool: '10.215.0.0/16', prefix: 'saasodoo' },
+export const TEST_RESERVATIONS = [
+  { pool: '10.214.0.0/20', portBase: 31000, prefix: 'saastest' },
+  { pool: '10.215.0.0/20', portBase: 32000, prefix: 'saasodoo' },
 ] as const;
 
+/** The host ports instances may publish: two per slot of the pool, from the base. */
+export function instancePortRange(portBase: number, pool: string): [number, number] {
+  return [portBase, portBase + 2 * slotCapacity(pool) - 1];
+}
+
 /**
- * A subnet pool that would make this platform's networks collide with the engine's or the tests'. (Host
- * ports are not checked here: tests run their edge on random ports; a clash is named when a container starts.)
+ * The kernel's ephemeral ports (outgoing connections, anything bound to port 0): a published port in this
+ * range can be taken by chance before its container starts.
  */
-function checkEngineNames(env: { INSTANCE_SUBNET_POOL: string; NODE_ENV: string; RESOURCE_PREFIX: string }, ctx: z.RefinementCtx): void {
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // Not Linux, or no /proc: Linux's default.
+  }
+  return [32768, 60999];
+}
+
+const overlaps = (a: [number, number], b: [number, number]) => a[0] <= b[1] && b[0] <= a[1];
+
+type EngineEnv = {
+  INSTANCE_SUBNET_POOL: string;
+  INSTANCE_PORT_BASE: number;
+  NODE_ENV: string;
+  RESOURCE_PREFIX: string;
+  PORT: number;
+  EDGE_PORT: number;
+  EDGE_HTTPS_PORT: number;
+};
+
+/** A subnet pool or host ports that would make this platform's networks or ports collide with the engine's, the machine's or the tests'. */
+function checkEngineNames(env: EngineEnv, ctx: z.RefinementCtx): void {
   const pool = env.INSTANCE_SUBNET_POOL;
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (!isNetworkAddress(pool)) issue('INSTANCE_SUBNET_POOL', `${pool} is not the first address of its block`);
   if (subnetsOverlap(pool, DOCKER_BRIDGE)) issue('INSTANCE_SUBNET_POOL', `${pool} overlaps Docker's default bridge ${DOCKER_BRIDGE}`);
-  for (const reserved of TEST_SUBNET_POOLS) {
+  const ports = instancePortRange(env.INSTANCE_PORT_BASE, pool);
+  const range = `${ports[0]}-${ports[1]} (two per instance of ${pool})`;
+  if (ports[1] > 65535) issue('INSTANCE_PORT_BASE', `instances would publish ports ${range}, past 65535`);
+  const ephemeral = ephemeralPorts();
+  if (overlaps(ports, ephemeral)) {
+    issue('INSTANCE_PORT_BASE', `instances' ports ${range} overlap the kernel's ephemeral ports ${ephemeral.join('-')}`);
+  }
+  for (const name of ['PORT', 'EDGE_PORT', 'EDGE_HTTPS_PORT'] as const) {
+    if (overlaps(ports, [env[name], env[name]])) issue('INSTANCE_PORT_BASE', `instances' ports ${range} include ${name} ${env[name]}`);
+  }
+  for (const reserved of TEST_RESERVATIONS) {
     // The tests' prefix, and anything run as a test (benchmarks...), may use them (test/subnet-pools.env).
-    const tests = env.NODE_ENV === 'test' || env.RESOURCE_PREFIX === reserved.prefix;
-    if (!tests && subnetsOverlap(pool, reserved.pool)) {
+    if (env.NODE_ENV === 'test' || env.RESOURCE_PREFIX === reserved.prefix) continue;
+    if (subnetsOverlap(pool, reserved.pool)) {
       issue('INSTANCE_SUBNET_POOL', `${pool} overlaps ${reserved.pool}, the pool of the tests' prefix ${reserved.prefix}`);
+    }
+    const theirs = instancePortRange(reserved.portBase, reserved.pool);
+    if (overlaps(ports, theirs)) {
+      issue(
+        'INSTANCE_PORT_BASE',
+        `instances' ports ${range} overlap ${theirs.join('-')}, the ports of the tests' prefix ${reserved.prefix}`,
+      );
     }
   }
 }

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isDependencyOutage, OUTAGE_RETRY_AFTER_SECONDS } from '../errors/dependency-outage.js';
 import { DomainError, type ErrorKind, type FieldError } from '../errors/domain-error.js';
+import { errorText } from '../process.js';
 
 export const problemSchema = z
   .object({
@@ -106,6 +108,18 @@ export function registerProblemHandlers(app: FastifyInstance) {
     if (mapped) return sendProblem(request, reply, mapped[0], mapped[1], error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return sendProblem(request, reply, error.statusCode, 'bad_request', error.message);
+    }
+    if (isDependencyOutage(error)) {
+      // Logged once per request, briefly: the outage itself is logged by the clients' error listeners.
+      request.log.warn({ err: errorText(error) }, 'dependency unavailable');
+      reply.header('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+      return sendProblem(
+        request,
+        reply,
+        503,
+        'service_unavailable',
+        'The service is briefly unavailable while one of its systems restarts. Try again in a few seconds.',
+      );
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(request, reply, 500, 'internal_error', 'An unexpected error occurred.');

@@ -12,6 +12,7 @@ import {
   WorkflowBusy,
   WorkflowCancelled,
   type WorkflowHooks,
+  WorkflowLeaseLost,
   type WorkflowOutcome,
 } from './workflow.js';
 import { type WorkflowRun, WorkflowRunsRepository } from './workflow-runs.repo.js';
@@ -96,18 +97,36 @@ export class WorkflowRunner {
       return outcome;
     }
     const { run } = claim;
+    // A renewal that finds another owner means this executor was taken for dead (its renewals failed for a
+    // whole lease, e.g. while PostgreSQL was away): it stops at its next step and leaves the run alone.
+    const lease = { lost: false };
     const renewal = setInterval(() => {
-      this.repo.renewLease(run.id, owner, this.leaseMs).catch(() => undefined); // a blip: the next tick renews
+      this.repo
+        .renewLease(run.id, owner, this.leaseMs)
+        .then((held) => {
+          if (!held) lease.lost = true;
+        })
+        .catch(() => undefined); // a blip: the next tick renews
     }, this.leaseMs / 3);
     renewal.unref();
     try {
-      return await this.execute(workflow, run, owner, ctx, hooks);
+      return await this.execute(workflow, run, { owner, lease }, ctx, hooks);
     } finally {
       clearInterval(renewal);
     }
   }
 
-  private async execute<C>(workflow: Workflow<C>, run: WorkflowRun, owner: string, ctx: C, hooks: WorkflowHooks): Promise<WorkflowOutcome> {
+  private async execute<C>(
+    workflow: Workflow<C>,
+    run: WorkflowRun,
+    executor: { owner: string; lease: { lost: boolean } },
+    ctx: C,
+    hooks: WorkflowHooks,
+  ): Promise<WorkflowOutcome> {
+    const { owner } = executor;
+    const stopIfTakenOver = () => {
+      if (executor.lease.lost) throw new WorkflowLeaseLost(workflow.kind, run.subjectId);
+    };
     const attempts = run.attempts;
     const log = this.log.child({ workflow: workflow.kind, subjectId: run.subjectId, runId: run.id, attempt: attempts });
     const { done, unknown } = resolveDone(workflow, run.doneSteps);
@@ -118,7 +137,7 @@ export class WorkflowRunner {
       // Steps finished under names no version of the workflow answers to: continuing could repeat or skip work.
       error = `the ${workflow.kind} workflow changed (version ${run.version} to ${workflow.version}) during this run; its steps ${unknown.join(', ')} are no longer known and were not undone`;
       status = 'compensating';
-      await this.repo.updateLive(run.id, { status, error });
+      await this.repo.updateLive(run.id, { status, error }, undefined, owner);
     }
 
     if (status === 'running') {
@@ -128,9 +147,10 @@ export class WorkflowRunner {
           const pending = batch.filter((step) => !done.has(step));
           const [first] = pending;
           if (!first) continue;
+          stopIfTakenOver();
           if (hooks.signal?.aborted) throw new WorkflowCancelled(describe(hooks.signal.reason ?? 'cancelled'));
           currentStep = first.name;
-          await this.repo.updateLive(run.id, { currentStep });
+          await this.repo.updateLive(run.id, { currentStep }, undefined, owner);
           await hooks.onStep?.(index, first, all.length);
           if (this.stepPauseMs > 0) await new Promise((r) => setTimeout(r, this.stepPauseMs));
           // All of a group run to their end (settled) before a failure is reported, so none is left running.
@@ -145,23 +165,28 @@ export class WorkflowRunner {
           const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
           if (failed) throw failed.reason;
         }
+        stopIfTakenOver();
         log.info('workflow succeeded');
-        return await this.finish(run, { status: 'succeeded' }, hooks);
+        return await this.finish(run, owner, { status: 'succeeded' }, hooks);
       } catch (err) {
+        if (err instanceof WorkflowLeaseLost || executor.lease.lost) {
+          log.warn('lease taken over by another executor: stopping');
+          throw new WorkflowLeaseLost(workflow.kind, run.subjectId);
+        }
         if (err instanceof WorkflowCancelled || hooks.signal?.aborted) {
           const reason = describe(hooks.signal?.reason ?? err);
           log.info({ reason }, 'workflow cancelled');
-          return await this.finish(run, { status: 'cancelled', error: reason }, hooks);
+          return await this.finish(run, owner, { status: 'cancelled', error: reason }, hooks);
         }
         error = describe(err);
         const permanent = err instanceof PermanentStepError;
         log.warn({ err: error, permanent }, 'step failed');
         if (!permanent && attempts < this.maxAttempts) {
-          await this.repo.updateLive(run.id, { error });
+          await this.repo.updateLive(run.id, { error }, undefined, owner);
           await this.repo.release(run.id, owner);
           throw err;
         }
-        await this.repo.updateLive(run.id, { status: 'compensating', error });
+        await this.repo.updateLive(run.id, { status: 'compensating', error }, undefined, owner);
       }
     }
 
@@ -173,6 +198,7 @@ export class WorkflowRunner {
     const failures: string[] = [];
     for (const step of toUndo) {
       if (!step.compensate) continue;
+      stopIfTakenOver();
       log.info({ step: step.name }, 'compensating step');
       // One compensation that throws does not keep the others from running; all are idempotent, so a retry repeats them.
       await step.compensate(ctx).catch((err: unknown) => failures.push(`${step.name}: ${describe(err)}`));
@@ -183,27 +209,29 @@ export class WorkflowRunner {
         await this.repo.release(run.id, owner);
         throw new Error(`undoing ${workflow.kind} failed: ${failures.join('; ')}`);
       }
-      return this.finish(run, { status: 'failed', error: `${error}\nUndoing did not finish: ${failures.join('; ')}` }, hooks);
+      return this.finish(run, owner, { status: 'failed', error: `${error}\nUndoing did not finish: ${failures.join('; ')}` }, hooks);
     }
-    if (unknown.length) return this.finish(run, { status: 'failed', error }, hooks);
+    if (unknown.length) return this.finish(run, owner, { status: 'failed', error }, hooks);
     log.info('workflow compensated');
-    return this.finish(run, { status: 'compensated', error }, hooks);
+    return this.finish(run, owner, { status: 'compensated', error }, hooks);
   }
 
   /**
    * Writes the run's final status and, in the same transaction, the subject's (the `finish` hook). A run
-   * superseded meanwhile keeps the status its superseder gave it, and its subject is left to that operation.
+   * superseded meanwhile keeps the status its superseder gave it, and its subject is left to that operation;
+   * a run another executor took over meanwhile is left to that executor.
    */
-  private async finish(run: WorkflowRun, outcome: WorkflowOutcome, hooks: WorkflowHooks): Promise<WorkflowOutcome> {
+  private async finish(run: WorkflowRun, owner: string, outcome: WorkflowOutcome, hooks: WorkflowHooks): Promise<WorkflowOutcome> {
     const ended = await this.db.transaction(async (tx) => {
       const error = outcome.status === 'succeeded' ? null : outcome.error;
       const values = { status: outcome.status, currentStep: null, finishedAt: new Date(), error, leaseOwner: null, leaseUntil: null };
-      if (!(await this.repo.updateLive(run.id, values, tx))) return false;
+      if (!(await this.repo.updateLive(run.id, values, tx, owner))) return false;
       await hooks.finish?.(tx, outcome);
       return true;
     });
     if (ended) return outcome;
     const row = await this.repo.get(run.id);
+    if (row && (row.status === 'running' || row.status === 'compensating')) throw new WorkflowLeaseLost(run.kind, run.subjectId);
     return row ? outcomeOf(row) : outcome;
   }
 }

@@ -78,12 +78,15 @@ export class WorkflowRunsRepository {
     return rows.length > 0;
   }
 
-  /** Changes a live run (never one that ended, e.g. superseded meanwhile). */
-  async updateLive(id: string, values: Partial<typeof workflowRuns.$inferInsert>, tx: DbOrTx = this.db): Promise<boolean> {
+  /**
+   * Changes a live run (never one that ended, e.g. superseded meanwhile); with `owner`, only while that
+   * executor still holds the lease (never one another executor took over).
+   */
+  async updateLive(id: string, values: Partial<typeof workflowRuns.$inferInsert>, tx: DbOrTx = this.db, owner?: string): Promise<boolean> {
     const rows = await tx
       .update(workflowRuns)
       .set({ ...values, updatedAt: new Date() })
-      .where(and(eq(workflowRuns.id, id), inArray(workflowRuns.status, LIVE)))
+      .where(and(eq(workflowRuns.id, id), inArray(workflowRuns.status, LIVE), owner ? eq(workflowRuns.leaseOwner, owner) : undefined))
       .returning({ id: workflowRuns.id });
     return rows.length > 0;
   }

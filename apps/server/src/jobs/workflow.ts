@@ -64,6 +64,18 @@ export class WorkflowBusy extends Error {
   }
 }
 
+/**
+ * This executor's lease on its run was taken by another (it could not renew it in time, e.g. while PostgreSQL
+ * was away, and the run was taken over as a dead executor's). It stops at the next step without touching the
+ * run, which belongs to the other executor now. Transient: the job's next attempt reports the run's outcome.
+ */
+export class WorkflowLeaseLost extends Error {
+  constructor(kind: string, subjectId: string) {
+    super(`the ${kind} run of ${subjectId} was taken over by another executor`);
+    this.name = 'WorkflowLeaseLost';
+  }
+}
+
 export type WorkflowOutcome =
   | { status: 'succeeded' }
   | { status: 'compensated'; error: string }

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/client.js';
 import { workflowRuns } from '../../src/instances/instances.tables.js';
-import type { Workflow, WorkflowOutcome } from '../../src/jobs/workflow.js';
+import { type Workflow, WorkflowLeaseLost, type WorkflowOutcome } from '../../src/jobs/workflow.js';
 import { WorkflowRunner } from '../../src/jobs/workflow-runner.js';
 import { recorder, runsOf } from '../support/workflows.js';
 import { testConfig } from '../test-env.js';
@@ -109,6 +109,25 @@ describe('claiming a workflow run', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(events).toEqual(['start b', 'end b']);
     expect((await runsOf(database.db, subject))[0]).toMatchObject({ attempts: 2, leaseOwner: null });
+  });
+
+  it('stops an executor whose lease was taken over at its next step, leaving the run to the new executor', async () => {
+    const { events, step } = recorder();
+    const workflow: Workflow<unknown> = { kind: 'test.lease-lost', version: 1, steps: [step('a', { ms: 800 }), step('b')] };
+    const subject = randomUUID();
+    const running = new WorkflowRunner(database.db, log, { leaseMs: 300 }).run(workflow, subject, {}, { finish: moveSubject(subject) });
+    const rejected = expect(running).rejects.toBeInstanceOf(WorkflowLeaseLost);
+    await new Promise((r) => setTimeout(r, 200));
+    // While "a" runs, its renewals failed long enough for another executor to take the run over (as after
+    // a PostgreSQL outage longer than the lease): that one holds it now.
+    await database.db
+      .update(workflowRuns)
+      .set({ leaseOwner: 'other', leaseUntil: new Date(Date.now() + 60_000) })
+      .where(eq(workflowRuns.subjectId, subject));
+    await rejected;
+    expect(events).toEqual(['start a', 'end a']); // "b" is the new executor's
+    expect((await runsOf(database.db, subject))[0]).toMatchObject({ status: 'running', leaseOwner: 'other', doneSteps: ['a'] });
+    expect(await subjectState(subject)).toBeUndefined();
   });
 
   it('cancels the live run it supersedes, and the superseded executor keeps the cancellation', async () => {

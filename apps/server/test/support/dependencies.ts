@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /*
- * Stopping and starting the machine's real PostgreSQL and Redis, for the chaos tests (test/chaos, run on
+ * Stopping and starting the machine's real PostgreSQL, Redis and Docker engine, for the chaos tests (test/chaos, run on
  * their own after the other suites: every other test on the machine breaks meanwhile). Needs root, as
  * scripts/test.sh runs. Each start is the scripts' own way, so what is restarted is what `npm run up` runs.
  */
@@ -54,4 +54,37 @@ export const redis = {
     run('bash', ['-c', `. "${ROOT}scripts/lib/common.sh" && . "${ROOT}scripts/lib/services.sh" && ensure_redis`], {
       REDIS_URL: `redis://${redisUrl().hostname}:${redisUrl().port || '6379'}`,
     }),
+};
+
+/** Whether systemd runs the engine here (a Debian machine with docker.io), rather than scripts/lib/services.sh. */
+function dockerUnderSystemd() {
+  try {
+    run('systemctl', ['is-active', '--quiet', 'docker']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How the engine that the chaos tests stopped was running (so it is started again the same way). */
+let dockerViaSystemd = false;
+
+export const docker = {
+  /**
+   * Stops the engine as a service restart does: dockerd stops every container (no live-restore), which
+   * its restart policy brings back when the engine returns. Waits until no dockerd is left.
+   */
+  stop: () => {
+    dockerViaSystemd = dockerUnderSystemd();
+    if (dockerViaSystemd) return run('systemctl', ['stop', 'docker.socket', 'docker']);
+    run('bash', [
+      '-c',
+      'pkill -TERM -x dockerd || exit 1; for i in $(seq 120); do pgrep -x dockerd >/dev/null || exit 0; sleep 0.25; done; exit 1',
+    ]);
+  },
+  /** Started the way it was started before (idempotent). */
+  start: () => {
+    if (dockerViaSystemd) return run('systemctl', ['start', 'docker']);
+    run('bash', ['-c', `. "${ROOT}scripts/lib/common.sh" && . "${ROOT}scripts/lib/services.sh" && ensure_docker`]);
+  },
 };

@@ -44,7 +44,7 @@ export async function createNetwork(name: string): Promise<string> {
 }
 
 /** Runs `node -e script` in a one-off container of the stand-in image, on the run's network. */
-export function oneOff(suffix: string, script: string, mounts: ContainerSpec['mounts'] = []) {
+export function oneOff(suffix: string, script: string, mounts: ContainerSpec['mounts'] = [], timeoutMs = 20_000) {
   return runtime.runOneOff(
     {
       name: n(suffix),
@@ -60,7 +60,7 @@ export function oneOff(suffix: string, script: string, mounts: ContainerSpec['mo
       user: '101:101',
       extraHosts: [],
     },
-    20_000,
+    timeoutMs,
   );
 }
 

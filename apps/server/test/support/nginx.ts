@@ -24,14 +24,19 @@ async function startNginx(dir: string, errorLog: () => Promise<string>) {
   }
 }
 
-/** Stops that nginx and removes its directory. */
-async function stopNginx(dir: string) {
+/** Stops that nginx (fast shutdown, as `systemctl stop nginx`), leaving its directory. */
+async function stopNginxMaster(dir: string) {
   const pid = await nginxMasterPid(dir);
   if (pid) {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 5_000;
     while ((await nginxMasterPid(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Stops that nginx and removes its directory. */
+async function stopNginx(dir: string) {
+  await stopNginxMaster(dir);
   await rm(dir, { recursive: true, force: true });
 }
 
@@ -155,6 +160,8 @@ export interface PlatformEdge {
   env: Record<string, string>;
   /** Renders the platform files with the platform's own router, then starts nginx on them. */
   start(router: NginxEdgeRouter): Promise<void>;
+  /** Stops nginx, waits `downMs`, and starts it again on the files as the platform left them (a service restart). */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
   errorLog(): Promise<string>;
 }
@@ -197,6 +204,11 @@ export async function createPlatformEdge(options: { tls?: boolean } = {}): Promi
     errorLog,
     async start(router) {
       await router.applyPlatform();
+      await startNginx(dir, errorLog);
+    },
+    async restart(downMs) {
+      await stopNginxMaster(dir);
+      await new Promise((r) => setTimeout(r, downMs));
       await startNginx(dir, errorLog);
     },
     stop: () => stopNginx(dir),

@@ -198,25 +198,20 @@ describe('one-off containers', () => {
     expect(result.output.trimEnd().endsWith(`002999${'x'.repeat(60)}`)).toBe(true);
   });
 
+  it('reports a one-off stopped from outside (as by the engine shutting down) as an engine error, not as its own exit', async () => {
+    const run = oneOff('stopped', "process.on('SIGTERM', () => {}); setTimeout(() => {}, 60000)", [], 30_000);
+    const deadline = Date.now() + 10_000;
+    while ((await runtime.inspectContainer(n('stopped')))?.state !== 'running' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    // `docker stop`: SIGTERM (ignored here), then SIGKILL after a second.
+    await docker.getContainer(n('stopped')).stop({ t: 1 });
+    await expect(run).rejects.toMatchObject({ name: 'RuntimeError', message: expect.stringMatching(/stopped from outside \(exit 137/) });
+    expect(await runtime.inspectContainer(n('stopped'))).toBeNull();
+  });
+
   it('kills and removes a one-off that runs too long', async () => {
     const started = Date.now();
-    const run = runtime.runOneOff(
-      {
-        name: n('slow'),
-        image: IMAGE,
-        entrypoint: ['node'],
-        command: ['-e', "console.log('sleeping'); setTimeout(() => {}, 60000)"],
-        env: {},
-        labels: RUN_LABEL,
-        network: n('net'),
-        mounts: [],
-        files: [],
-        limits: { memoryMb: 64, cpuMillis: 250, pids: 32 },
-        user: '101:101',
-        extraHosts: [],
-      },
-      1500,
-    );
+    const run = oneOff('slow', "console.log('sleeping'); setTimeout(() => {}, 60000)", [], 1500);
     await expect(run).rejects.toThrow(/did not finish within 1500 ms/);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(await runtime.inspectContainer(n('slow'))).toBeNull();

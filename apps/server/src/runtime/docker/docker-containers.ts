@@ -61,7 +61,7 @@ async function writeFiles(container: Docker.Container, files: readonly FileToWri
 }
 
 async function removeQuietly(container: Docker.Container): Promise<void> {
-  await tolerate(container.remove(REMOVE), [404, 409]).catch(() => undefined);
+  await engineCall('removeContainer', container.id, () => tolerate(container.remove(REMOVE), [404, 409])).catch(() => undefined);
 }
 
 /** A start that failed on a taken host port names who holds it (another platform's container...). */
@@ -120,31 +120,56 @@ async function oneOffLogs(container: Docker.Container): Promise<string> {
   return tailText(demultiplex(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw ?? ''))));
 }
 
-/** The container's exit code; 'timeout' or 'cancelled' once it has been killed for either reason. */
+/** Exit codes of a process ended by SIGKILL and SIGTERM (128 + the signal's number). */
+const SIGKILL_EXIT = 137;
+const SIGTERM_EXIT = 143;
+
+/** How often a one-off's state is read while waiting for its exit. */
+const EXIT_POLL_MS = 2_000;
+
+/**
+ * The container's exit code; 'timeout' or 'cancelled' once it has been killed for either reason. The
+ * engine's wait (a long poll) is backed by reading the container's state every EXIT_POLL_MS: a wait cut
+ * off by an engine restart can stay unanswered for ever, and an engine that is away makes the read fail,
+ * which fails the call (retried by the caller) instead of hanging it.
+ */
 async function waitForExit(
   container: Docker.Container,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<number | 'timeout' | 'cancelled'> {
-  const waiting = container.wait() as Promise<{ StatusCode: number }>;
-  let timer: NodeJS.Timeout | undefined;
+  const waiting = (container.wait() as Promise<{ StatusCode: number }>).then((r) => r.StatusCode);
+  waiting.catch(() => undefined); // it may settle after the race is over
+  const timers: NodeJS.Timeout[] = [];
   let onAbort: (() => void) | undefined;
+  let settled = false;
   const stopped = new Promise<'timeout' | 'cancelled'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    timers.push(setTimeout(() => resolve('timeout'), timeoutMs));
     onAbort = () => resolve('cancelled');
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
-  let result: { StatusCode: number } | 'timeout' | 'cancelled';
+  const polled = new Promise<number>((resolve, reject) => {
+    const read = () => {
+      if (settled) return;
+      container.inspect().then((info) => {
+        if (settled) return;
+        if (!info.State.Running && !info.State.Restarting) resolve(info.State.ExitCode);
+        else timers.push(setTimeout(read, EXIT_POLL_MS));
+      }, reject);
+    };
+    timers.push(setTimeout(read, EXIT_POLL_MS));
+  });
+  let result: number | 'timeout' | 'cancelled';
   try {
-    result = await Promise.race([waiting, stopped]);
+    result = await Promise.race([waiting, polled, stopped]);
   } finally {
-    clearTimeout(timer);
+    settled = true;
+    for (const timer of timers) clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
-  if (typeof result === 'object') return result.StatusCode;
+  if (typeof result === 'number') return result;
   await tolerate(container.kill(), [404, 409]);
-  await waiting.catch(() => undefined);
   return result;
 }
 
@@ -166,11 +191,23 @@ export async function runOneOff(
   try {
     await step(() => writeFiles(container, spec.files));
     await step(() => container.start());
-    const exitCode = await step(() => waitForExit(container, timeoutMs, signal));
+    const exitCode = await engineCall('runOneOff', spec.name, () => waitForExit(container, timeoutMs, signal), secrets, timeoutMs + 30_000);
     const output = redact(await step(() => oneOffLogs(container)), outputSecrets);
     if (exitCode === 'timeout')
       throw new RuntimeError('runOneOff', spec.name, `did not finish within ${timeoutMs} ms and was killed`, { output });
     if (exitCode === 'cancelled') throw new RuntimeError('runOneOff', spec.name, 'cancelled and killed', { output });
+    if (exitCode === SIGKILL_EXIT || exitCode === SIGTERM_EXIT) {
+      // Killed by a signal it did not send itself: the kernel's OOM killer (the program's own failure), or
+      // someone stopping it from outside, above all the engine stopping every container when it shuts down.
+      // The latter says nothing about the program: a transient error, so the operation is retried.
+      const info = await step(() => tolerate(container.inspect(), [404]));
+      if (!info?.State.OOMKilled) {
+        throw new RuntimeError('runOneOff', spec.name, `was stopped from outside (exit ${exitCode}; the engine stopping or restarting?)`, {
+          output,
+          statusCode: 503,
+        });
+      }
+    }
     return { exitCode, output };
   } finally {
     await removeQuietly(container);
@@ -238,17 +275,23 @@ export async function execInContainer(docker: Docker, name: string, command: str
   const exec = await step(() => docker.getContainer(name).exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false }));
   const stream = await step(() => exec.start({ hijack: true, stdin: false }));
   const output = new TailBuffer();
-  await step(() =>
-    pipeline(
-      stream,
-      new Demultiplexer(),
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          output.push(chunk);
-          callback();
-        },
-      }),
-    ),
+  // The command's output ends when it does, however long it runs: no engine-call limit here.
+  await engineCall(
+    'exec',
+    name,
+    () =>
+      pipeline(
+        stream,
+        new Demultiplexer(),
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            output.push(chunk);
+            callback();
+          },
+        }),
+      ),
+    [],
+    Number.POSITIVE_INFINITY,
   );
   // The stream can end a moment before the engine records the exit code.
   for (let attempt = 0; ; attempt++) {

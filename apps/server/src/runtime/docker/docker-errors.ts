@@ -69,16 +69,36 @@ export async function tolerate<T>(call: Promise<T>, statuses: readonly number[])
   }
 }
 
+/**
+ * The longest a single engine call may take (stopping a container waits STOP_TIMEOUT_SECONDS; creating
+ * one with its files, a few seconds). Calls that wait on purpose (a one-off's exit, a command's output)
+ * pass their own limit.
+ */
+export const ENGINE_CALL_TIMEOUT_MS = 60_000;
+
 /** Runs an engine call and rethrows its failure as a RuntimeError. */
 export async function engineCall<T>(
   operation: string,
   target: string,
   call: () => Promise<T>,
   secrets: readonly string[] = [],
+  timeoutMs: number = ENGINE_CALL_TIMEOUT_MS,
 ): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  // A request the engine accepted just as it went down can stay unanswered for ever (seen across an engine
+  // restart): past the time any single call takes, it is an engine error like any other, and is retried.
+  const unanswered = new Promise<never>((_, reject) => {
+    if (!Number.isFinite(timeoutMs)) return;
+    timer = setTimeout(
+      () => reject(new RuntimeError(operation, target, `the engine did not answer within ${timeoutMs / 1000} s`, { statusCode: 504 })),
+      timeoutMs,
+    );
+  });
   try {
-    return await call();
+    return await Promise.race([call(), unanswered]);
   } catch (err) {
     throw toRuntimeError(operation, target, err, secrets);
+  } finally {
+    clearTimeout(timer);
   }
 }

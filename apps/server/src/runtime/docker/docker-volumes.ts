@@ -32,7 +32,7 @@ export async function ensureVolume(docker: Docker, name: string, labels: Labels,
       HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], Mounts: [{ Type: 'volume', Source: name, Target: seed.path }] },
     }),
   );
-  await tolerate(helper.remove(REMOVE), [404]).catch(() => undefined);
+  await engineCall('ensureVolume', name, () => tolerate(helper.remove(REMOVE), [404])).catch(() => undefined);
 }
 
 export async function removeVolume(docker: Docker, name: string): Promise<void> {

@@ -1,0 +1,571 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Docker from 'dockerode';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignupResponse } from '../../src/auth/auth.routes.js';
+import { createEdgeRouter } from '../../src/edge/create-edge-router.js';
+import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
+import { instanceNames, LABELS } from '../../src/instances/instance-names.js';
+import type { InstanceDto } from '../../src/instances/instances.schemas.js';
+import { provisionWorkflow } from '../../src/instances/provision.workflow.js';
+import { createQueues } from '../../src/jobs/queues.js';
+import type { MailboxMessage } from '../../src/mail/dev-mailbox.routes.js';
+import { STRONG_PASSWORD, tokenFromLink } from '../harness.js';
+import { docker as dockerEngine, postgres, redis } from '../support/dependencies.js';
+import { createPlatformEdge, freePort, type PlatformEdge, request } from '../support/nginx.js';
+import { failed, type LoadSample, type LoadTarget, startRequestLoad } from '../support/request-load.js';
+import { type Program, type SupervisedPlatform, startSupervisedPlatform } from '../support/supervised.js';
+import { testConfig } from '../test-env.js';
+
+/**
+ * The chaos suite. The whole platform runs as in local mode: the built API and worker under supervisord,
+ * behind a private nginx, on the machine's PostgreSQL, Redis and Docker engine. Each event (a restart of
+ * PostgreSQL, Redis, the engine or nginx; SIGKILL of the API or the worker) strikes while two instances
+ * are half-way through provisioning, a confirmation mail is on its way, and a bounded request load runs
+ * through nginx against the API and a running instance. After each event:
+ * - everything answers again by itself within the event's stated bound;
+ * - no job is lost or done twice (each instance has exactly one provisioning run, which succeeded, and
+ *   became running once; the mail arrived once; no failed job in any queue);
+ * - no instance is left in a transitional state;
+ * - nothing is orphaned: every container, network, volume, database and role of the platform belongs
+ *   to a live instance, one each;
+ * - requests failed only inside the outage window, and how many is reported.
+ * Instances run the Odoo stand-in (test/fixtures/odoo-standin): the platform's side of provisioning is the
+ * same as with real Odoo, in seconds. A summary table is printed at the end (docs/reliability.md).
+ */
+
+/** Time for the two instances of an event to finish provisioning once the event is over. */
+const PROVISION_BOUND_MS = 120_000;
+/** Steps of a provisioning run (provision.workflow.ts), for the summary. */
+const PROVISION_STEPS = provisionWorkflow.steps.length;
+/** A request may still fail this long after the platform answered ready again (one in flight at the time). */
+const GRACE_MS = 1_000;
+
+const env: Record<string, string> = {
+  QUEUE_PREFIX: `chaos-${randomUUID().slice(0, 8)}`,
+  PROVISION_FROM_TEMPLATE: 'false',
+};
+
+let edge: PlatformEdge;
+let platform: SupervisedPlatform;
+const owners = new Map<string, Owner>();
+let steady: { owner: Owner; instance: InstanceDto };
+
+interface Owner {
+  email: string;
+  tenantId: string;
+  token: string;
+}
+
+interface Row {
+  event: string;
+  boundS: number;
+  outageS: number;
+  recoveryS: number;
+  requests: number;
+  failedRequests: number;
+  /** What the failures were: HTTP status × count per target, `no answer` for a refused or timed-out connection. */
+  failedAs: string;
+  failedOutsideOutage: number;
+  provisioningAtEvent: string;
+  provisionedS: number;
+  lostOrDuplicateJobs: number;
+  stuckInstances: number;
+  orphans: number;
+}
+const rows: Row[] = [];
+
+// ---------------------------------------------------------------------------------------------------------
+// The platform as its users and operators reach it
+
+const edgeHeaders = (host = 'localhost') => ({ host });
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+async function api<T>(method: string, path: string, options: { token?: string; body?: unknown; ip?: string } = {}) {
+  const res = await fetch(`${platform.apiUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.body ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      // Sign-ups come from many addresses, as they would: the API's own per-address limits stay out of the way.
+      'x-forwarded-for': options.ip ?? `10.78.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+    },
+    ...(options.body ? { body: JSON.stringify(options.body) } : {}),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, text };
+}
+
+async function mailsTo(email: string) {
+  const res = await api<MailboxMessage[]>('GET', `/api/v1/dev/mailbox?to=${encodeURIComponent(email)}`);
+  return res.status === 200 ? res.body : [];
+}
+
+async function signup(label: string) {
+  const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
+  const res = await api<SignupResponse>('POST', '/api/v1/auth/signup', {
+    body: { email, password: STRONG_PASSWORD, name: 'Chaos', organization: `Org ${email}` },
+  });
+  expect(res.status, res.text).toBe(201);
+  return { email, tenantId: res.body.tenant.id };
+}
+
+async function confirmationMail(email: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const mail = (await mailsTo(email).catch(() => [])).find((m) => m.subject.includes('Confirm'));
+    if (mail) return mail;
+    await sleep(200);
+  }
+  throw new Error(`no confirmation mail for ${email} within ${timeoutMs} ms\n${await platform.logs()}`);
+}
+
+/** A tenant owner who confirmed the address and logged in. */
+async function owner(label: string): Promise<Owner> {
+  const { email, tenantId } = await signup(label);
+  const mail = await confirmationMail(email);
+  const verified = await api('POST', '/api/v1/auth/verify-email', { body: { token: tokenFromLink(mail.links[0] ?? '') } });
+  expect(verified.status, verified.text).toBe(204);
+  return { email, tenantId, token: await login(email) };
+}
+
+/** A fresh access token (they live 15 minutes; the suite takes longer). */
+async function login(email: string) {
+  const res = await api<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password: STRONG_PASSWORD } });
+  expect(res.status, res.text).toBe(200);
+  return res.body.accessToken;
+}
+
+async function createInstance(by: Owner, label: string) {
+  const slug = `${label}-${randomUUID().slice(0, 6)}`;
+  const res = await api<InstanceDto>('POST', `/api/v1/tenants/${by.tenantId}/instances`, {
+    token: by.token,
+    body: { name: `Chaos ${label}`, slug },
+  });
+  expect(res.status, res.text).toBe(202);
+  owners.set(res.body.id, by);
+  return { instance: res.body, createdAt: Date.now() };
+}
+
+async function waitForInstance(id: string, statuses: InstanceDto['status'][], timeoutMs: number) {
+  const by = owners.get(id) as Owner;
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const res = await api<InstanceDto>('GET', `/api/v1/instances/${id}`, { token: by.token }).catch((err: Error) => ({
+      status: 0,
+      body: null,
+      text: err.message,
+    }));
+    last = res.text;
+    if (res.status === 200 && res.body && statuses.includes(res.body.status)) return { instance: res.body, at: Date.now() };
+    if (res.status === 404 && statuses.includes('deleted')) return { instance: null, at: Date.now() };
+    await sleep(250);
+  }
+  throw new Error(`instance ${id} did not reach ${statuses.join('/')} within ${timeoutMs} ms; last: ${last}\n${await platform.logs()}`);
+}
+
+/** Ready through nginx, as a load balancer or an operator sees it; null when not answering. */
+async function readiness() {
+  try {
+    const res = await request(edge.httpPort, 'localhost', '/api/v1/ready', { headers: edgeHeaders(), timeoutMs: 3_000 });
+    return { status: res.status, body: JSON.parse(res.body) as { status: string; checks: Record<string, { status: string }> } };
+  } catch {
+    return null;
+  }
+}
+
+async function steadyOdooAnswers() {
+  const res = await request(edge.httpPort, `${steady.instance.slug}.localhost`, '/web/health', { timeoutMs: 3_000 }).catch(() => null);
+  return res?.status === 200;
+}
+
+/** Everything answers: ready through nginx (every dependency and a fresh worker heartbeat), the running instance through nginx, both programs up. */
+async function recovered() {
+  const ready = await readiness();
+  if (ready?.status !== 200 || ready.body.status !== 'ready') return false;
+  if (!(await steadyOdooAnswers())) return false;
+  return Boolean((await platform.pid('api')) && (await platform.pid('worker')));
+}
+
+async function waitRecovered(timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await recovered()) return Date.now();
+    await sleep(100);
+  }
+  throw new Error(
+    `the platform did not recover within ${timeoutMs} ms after ${what}; ready: ${JSON.stringify(await readiness())}, ` +
+      `instance answers: ${await steadyOdooAnswers()}\n${await platform.logs()}\n--- nginx ---\n${(await edge.errorLog()).slice(-3000)}`,
+  );
+}
+
+/** Polls readiness until `check` fails (the platform noticed the dependency is away). */
+async function waitNoticed(check: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ready = await readiness();
+    if (ready?.status === 503 && ready.body.checks[check]?.status === 'fail') return;
+    await sleep(100);
+  }
+  throw new Error(`/ready never reported ${check} failing within ${timeoutMs} ms\n${await platform.logs()}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// What the platform holds, read from the source: its database, the queues, the engine, the database server
+
+const config = () => testConfig(env);
+
+async function platformQuery<R>(text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: config().databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The provisioning runs of these instances, to strike while one is half-way (past its database role). */
+async function provisioningRuns(ids: string[]) {
+  return platformQuery<{ subject_id: string; status: string; done_steps: string[] }>(
+    'select subject_id, status, done_steps from workflow_runs where kind = $1 and subject_id = any($2::uuid[])',
+    [provisionWorkflow.kind, ids],
+  );
+}
+
+async function waitUntilHalfway(ids: string[]) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const runs = await provisioningRuns(ids);
+    const halfway = runs.filter((r) => r.status === 'running' && r.done_steps.includes('database-role'));
+    if (halfway.length > 0) {
+      const done = runs.filter((r) => r.status === 'running').map((r) => r.done_steps.length);
+      return `${done.length}/${ids.length} runs, ${done.join(' and ')} of ${PROVISION_STEPS} steps done`;
+    }
+    await sleep(25);
+  }
+  throw new Error(`no provisioning run got past its database role within 30 s: ${JSON.stringify(await provisioningRuns(ids))}`);
+}
+
+/** Jobs lost or done twice: the instances' runs and transitions, the mail, and failed jobs in every queue. */
+async function jobProblems(instanceIds: string[], mailTo: string) {
+  const problems: string[] = [];
+  for (const id of instanceIds) {
+    const runs = await platformQuery<{ status: string }>('select status from workflow_runs where kind = $1 and subject_id = $2', [
+      provisionWorkflow.kind,
+      id,
+    ]);
+    if (runs.length !== 1 || runs[0]?.status !== 'succeeded') problems.push(`instance ${id}: provisioning runs ${JSON.stringify(runs)}`);
+    const [became] = await platformQuery<{ n: number }>(
+      `select count(*)::int as n from instance_events where instance_id = $1 and to_status = 'running'`,
+      [id],
+    );
+    if (became?.n !== 1) problems.push(`instance ${id}: became running ${became?.n} times`);
+  }
+  // The confirmation mail was sent before the event: it must arrive, once.
+  await confirmationMail(mailTo);
+  await sleep(1_000);
+  const mails = (await mailsTo(mailTo)).filter((m) => m.subject.includes('Confirm'));
+  if (mails.length !== 1) problems.push(`${mails.length} confirmation mails to ${mailTo}`);
+  const queues = createQueues(config().redisUrl, env.QUEUE_PREFIX as string);
+  try {
+    for (const queue of queues.all) {
+      const counts = await queue.getJobCounts('failed');
+      if (counts.failed) {
+        const jobs = await queue.getFailed(0, 5);
+        problems.push(`${counts.failed} failed ${queue.name} jobs: ${jobs.map((j) => `${j.name}: ${j.failedReason}`).join('; ')}`);
+      }
+    }
+    const waiting = await queues.instances.getJobCounts('waiting', 'active', 'delayed');
+    if (waiting.waiting || waiting.active || waiting.delayed) problems.push(`instance jobs left over: ${JSON.stringify(waiting)}`);
+  } finally {
+    await queues.close();
+  }
+  return problems;
+}
+
+async function stuckInstances() {
+  return platformQuery<{ id: string; status: string }>(
+    `select id, status from instances where status in ('pending', 'provisioning', 'deleting') and id = any($1::uuid[])`,
+    [[...owners.keys()]],
+  );
+}
+
+/**
+ * What the platform holds outside its database that no live instance explains: containers, networks,
+ * volumes, databases and roles of this platform (its RESOURCE_PREFIX), and live instances missing theirs.
+ */
+async function orphans() {
+  const { resourcePrefix, dockerSocket, tenantDbAdminUrl } = config();
+  // This run's instances (the global setup purged the engine and the database server of earlier runs' resources).
+  const live = await platformQuery<{ id: string; status: string }>(
+    `select id, status from instances where status <> 'deleted' and id = any($1::uuid[])`,
+    [[...owners.keys()]],
+  );
+  const expected = new Map(live.map((i) => [i.id, instanceNames(resourcePrefix, i.id)]));
+  const found: string[] = [];
+  const engine = new Docker({ socketPath: dockerSocket });
+  const filters = { label: [`${LABELS.platform}=${resourcePrefix}`] };
+  const seen = { container: new Set<string>(), network: new Set<string>(), volume: new Set<string>() };
+  const account = (kind: keyof typeof seen, name: string, labels: Record<string, string> | undefined) => {
+    const id = labels?.[LABELS.instance] ?? '';
+    const names = expected.get(id);
+    const own = names ? names[kind] : undefined;
+    if (!own || own !== name || seen[kind].has(id)) found.push(`${kind} ${name}`);
+    else seen[kind].add(id);
+  };
+  for (const c of await engine.listContainers({ all: true, filters }))
+    account('container', (c.Names[0] ?? '').replace(/^\//, ''), c.Labels);
+  for (const n of await engine.listNetworks({ filters })) account('network', n.Name, n.Labels);
+  for (const v of (await engine.listVolumes({ filters })).Volumes ?? []) account('volume', v.Name, v.Labels);
+
+  const client = new pg.Client({ connectionString: tenantDbAdminUrl });
+  await client.connect();
+  try {
+    const pattern = `${resourcePrefix}\\_%`;
+    const dbs = (await client.query('select datname as name from pg_database where datname like $1', [pattern])).rows as { name: string }[];
+    const roles = (await client.query('select rolname as name from pg_roles where rolname like $1', [pattern])).rows as { name: string }[];
+    const liveDbs = new Set([...expected.values()].map((n) => n.db));
+    for (const { name } of dbs) if (!liveDbs.has(name)) found.push(`database ${name}`);
+    for (const { name } of roles) if (!liveDbs.has(name)) found.push(`role ${name}`);
+    // A running instance has all of its own.
+    for (const instance of live.filter((i) => i.status === 'running')) {
+      const names = expected.get(instance.id);
+      if (!names) continue;
+      if (!seen.container.has(instance.id)) found.push(`instance ${instance.id} has no container`);
+      if (!dbs.some((d) => d.name === names.db)) found.push(`instance ${instance.id} has no database`);
+    }
+    // The scan saw what it should: one of each per live instance (0 after the final deletions).
+    const counts = {
+      container: seen.container.size,
+      network: seen.network.size,
+      volume: seen.volume.size,
+      database: dbs.length,
+      role: roles.length,
+    };
+    for (const [kind, n] of Object.entries(counts)) if (n !== live.length) found.push(`${n} ${kind}s for ${live.length} live instances`);
+  } finally {
+    await client.end();
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The events
+
+interface ChaosEvent {
+  name: string;
+  /** Seconds within which everything answers again, from the moment the dependency is back (or the kill). */
+  boundS: number;
+  /** Makes it happen; resolves when the dependency has been started again (or the process killed). */
+  inject(): Promise<void>;
+  /** For a kill: the program whose pid must have changed. */
+  killed?: Program;
+}
+
+/** A dependency stopped until the platform reports it away (and at least 2 s), then started again. */
+const restart = (check: string, stop: () => void | Promise<void>, start: () => void | Promise<void>) => async () => {
+  await stop();
+  try {
+    await Promise.all([waitNoticed(check), sleep(2_000)]);
+  } finally {
+    await start();
+  }
+};
+
+const EVENTS: ChaosEvent[] = [
+  { name: 'PostgreSQL restart', boundS: 15, inject: restart('postgres', postgres.stop, postgres.start) },
+  { name: 'Redis restart', boundS: 15, inject: restart('redis', redis.stop, redis.start) },
+  { name: 'Docker engine restart', boundS: 30, inject: restart('docker', dockerEngine.stop, dockerEngine.start) },
+  { name: 'nginx restart', boundS: 5, inject: () => edge.restart(2_000) },
+  {
+    name: 'API killed (SIGKILL)',
+    boundS: 10,
+    killed: 'api',
+    inject: async () => {
+      await platform.kill('api');
+    },
+  },
+  {
+    name: 'worker killed (SIGKILL)',
+    boundS: 10,
+    killed: 'worker',
+    inject: async () => {
+      await platform.kill('worker');
+    },
+  },
+];
+
+async function strike(event: ChaosEvent, index: number) {
+  await waitRecovered(30_000, 'the previous event');
+  steady.owner.token = await login(steady.owner.email);
+  const by = await owner(`chaos${index}`);
+  const targets: LoadTarget[] = [
+    {
+      name: 'api',
+      port: edge.httpPort,
+      host: 'localhost',
+      path: `/api/v1/tenants/${steady.owner.tenantId}/instances`,
+      headers: { authorization: `Bearer ${steady.owner.token}` },
+      ok: (status) => status === 200,
+    },
+    { name: 'odoo', port: edge.httpPort, host: `${steady.instance.slug}.localhost`, path: '/web/health', ok: (status) => status === 200 },
+  ];
+  // About 6 requests a second through nginx, well under its per-address API limit (with the readiness polls).
+  const load = startRequestLoad(targets, { loops: 2, pauseMs: 300, maxRequests: 3_000, maxMs: 240_000 });
+  let samples: LoadSample[] = [];
+  try {
+    const { email: mailTo } = await signup(`chaos${index}-mail`);
+    const created = [await createInstance(by, `c${index}a`), await createInstance(by, `c${index}b`)];
+    const ids = created.map((c) => c.instance.id);
+    const provisioningAtEvent = await waitUntilHalfway(ids);
+    const pidBefore = event.killed ? await platform.pid(event.killed) : null;
+
+    const startedAt = Date.now();
+    await event.inject();
+    const handedBackAt = Date.now();
+    const recoveredAt = await waitRecovered(event.boundS * 1000, event.name);
+    await sleep(3_000);
+    samples = await load.stop();
+
+    if (event.killed) {
+      expect(await platform.pid(event.killed), `${event.killed} was not started again`).not.toBe(pidBefore);
+    }
+    let provisionedAt = 0;
+    for (const { instance, createdAt } of created) {
+      const { at } = await waitForInstance(instance.id, ['running'], PROVISION_BOUND_MS);
+      provisionedAt = Math.max(provisionedAt, at - createdAt);
+    }
+    expect(await platform.state('api')).toBe('RUNNING');
+    expect(await platform.state('worker')).toBe('RUNNING');
+
+    const failures = samples.filter((s) => failed(s, targets));
+    // Inside the window: sent before the platform was back and answered (or failed) after the event began.
+    const outside = failures.filter((s) => s.doneAt < startedAt || s.sentAt > recoveredAt + GRACE_MS);
+    const problems = await jobProblems(ids, mailTo);
+    const stuck = await stuckInstances();
+    const left = await orphans();
+    rows.push({
+      event: event.name,
+      boundS: event.boundS,
+      outageS: seconds(recoveredAt - startedAt),
+      recoveryS: seconds(recoveredAt - handedBackAt),
+      requests: samples.length,
+      failedRequests: failures.length,
+      failedAs: failureKinds(failures),
+      failedOutsideOutage: outside.length,
+      provisioningAtEvent,
+      provisionedS: seconds(provisionedAt),
+      lostOrDuplicateJobs: problems.length,
+      stuckInstances: stuck.length,
+      orphans: left.length,
+    });
+    expect(problems).toEqual([]);
+    expect(stuck).toEqual([]);
+    expect(left).toEqual([]);
+    expect(outside, `failed requests outside the outage window ${startedAt}..${recoveredAt}`).toEqual([]);
+    // An outage is a 503 with Retry-After (or nginx's 502 while the API restarts), never an API's 500.
+    expect(failures.filter((f) => f.status === 500)).toEqual([]);
+    expect(samples.length).toBeGreaterThan(10);
+  } finally {
+    if (!samples.length) await load.stop();
+  }
+}
+
+beforeAll(async () => {
+  edge = await createPlatformEdge();
+  Object.assign(env, edge.env);
+  platform = await startSupervisedPlatform(await freePort(), env);
+  const quiet = { info: () => undefined, warn: () => undefined };
+  await edge.start(createEdgeRouter(config(), quiet) as NginxEdgeRouter);
+  const steadyOwner = await owner('steady');
+  const { instance } = await createInstance(steadyOwner, 'steady');
+  await waitForInstance(instance.id, ['running'], PROVISION_BOUND_MS);
+  steady = { owner: steadyOwner, instance };
+  await waitRecovered(60_000, 'the start');
+}, 180_000);
+
+afterAll(async () => {
+  // Whatever happened, the machine's services run again for whatever comes next.
+  postgres.start();
+  redis.start();
+  dockerEngine.start();
+  await platform?.stop();
+  await edge?.stop();
+  if (rows.length) console.log(summaryTable(rows));
+}, 120_000);
+
+function failureKinds(failures: LoadSample[]) {
+  const counts = new Map<string, number>();
+  for (const f of failures) {
+    const kind = `${f.target} ${f.status ? String(f.status) : 'no answer'}`;
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return [...counts].map(([kind, n]) => `${kind} ×${n}`).join(', ') || '–';
+}
+
+/** The run's summary, as a Markdown table (docs/reliability.md shows one). */
+function summaryTable(rows: Row[]) {
+  const head = [
+    'event',
+    'bound s',
+    'outage s',
+    'recovery s',
+    'requests',
+    'failed',
+    'failed as',
+    'failed outside outage',
+    'provisioning at the event',
+    'provisioned in s',
+    'lost/duplicate jobs',
+    'stuck',
+    'orphans',
+  ];
+  const lines = rows.map((r) =>
+    [
+      r.event,
+      r.boundS,
+      r.outageS,
+      r.recoveryS,
+      r.requests,
+      r.failedRequests,
+      r.failedAs,
+      r.failedOutsideOutage,
+      r.provisioningAtEvent,
+      r.provisionedS,
+      r.lostOrDuplicateJobs,
+      r.stuckInstances,
+      r.orphans,
+    ].join(' | '),
+  );
+  return [
+    `\nChaos summary (${new Date().toISOString()})\n`,
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => ' --- ').join('|')}|`,
+    ...lines.map((l) => `| ${l} |`),
+  ].join('\n');
+}
+
+describe('chaos: every event strikes during provisioning and a request load', () => {
+  EVENTS.forEach((event, index) => {
+    it(`${event.name}: back within ${event.boundS} s, nothing lost, stuck or orphaned`, () => strike(event, index), 420_000);
+  });
+
+  it('deleting every instance afterwards leaves nothing behind', async () => {
+    const live = await platformQuery<{ id: string }>(`select id from instances where status <> 'deleted' and id = any($1::uuid[])`, [
+      [...owners.keys()],
+    ]);
+    expect(live.length).toBe(EVENTS.length * 2 + 1);
+    for (const { id } of live) {
+      const by = owners.get(id) as Owner;
+      const res = await api('DELETE', `/api/v1/instances/${id}`, { token: by.token });
+      expect(res.status, res.text).toBe(202);
+    }
+    for (const { id } of live) await waitForInstance(id, ['deleted'], 120_000);
+    expect(await stuckInstances()).toEqual([]);
+    expect(await orphans()).toEqual([]);
+  }, 300_000);
+});
