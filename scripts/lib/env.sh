@@ -8,8 +8,33 @@ _env_generated_value() {
     DATABASE_URL) printf 'postgres://saas:%s@127.0.0.1:5432/saas' "$(openssl rand -hex 24)" ;;
     JWT_SECRET) openssl rand -hex 32 ;; # 64 chars
     ENCRYPTION_KEY) openssl rand -base64 32 ;;
+    # The dev mailbox is for local mode only: appended to an existing .env that is not local mode,
+    # it stays off (the API would refuse to start otherwise).
+    DEV_MAILBOX) if _env_local_mode; then printf 'true'; else printf 'false'; fi ;;
     *) return 0 ;;
   esac
+}
+
+# _env_local_mode: whether .env (if it exists) is local mode: not production, and PUBLIC_URL and
+# ADMIN_URL loopback (localhost, *.localhost, 127.x.x.x, [::1]); unset ones take the example's defaults.
+_env_local_mode() {
+  local key value host
+  for key in NODE_ENV PUBLIC_URL ADMIN_URL; do
+    value="$(sed -n "s/^$key=//p" "$ROOT/.env" 2>/dev/null | tail -n 1)"
+    value="${value//[\"\']/}"
+    [[ -n "$value" ]] || continue
+    if [[ "$key" == NODE_ENV ]]; then
+      [[ "$value" != production ]] || return 1
+      continue
+    fi
+    host="${value#*://}"
+    host="${host%%/*}"
+    host="${host##*@}"
+    if [[ "$host" == \[* ]]; then host="${host%%]*}]"; else host="${host%%:*}"; fi
+    host="${host,,}"
+    [[ "$host" == localhost || "$host" == *.localhost || "$host" == '[::1]' ||
+      "$host" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || return 1
+  done
 }
 
 # ensure_env: creates .env (mode 600) from .env.example with fresh secrets,

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Our own nginx instance (not the system service), rooted at .run/nginx (or EDGE_DIR).
+# Our own nginx instance (not the system service), rooted at .run/nginx (or EDGE_DIR). Started as
+# root, its workers run as EDGE_WORKER_USER (www-data); the renderer warns about served files they cannot read.
 # The config is rendered by the server's edge module (apps/server/src/edge/), the one renderer
 # the API and the worker use too: `cli.js edge-render` writes the main config into a staging
 # copy, validates it with nginx -t, swaps it in and reloads nginx if it runs.
@@ -25,6 +26,11 @@ nginx_pid() {
 render_nginx() {
   command -v nginx >/dev/null || die "nginx is not installed"
   [[ -f "$ROOT/apps/server/dist/cli.js" ]] || die "apps/server/dist/cli.js is missing: build first (npm run build)"
+  # Run as root, nginx keeps root in its master only; its workers switch to this account.
+  if [[ $EUID -eq 0 ]]; then
+    id -u "${EDGE_WORKER_USER:-www-data}" >/dev/null 2>&1 ||
+      die "the nginx worker user '${EDGE_WORKER_USER:-www-data}' does not exist (create it, or set EDGE_WORKER_USER)"
+  fi
   local out
   out="$(cd "$ROOT" && node apps/server/dist/cli.js edge-render)" ||
     die "the edge config was refused (the previous config stays in place; nginx's message is above)"

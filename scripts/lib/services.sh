@@ -149,14 +149,20 @@ ensure_docker() {
 # --- PostgreSQL for Odoo containers ------------------------------------------
 
 # Lets Odoo containers reach the tenants' PostgreSQL (here the same server):
-# it listens on the Docker host gateway too, and pg_hba admits the instance
-# subnet pool with `sameuser`, so each instance role reaches only the database
-# of the same name (and `postgres`). Also closes the platform's database to other roles.
-# ensure_postgres_for_containers [POOL]: POOL defaults to INSTANCE_SUBNET_POOL.
+# it listens on the Docker host gateway too, and pg_hba admits from the instance
+# subnet pool only members of the platform's instance group (<prefix>_instances,
+# which the platform grants to each instance role), each to the database of the
+# same name (and `postgres`): never the platform's own role, nor another
+# platform's instances. Also closes the platform's database to other roles.
+# ensure_postgres_for_containers [POOL [PREFIX]]: POOL defaults to INSTANCE_SUBNET_POOL,
+# PREFIX to RESOURCE_PREFIX.
 # shellcheck disable=SC2120 # the pool is optional
 ensure_postgres_for_containers() {
   is_root || return 0
-  local pool="${1:-${INSTANCE_SUBNET_POOL:-10.213.0.0/16}}" gateway hba listen ver name status cluster changed=0
+  local pool="${1:-${INSTANCE_SUBNET_POOL:-10.213.0.0/16}}" prefix="${2:-${RESOURCE_PREFIX:-saas}}"
+  local group gateway hba listen ver name status cluster changed=0
+  [[ "$prefix" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "RESOURCE_PREFIX must be lowercase letters and digits"
+  group="${prefix}_instances"
   parse_database_url
   [[ "$pool" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || die "INSTANCE_SUBNET_POOL must be an IPv4 CIDR"
   # The default bridge's gateway (host-gateway): its IPAM gateway, or the subnet's first address as Docker assigns it.
@@ -185,12 +191,27 @@ SQL
     changed=1
   fi
   hba="$(_pg_admin -t -A -c 'SHOW hba_file')"
-  # The official Odoo entrypoint first waits for the server by connecting to `postgres`
-  # (wait-for-psql.py), so that database is admitted too; it holds no data.
-  local rule="host    sameuser,postgres    all    $pool    scram-sha-256"
-  if ! grep -qxF "$rule" "$hba"; then
-    sed -i "\|^# saas: odoo containers $pool\$|,+1d" "$hba"
-    printf '# saas: odoo containers %s\n%s\n' "$pool" "$rule" >>"$hba"
+  # The group must exist for pg_hba to match its members (the platform creates it too).
+  _pg_admin -v g="$group" <<'SQL' >/dev/null || die "could not create the role $group"
+SELECT format('CREATE ROLE %I NOLOGIN', :'g') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'g') \gexec
+SQL
+  # Odoo connects to `postgres` too: its server checks there whether its database exists, and
+  # its bus and cron LISTEN there; that database holds no data.
+  # The platform's role is a member of every instance role (it creates their databases and hands
+  # objects to them), so through them of the group too: it is refused from the pool by name first.
+  local reject="host    all    $DB_USER    $pool    reject"
+  local rule="host    sameuser,postgres    +$group    $pool    scram-sha-256"
+  local marker="# saas: odoo containers $pool"
+  # Rules of earlier versions admitted every role (`all`), the platform's own included: removed.
+  if grep -qE '^host +sameuser,postgres +all ' "$hba"; then
+    sed -i -E '/^# saas: odoo containers /{N;/\nhost +sameuser,postgres +all /d}' "$hba"
+    changed=1
+  fi
+  if [[ "$(grep -A2 -xF "$marker" "$hba")" != "$marker"$'\n'"$reject"$'\n'"$rule" ]]; then
+    # This pool's block (the marker and its rules) is written anew at the end.
+    awk -v m="$marker" -v p="    $pool    " '$0 == m || (index($0, p) && $1 == "host") { next } { print }' "$hba" >"$hba.saas-tmp"
+    cat "$hba.saas-tmp" >"$hba" && rm -f "$hba.saas-tmp"
+    printf '%s\n%s\n%s\n' "$marker" "$reject" "$rule" >>"$hba"
     changed=1
   fi
   if ((changed)); then
@@ -203,15 +224,15 @@ SQL
   _pg_admin -v db="$DB_NAME" <<'SQL' >/dev/null || die "could not restrict database access"
 SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db') \gexec
 SQL
-  ok "PostgreSQL reachable from Odoo containers at $gateway (pg_hba: sameuser from $pool)"
+  ok "PostgreSQL reachable from Odoo containers at $gateway (pg_hba: members of $group, sameuser, from $pool)"
 }
 
 # ensure_postgres_for_test_containers: the same for the tests' instances, whose subnet pools live in
 # apps/server/test/subnet-pools.env, the file the tests read them from.
 ensure_postgres_for_test_containers() {
-  local STANDIN_SUBNET_POOL ODOO_SUBNET_POOL
+  local STANDIN_SUBNET_POOL ODOO_SUBNET_POOL STANDIN_RESOURCE_PREFIX ODOO_RESOURCE_PREFIX
   # shellcheck source=../../apps/server/test/subnet-pools.env
   . "$ROOT/apps/server/test/subnet-pools.env" || die "cannot read apps/server/test/subnet-pools.env"
-  ensure_postgres_for_containers "$STANDIN_SUBNET_POOL"
-  ensure_postgres_for_containers "$ODOO_SUBNET_POOL"
+  ensure_postgres_for_containers "$STANDIN_SUBNET_POOL" "$STANDIN_RESOURCE_PREFIX"
+  ensure_postgres_for_containers "$ODOO_SUBNET_POOL" "$ODOO_RESOURCE_PREFIX"
 }

@@ -41,6 +41,8 @@ switch (command) {
       JWT_SECRET: 'x'.repeat(32),
       ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
       LOG_LEVEL: 'silent',
+      // The document describes local mode's routes too.
+      DEV_MAILBOX: 'true',
     });
     const platform = createPlatform(config);
     const app = await buildApp(platform, { logger: false });

@@ -24,3 +24,5 @@ process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ host: config.host, port: config.port });
+const metricsAt = await app.internal.listen({ host: config.metrics.host, port: config.metrics.port });
+app.log.info({ address: `${metricsAt}/metrics` }, 'internal listener (metrics) started');

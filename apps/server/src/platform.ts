@@ -7,6 +7,7 @@ import { AccessTokens } from './auth/access-token.js';
 import { AccountService } from './auth/account.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { RateLimits } from './auth/rate-limits.js';
+import { upgradeSealedSecrets } from './auth/sealed-secrets-upgrade.js';
 import { TotpService } from './auth/totp.service.js';
 import { PlansService } from './billing/plans.service.js';
 import type { Config } from './config/config.js';
@@ -17,6 +18,7 @@ import type { AcmeIssuer } from './edge/acme-issuer.js';
 import { createAcmeIssuer, createEdgeRouter } from './edge/create-edge-router.js';
 import type { EdgeRouter } from './edge/edge-router.js';
 import { REDACTED_PATHS } from './http/logger.js';
+import { instanceGroupRole } from './instances/instance-names.js';
 import { InstanceOperations } from './instances/instance-operations.js';
 import { OdooVersionsRepository } from './instances/instances.repo.js';
 import { InstancesService } from './instances/instances.service.js';
@@ -25,6 +27,8 @@ import { createQueues, type Queues } from './jobs/queues.js';
 import { MailService } from './mail/mail.service.js';
 import { type DependencyErrorLog, dependencyErrorLog } from './process.js';
 import { DockerRuntime } from './runtime/docker/docker-runtime.js';
+import type { EgressPolicy } from './runtime/egress-policy.js';
+import { createEgressPolicy } from './runtime/firewall/create-egress-policy.js';
 import type { InstanceRuntime } from './runtime/instance-runtime.js';
 import { OperationsService } from './system/operations.service.js';
 import { WorkerHeartbeats } from './system/worker-heartbeats.js';
@@ -52,6 +56,8 @@ export interface Platform {
   versions: VersionsService;
   tenants: TenantsService;
   runtime: InstanceRuntime;
+  /** What instance networks may reach; the worker applies it (docs/firewall.md). */
+  egress: EgressPolicy;
   tenantDb: TenantDbServer;
   edge: EdgeRouter;
   instances: InstancesService;
@@ -87,12 +93,14 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     db,
     config,
     tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
-    limits: new RateLimits(redis),
+    limits: new RateLimits(redis, config),
     mail,
     totp,
   });
   const runtime = new DockerRuntime({ socketPath: config.dockerSocket });
-  const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl, (err) => dependencyError('tenant postgres', err));
+  const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl, instanceGroupRole(config.resourcePrefix), (err) =>
+    dependencyError('tenant postgres', err),
+  );
   const edge = options.edge ?? createEdgeRouter(config, log);
   const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, edge, redis, log });
   let issuer: AcmeIssuer | undefined;
@@ -108,6 +116,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     log,
     dependencyError,
     runtime,
+    egress: createEgressPolicy(config),
     tenantDb,
     edge,
     instanceOps,
@@ -137,8 +146,9 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
   };
 }
 
-/** Brings the platform database up to date: migrations, then the seeded catalogs. */
+/** Brings the platform database up to date: migrations, sealed secrets in the current format, then the seeded catalogs. */
 export async function prepareDatabase(platform: Pick<Platform, 'db' | 'config'>) {
   await runMigrations(platform.db);
+  await upgradeSealedSecrets(platform.db, platform.config.encryptionKey);
   await new OdooVersionsRepository(platform.db).seed(platform.config.odooVersions);
 }

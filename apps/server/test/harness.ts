@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { SignupResponse } from '../src/auth/auth.routes.js';
 import { UsersRepository } from '../src/auth/users.repo.js';
 import { type App, buildApp } from '../src/http/app.js';
 import { startWorkers, type WorkerOptions } from '../src/jobs/workers.js';
@@ -71,8 +70,9 @@ export async function call(
 }
 
 export function refreshCookieFrom(res: LightMyRequestResponse): string | undefined {
-  const cookie = res.cookies.find((c) => c.name === 'saas_refresh');
-  return cookie?.value ? `saas_refresh=${cookie.value}` : undefined;
+  // `__Host-saas_refresh` when the platform runs under TLS (auth.routes.ts).
+  const cookie = res.cookies.find((c) => c.name === 'saas_refresh' || c.name === '__Host-saas_refresh');
+  return cookie?.value ? `${cookie.name}=${cookie.value}` : undefined;
 }
 
 /** Waits for a mail to arrive in the local mailbox (delivered by the real worker through the outbox). */
@@ -107,15 +107,30 @@ export interface TestUser extends Client {
  */
 export async function createUser(h: Harness, options: { verify?: 'mail' | 'direct' | false; label?: string } = {}): Promise<TestUser> {
   const email = uniqueEmail(options.label);
-  const ip = fakeIp();
+  return signUpAndLogIn(h, { email, name: 'Test User', organization: `Org of ${email}`, ip: fakeIp() }, options.verify ?? 'mail');
+}
+
+/**
+ * The sign-up as a client sees it: 202 "check your mail" (which never says whether the account is new),
+ * then login; the new account and its tenant are read from `/me`.
+ */
+export async function signUpAndLogIn(
+  h: Harness,
+  person: { email: string; name: string; organization: string; ip: string },
+  verify: 'mail' | 'direct' | false,
+): Promise<TestUser> {
+  const { email, ip } = person;
   const signup = await call(h.app, 'POST', '/api/v1/auth/signup', {
     client: { ip },
-    body: { email, password: STRONG_PASSWORD, name: 'Test User', organization: `Org of ${email}` },
+    body: { email, password: STRONG_PASSWORD, name: person.name, organization: person.organization },
   });
-  expect(signup.statusCode, signup.body).toBe(201);
-  const { user, tenant } = signup.json() as SignupResponse;
-  const verify = options.verify ?? 'mail';
-  if (verify === 'direct') await new UsersRepository(h.platform.db).update(user.id, { emailVerifiedAt: new Date() });
+  expect(signup.statusCode, signup.body).toBe(202);
+  if (verify === 'direct') {
+    const users = new UsersRepository(h.platform.db);
+    const row = await users.findByEmail(email);
+    if (!row) throw new Error(`sign-up created no account for ${email}`);
+    await users.update(row.id, { emailVerifiedAt: new Date() });
+  }
   if (verify === 'mail') {
     const mail = await waitForMail(h.app, email, 'Confirm');
     const link = mail.links[0] ?? '';
@@ -124,7 +139,13 @@ export async function createUser(h: Harness, options: { verify?: 'mail' | 'direc
   }
   const login = await call(h.app, 'POST', '/api/v1/auth/login', { client: { ip }, body: { email, password: STRONG_PASSWORD } });
   expect(login.statusCode, login.body).toBe(200);
-  return { email, ip, userId: user.id, tenantId: tenant.id, token: login.json().accessToken, cookie: refreshCookieFrom(login) ?? '' };
+  const token: string = login.json().accessToken;
+  const me = await call(h.app, 'GET', '/api/v1/me', { client: { ip, token } });
+  expect(me.statusCode, me.body).toBe(200);
+  const { user, tenants } = me.json() as { user: { id: string }; tenants: { id: string; role: string }[] };
+  const owned = tenants.find((t) => t.role === 'owner');
+  if (!owned) throw new Error(`${email} owns no tenant after sign-up`);
+  return { email, ip, userId: user.id, tenantId: owned.id, token, cookie: refreshCookieFrom(login) ?? '' };
 }
 
 /** Brings a user into the owner's tenant the way people do it: invitation mail, then accept. */

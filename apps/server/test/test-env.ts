@@ -11,6 +11,13 @@ export function testSubnetPool(name: 'STANDIN_SUBNET_POOL' | 'ODOO_SUBNET_POOL')
   return pool;
 }
 
+/** The RESOURCE_PREFIX of the instances on that pool (pg_hba admits its `<prefix>_instances` group from the pool). */
+export function testResourcePrefix(name: 'STANDIN_RESOURCE_PREFIX' | 'ODOO_RESOURCE_PREFIX'): string {
+  const prefix = subnetPools[name];
+  if (!prefix) throw new Error(`test/subnet-pools.env has no ${name}`);
+  return prefix;
+}
+
 /** Settings for tests: the real PostgreSQL and Redis that scripts/test.sh starts, on a database of their own. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig(testEnv(overrides));
@@ -34,11 +41,17 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     ODOO_VERSIONS: '18.0=odoo-standin:18.0,17.0=odoo-standin:17.0',
     INSTANCE_SUBNET_POOL: testSubnetPool('STANDIN_SUBNET_POOL'),
     INSTANCE_PORT_BASE: '31000',
-    RESOURCE_PREFIX: 'saastest',
+    RESOURCE_PREFIX: testResourcePrefix('STANDIN_RESOURCE_PREFIX'),
     // Tests never contact a registry: a missing image is an error at once.
     IMAGE_PULL: 'false',
     ORPHAN_GRACE_SECONDS: '0',
+    // Firewall rules stay off the machine; test/integration/egress-policy.test.ts applies them to a pool of its own.
+    EGRESS_POLICY: 'off',
     INSTANCE_HEALTH_TIMEOUT_SECONDS: '60',
+    // API processes of tests run side by side: each one's metrics listener takes any free loopback port.
+    METRICS_PORT: '0',
+    // Tests read mail from the dev mailbox (loopback URLs only; a test with public URLs turns it off).
+    DEV_MAILBOX: 'true',
     ...overrides,
   };
 }

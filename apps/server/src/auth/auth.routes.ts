@@ -1,39 +1,41 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Config } from '../config/config.js';
-import { access, requireAuth } from '../http/access.js';
+import { access } from '../http/access.js';
 import { clientInfo, noContent, sendNoContent } from '../http/route-helpers.js';
-import { tenantSummarySchema } from '../tenants/tenants.schemas.js';
-import {
-  accessTokenSchema,
-  emailBody,
-  loginBody,
-  resetPasswordBody,
-  signupBody,
-  tokenBody,
-  toUserDto,
-  userSchema,
-} from './auth.schemas.js';
+import { accessTokenSchema, emailBody, loginBody, resetPasswordBody, signupAcceptedSchema, signupBody, tokenBody } from './auth.schemas.js';
 import type { AuthService, IssuedSession } from './auth.service.js';
 
 export const REFRESH_COOKIE = 'saas_refresh';
 const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
-export const signupResponseSchema = z.object({ user: userSchema, tenant: tenantSummarySchema });
-export type SignupResponse = z.infer<typeof signupResponseSchema>;
+/**
+ * Under TLS the refresh cookie carries the `__Host-` prefix: browsers then refuse a cookie of that name set
+ * by another host (a tenant's page on a subdomain) or scoped to a Domain, so it cannot be overwritten or
+ * shadowed. The prefix requires Secure and Path=/; plain-http local mode keeps the old name and path.
+ */
+export function refreshCookie(config: Pick<Config, 'secureCookies'>): { name: string; path: string } {
+  return config.secureCookies ? { name: `__Host-${REFRESH_COOKIE}`, path: '/' } : { name: REFRESH_COOKIE, path: REFRESH_COOKIE_PATH };
+}
+
+export const SIGNUP_ACCEPTED = {
+  status: 'check_your_mail',
+  message: 'We sent a message to this address. Follow it to confirm the address, then log in.',
+} as const satisfies z.infer<typeof signupAcceptedSchema>;
 
 export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Config }> = async (app, { auth, config }) => {
+  const cookie = refreshCookie(config);
   const setRefreshCookie = (reply: FastifyReply, session: IssuedSession) =>
-    reply.setCookie(REFRESH_COOKIE, session.refreshToken, {
+    reply.setCookie(cookie.name, session.refreshToken, {
       httpOnly: true,
       sameSite: 'strict',
       secure: config.secureCookies,
-      path: REFRESH_COOKIE_PATH,
+      path: cookie.path,
       expires: session.refreshExpiresAt,
     });
   const clearRefreshCookie = (reply: FastifyReply) =>
-    reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
+    reply.clearCookie(cookie.name, { path: cookie.path, httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
 
   app.post(
     '/auth/signup',
@@ -41,16 +43,25 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
       schema: {
         tags: ['auth'],
         summary: 'Create an account and its organization (tenant); sends a verification email',
+        description:
+          'Always answers 202 with the same body, so it never tells whether the address already has an account: ' +
+          'a new address gets a verification mail, an existing one a note to its owner. The account and tenant are ' +
+          'then seen through `GET /me` after logging in.',
         body: signupBody,
-        response: { 201: signupResponseSchema },
+        response: { 202: signupAcceptedSchema },
       },
       config: { access: access.public(), audit: { action: 'auth.signup', targetType: 'user' } },
     },
     async (request, reply) => {
       request.auditNote.actorEmail = request.body.email;
-      const { user, tenant } = await auth.signup(request.body, clientInfo(request));
-      Object.assign(request.auditNote, { actorId: user.id, targetId: user.id, tenantId: tenant.id });
-      return reply.status(201).send({ user: toUserDto(user), tenant: { id: tenant.id, name: tenant.name } });
+      const outcome = await auth.signup(request.body, clientInfo(request));
+      if ('created' in outcome) {
+        const { user, tenant } = outcome.created;
+        Object.assign(request.auditNote, { actorId: user.id, targetId: user.id, tenantId: tenant.id });
+      } else {
+        Object.assign(request.auditNote, { targetId: outcome.existing.id, details: { existingAccount: true } });
+      }
+      return reply.status(202).send(SIGNUP_ACCEPTED);
     },
   );
 
@@ -74,11 +85,18 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
   app.post(
     '/auth/resend-verification',
     {
-      schema: { tags: ['auth'], summary: 'Send the verification mail again', response: { 202: noContent } },
-      config: { access: access.user(), audit: { action: 'auth.resend_verification', targetType: 'user' } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Send the verification mail again (always 202, whether or not the address has an unconfirmed account)',
+        description: 'Limited per address and per client IP (429 `rate_limited` with Retry-After).',
+        body: emailBody,
+        response: { 202: noContent },
+      },
+      config: { access: access.public(), audit: { action: 'auth.resend_verification', targetType: 'user' } },
     },
     async (request, reply) => {
-      await auth.resendVerification(requireAuth(request).userId);
+      request.auditNote.actorEmail = request.body.email;
+      await auth.resendVerification(request.body.email, clientInfo(request));
       return sendNoContent(reply, 202);
     },
   );
@@ -89,7 +107,10 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
       schema: {
         tags: ['auth'],
         summary: 'Log in; returns an access token and sets the refresh cookie',
-        description: 'When two-factor authentication is on and no code is given, answers 401 with code `totp_required`.',
+        description:
+          'When two-factor authentication is on and no code is given, answers 401 with code `totp_required`. ' +
+          'After too many failures from one client IP for one address, that IP (only) gets 423 `account_locked` ' +
+          'with Retry-After for a while, for unknown addresses exactly as for known ones.',
         body: loginBody,
         response: { 200: accessTokenSchema },
       },
@@ -117,7 +138,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
     },
     async (request, reply) => {
       try {
-        const session = await auth.refresh(request.cookies[REFRESH_COOKIE], clientInfo(request), (userId) => {
+        const session = await auth.refresh(request.cookies[cookie.name], clientInfo(request), (userId) => {
           Object.assign(request.auditNote, { actorId: userId, targetId: userId });
         });
         setRefreshCookie(reply, session);
@@ -136,7 +157,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
       config: { access: access.public(), audit: { action: 'auth.logout', targetType: 'session' } },
     },
     async (request, reply) => {
-      const userId = await auth.logout(request.cookies[REFRESH_COOKIE], request.auth);
+      const userId = await auth.logout(request.cookies[cookie.name], request.auth);
       if (userId) request.auditNote.actorId = userId;
       clearRefreshCookie(reply);
       return sendNoContent(reply);

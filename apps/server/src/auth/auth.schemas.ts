@@ -49,6 +49,14 @@ export const signupBody = z.object({
   organization: z.string().trim().min(1).max(120),
 });
 
+/** The one answer to a sign-up, whether it created an account or mailed the address's existing owner. */
+export const signupAcceptedSchema = z
+  .object({
+    status: z.literal('check_your_mail'),
+    message: z.string(),
+  })
+  .meta({ id: 'SignupAccepted' });
+
 export const loginBody = z.object({
   email: emailSchema,
   password: passwordSchema,

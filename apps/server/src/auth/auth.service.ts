@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
-import { conflict, fieldInvalid, forbidden, invalid, locked, unauthenticated } from '../errors/domain-error.js';
+import { fieldInvalid, forbidden, invalid, unauthenticated } from '../errors/domain-error.js';
 import type { ClientInfo } from '../http/route-helpers.js';
 import type { MailService } from '../mail/mail.service.js';
 import { mailTemplates } from '../mail/templates.js';
@@ -48,18 +48,34 @@ export class AuthService {
     return this.deps.db;
   }
 
-  async signup(input: { email: string; password: string; name: string; organization: string }, client: ClientInfo) {
-    await this.deps.limits.consume('signup', { ip: client.ip });
+  /**
+   * Creates the account and its tenant, or, when the address already has an account, mails its owner
+   * instead. Either way the caller learns nothing: the route answers the same, and the password is
+   * hashed in both cases so the timing stays alike.
+   */
+  async signup(
+    input: { email: string; password: string; name: string; organization: string },
+    client: ClientInfo,
+  ): Promise<{ created: { user: UserRow; tenant: { id: string; name: string } } } | { existing: UserRow }> {
+    await this.deps.limits.consume('signup', { ip: client.ip, account: input.email });
     assertStrongPassword(input.password, input);
     const passwordHash = await hashPassword(input.password);
     return this.deps.mail.transaction(async (tx, queueMail) => {
-      const user = await new UsersRepository(tx).create({ email: input.email, name: input.name, passwordHash });
-      if (!user) throw conflict('email_taken', 'An account with this email address already exists.');
+      const users = new UsersRepository(tx);
+      const user = await users.create({ email: input.email, name: input.name, passwordHash });
+      if (!user) {
+        const existing = await users.findByEmail(input.email);
+        if (!existing) throw new Error('sign-up lost a race with an account deletion');
+        if (!existing.disabledAt) {
+          await queueMail(mailTemplates.signupAttempt(existing.email, this.webLink('/login'), this.webLink('/forgot-password')));
+        }
+        return { existing };
+      }
       const tenant = await new TenantsRepository(tx).create(input.organization, user.id);
       const token = randomToken();
       await new EmailTokensRepository(tx).create(user.id, 'verify_email', sha256(token), VERIFY_TTL_MINUTES);
       await queueMail(mailTemplates.verifyEmail(user.email, user.name, this.webLink('/verify-email', token)));
-      return { user, tenant };
+      return { created: { user, tenant } };
     });
   }
 
@@ -71,9 +87,11 @@ export class AuthService {
     });
   }
 
-  async resendVerification(userId: string) {
-    const user = await new UsersRepository(this.db).findById(userId);
-    if (!user || user.emailVerifiedAt) return;
+  /** Mails a new verification link if the address has an unconfirmed account; silent otherwise (no existence oracle). */
+  async resendVerification(email: string, client: ClientInfo) {
+    await this.deps.limits.consume('resendVerification', { ip: client.ip, account: email });
+    const user = await new UsersRepository(this.db).findByEmail(email);
+    if (!user || user.emailVerifiedAt || user.disabledAt) return;
     await this.deps.mail.transaction(async (tx, queueMail) => {
       const token = randomToken();
       await new EmailTokensRepository(tx).create(user.id, 'verify_email', sha256(token), VERIFY_TTL_MINUTES);
@@ -85,16 +103,19 @@ export class AuthService {
     input: { email: string; password: string; totpCode?: string | undefined; recoveryCode?: string | undefined },
     client: ClientInfo,
   ): Promise<IssuedSession> {
-    await this.deps.limits.consume('login', { ip: client.ip, account: input.email });
+    await this.deps.limits.consume('login', { ip: client.ip });
+    const locks = this.deps.limits.loginLocks;
+    // Checked before the account is looked up, so a lock looks the same for unknown addresses.
+    await locks.assertOpen(client.ip, input.email);
     const users = new UsersRepository(this.db);
     const user = await users.findByEmail(input.email);
     if (!user) {
       await verifyPassword(await dummyPasswordHash(), input.password);
+      await this.recordFailedLogin(input.email, null, client);
       throw unauthenticated('invalid_credentials', 'The email address or password is wrong.');
     }
-    this.assertNotLocked(user);
     if (!(await verifyPassword(user.passwordHash, input.password))) {
-      await this.recordFailedLogin(user);
+      await this.recordFailedLogin(input.email, user, client);
       throw unauthenticated('invalid_credentials', 'The email address or password is wrong.');
     }
     if (user.disabledAt) throw forbidden('account_disabled', 'This account has been disabled. Contact support.');
@@ -106,29 +127,20 @@ export class AuthService {
         ? await this.deps.totp.useRecoveryCode(user.id, input.recoveryCode)
         : await this.deps.totp.consume(user, input.totpCode ?? '');
       if (!ok) {
-        await this.recordFailedLogin(user);
+        await this.recordFailedLogin(input.email, user, client);
         throw unauthenticated('invalid_totp', 'The two-factor code is wrong.');
       }
     }
-    if (user.failedLogins > 0 || user.lockedUntil) await users.update(user.id, { failedLogins: 0, lockedUntil: null });
+    await locks.clear(client.ip, input.email);
     return this.startSession(user.id, client);
   }
 
-  private assertNotLocked(user: UserRow) {
-    if (user.lockedUntil && user.lockedUntil > new Date()) {
-      const seconds = (user.lockedUntil.getTime() - Date.now()) / 1000;
-      throw locked('account_locked', 'Too many failed attempts: this account is locked for a while. Check your email.', seconds);
-    }
-  }
-
-  private async recordFailedLogin(user: UserRow) {
-    const { loginLockThreshold, loginLockMinutes } = this.deps.config;
-    const failures = await new UsersRepository(this.db).countFailedLogin(user.id);
-    if (failures < loginLockThreshold) return;
-    await this.deps.mail.transaction(async (tx, queueMail) => {
-      await new UsersRepository(tx).update(user.id, { failedLogins: 0, lockedUntil: new Date(Date.now() + loginLockMinutes * 60_000) });
-      await queueMail(mailTemplates.accountLocked(user.email, loginLockMinutes, this.webLink('/forgot-password')));
-    });
+  /** Counts a failure for this source and address; when it locks the source out, tells the owner (if any). */
+  private async recordFailedLogin(email: string, user: UserRow | null, client: ClientInfo) {
+    const lockedNow = await this.deps.limits.loginLocks.recordFailure(client.ip, email);
+    if (!lockedNow || !user || !(await this.deps.limits.loginLocks.claimNotice(email))) return;
+    const { loginLockMinutes } = this.deps.config;
+    await this.deps.mail.send(mailTemplates.accountLocked(user.email, loginLockMinutes, this.webLink('/forgot-password')));
   }
 
   async startSession(userId: string, client: ClientInfo): Promise<IssuedSession> {

@@ -6,7 +6,7 @@ import { conflict, fieldInvalid, invalid, notFound } from '../errors/domain-erro
 import { users } from './auth.tables.js';
 import { RecoveryCodesRepository } from './email-tokens.repo.js';
 import { verifyPassword } from './password.js';
-import { decrypt, encrypt, sha256 } from './secrets.js';
+import { decrypt, encrypt, secretContext, sha256 } from './secrets.js';
 import { type UserRow, UsersRepository } from './users.repo.js';
 
 const ISSUER = 'Odoo Cloud';
@@ -37,7 +37,7 @@ export class TotpService {
     if (!user) throw notFound('User');
     if (user.totpEnabledAt) throw conflict('totp_already_enabled', 'Two-factor authentication is already on.');
     const secret = new Secret({ size: 20 }).base32;
-    await users.update(userId, { totpSecret: encrypt(this.key, secret) });
+    await users.update(userId, { totpSecret: encrypt(this.key, secret, secretContext.totp(userId)) });
     return { secret, otpauthUrl: this.totp(user.email, secret).toString() };
   }
 
@@ -47,7 +47,7 @@ export class TotpService {
     if (!user) throw notFound('User');
     if (user.totpEnabledAt) throw conflict('totp_already_enabled', 'Two-factor authentication is already on.');
     if (!user.totpSecret) throw invalid('totp_not_set_up', 'Start the two-factor setup first.');
-    const delta = this.delta(user.email, user.totpSecret, code);
+    const delta = this.delta(user, user.totpSecret, code);
     if (delta === null) throw fieldInvalid('code', 'invalid_totp', 'The code is wrong.');
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.db.transaction(async (tx) => {
@@ -79,7 +79,7 @@ export class TotpService {
    */
   async consume(user: UserRow, code: string): Promise<boolean> {
     if (!user.totpSecret) return false;
-    const delta = this.delta(user.email, user.totpSecret, code);
+    const delta = this.delta(user, user.totpSecret, code);
     if (delta === null) return false;
     const step = Math.floor(Date.now() / 30_000) + delta;
     const updated = await this.db
@@ -94,9 +94,9 @@ export class TotpService {
     return new RecoveryCodesRepository(this.db).consume(userId, sha256(normalizeRecoveryCode(code)));
   }
 
-  private delta(email: string, sealedSecret: string, code: string): number | null {
+  private delta(user: UserRow, sealedSecret: string, code: string): number | null {
     if (!/^\d{6}$/.test(code.trim())) return null;
-    const secret = decrypt(this.key, sealedSecret);
-    return this.totp(email, secret).validate({ token: code.trim(), window: 1 });
+    const secret = decrypt(this.key, sealedSecret, secretContext.totp(user.id));
+    return this.totp(user.email, secret).validate({ token: code.trim(), window: 1 });
   }
 }

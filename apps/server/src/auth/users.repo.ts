@@ -31,16 +31,6 @@ export class UsersRepository {
     return row ?? null;
   }
 
-  /** Counts a failed login atomically and returns the new count. */
-  async countFailedLogin(id: string): Promise<number> {
-    const [row] = await this.db
-      .update(users)
-      .set({ failedLogins: sql`${users.failedLogins} + 1` })
-      .where(eq(users.id, id))
-      .returning({ failedLogins: users.failedLogins });
-    return row?.failedLogins ?? 0;
-  }
-
   countPlatformAdmins() {
     return this.db
       .select({ n: count() })

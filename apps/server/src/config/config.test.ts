@@ -115,16 +115,72 @@ describe('parseConfig', () => {
   });
 
   it('sets secureCookies only when PUBLIC_URL is https', () => {
-    expect(parseConfig({ ...base, PUBLIC_URL: 'https://cloud.example.com' }).secureCookies).toBe(true);
-    expect(parseConfig({ ...base, PUBLIC_URL: 'http://cloud.example.com' }).secureCookies).toBe(false);
+    const exposed = { ...base, SMTP_URL: production.SMTP_URL };
+    expect(parseConfig({ ...exposed, PUBLIC_URL: 'https://cloud.example.com' }).secureCookies).toBe(true);
+    expect(parseConfig({ ...exposed, PUBLIC_URL: 'http://cloud.example.com' }).secureCookies).toBe(false);
     // An https admin URL alone does not make the tenant app's cookies secure.
-    expect(parseConfig({ ...base, ADMIN_URL: 'https://admin.example.com' }).secureCookies).toBe(false);
+    expect(parseConfig({ ...exposed, ADMIN_URL: 'https://admin.example.com' }).secureCookies).toBe(false);
   });
 
   it('strips a trailing slash from the public URLs', () => {
     const config = parseConfig({ ...base, PUBLIC_URL: 'http://localhost:8080/', ADMIN_URL: 'http://admin.localhost:8080/' });
     expect(config.publicUrl).toBe('http://localhost:8080');
     expect(config.adminUrl).toBe('http://admin.localhost:8080');
+  });
+
+  describe('exposure: the dev mailbox, SMTP and staff two-factor', () => {
+    const publicDev = { ...base, PUBLIC_URL: 'http://cloud.example.com', ADMIN_URL: 'http://admin.cloud.example.com' };
+
+    it('keeps the dev mailbox off and staff two-factor optional by default in local mode', () => {
+      expect(parseConfig(base)).toMatchObject({ devMailbox: false, staffTwoFactor: false });
+      expect(parseConfig({ ...base, DEV_MAILBOX: 'true' }).devMailbox).toBe(true);
+    });
+
+    it.each([
+      ['localhost', 'http://localhost:8080', 'http://admin.localhost:8080'],
+      ['127.0.0.1', 'http://127.0.0.1:8080', 'http://127.0.0.2:8081'],
+      ['::1', 'http://[::1]:8080', 'http://shop.localhost'],
+    ])('turns the dev mailbox on for loopback URLs (%s)', (_label, PUBLIC_URL, ADMIN_URL) => {
+      expect(parseConfig({ ...base, PUBLIC_URL, ADMIN_URL, DEV_MAILBOX: 'true' }).devMailbox).toBe(true);
+    });
+
+    it.each([
+      ['a public PUBLIC_URL', { PUBLIC_URL: 'http://cloud.example.com' }],
+      ['a public ADMIN_URL', { ADMIN_URL: 'http://admin.example.com' }],
+      ['a name that only starts like loopback', { PUBLIC_URL: 'http://localhost.example.com' }],
+      ['a LAN address', { PUBLIC_URL: 'http://192.168.1.10:8080' }],
+    ])('refuses DEV_MAILBOX=true with %s', (_label, urls) => {
+      const env = { ...base, ...urls, SMTP_URL: production.SMTP_URL, DEV_MAILBOX: 'true' };
+      expect(problemsOf(env)).toEqual([
+        expect.stringMatching(/^DEV_MAILBOX: must be false when PUBLIC_URL or ADMIN_URL is not a loopback/),
+      ]);
+    });
+
+    it('refuses DEV_MAILBOX=true in production', () => {
+      expect(problemsOf({ ...production, DEV_MAILBOX: 'true' })).toEqual([
+        expect.stringMatching(/^DEV_MAILBOX: must be false in production/),
+      ]);
+    });
+
+    it('refuses a public URL without SMTP, and names the setting', () => {
+      expect(problemsOf(publicDev)).toEqual([
+        'SMTP_URL: is required when PUBLIC_URL or ADMIN_URL is not a loopback address (verification and reset mails)',
+      ]);
+    });
+
+    it('requires staff two-factor by default on a public URL, and refuses turning it off there', () => {
+      const exposed = { ...publicDev, SMTP_URL: production.SMTP_URL };
+      expect(parseConfig(exposed)).toMatchObject({ staffTwoFactor: true, devMailbox: false });
+      expect(parseConfig(production).staffTwoFactor).toBe(true);
+      expect(problemsOf({ ...exposed, STAFF_TWO_FACTOR: 'optional' })).toEqual([
+        expect.stringMatching(/^STAFF_TWO_FACTOR: must be required/),
+      ]);
+      expect(problemsOf({ ...production, STAFF_TWO_FACTOR: 'optional' })).toEqual([
+        expect.stringMatching(/^STAFF_TWO_FACTOR: must be required in production/),
+      ]);
+      // Local mode may turn it on.
+      expect(parseConfig({ ...base, STAFF_TWO_FACTOR: 'required' }).staffTwoFactor).toBe(true);
+    });
   });
 
   describe('engine names', () => {
@@ -177,7 +233,11 @@ describe('parseConfig', () => {
         prefix: env.RESOURCE_PREFIX,
       }));
       expect(used).toEqual([...TEST_RESERVATIONS]);
-      expect(Object.values(file).sort()).toEqual(TEST_RESERVATIONS.map((p) => p.pool).sort());
+      expect(
+        Object.values(file)
+          .filter((v) => v?.includes('/'))
+          .sort(),
+      ).toEqual(TEST_RESERVATIONS.map((p) => p.pool).sort());
       vi.unstubAllEnvs();
     });
   });

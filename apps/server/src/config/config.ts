@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isHostname } from '../edge/edge-names.js';
 import { slotCapacity } from '../instances/instance-names.js';
 import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
+import { checkExposure, staffTwoFactorRequired } from './exposure.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
 
@@ -15,6 +17,8 @@ export const envSchema = z
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     PUBLIC_URL: z.url().default('http://localhost:8080'),
     ADMIN_URL: z.url().default('http://admin.localhost:8080'),
+    // Instances answer at `<slug>.<this>`; in production a domain of its own (docs/configuration.md).
+    INSTANCE_BASE_DOMAIN: z.string().refine(isHostname, 'must be a lower-case host name such as odoo-customers.example.net').optional(),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
@@ -26,6 +30,9 @@ export const envSchema = z
       .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
       .optional(),
     MAIL_FROM: z.string().default('Odoo Cloud <no-reply@localhost>'),
+    // Local mode only, and only on loopback URLs (exposure.ts): see docs/configuration.md.
+    DEV_MAILBOX: z.enum(['true', 'false']).default('false'),
+    STAFF_TWO_FACTOR: z.enum(['required', 'optional']).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: z.string().default('127.0.0.1'),
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
@@ -55,6 +62,8 @@ export const envSchema = z
       .regex(/^\d{1,3}(\.\d{1,3}){3}\/(8|9|1\d|2[0-4])$/, 'must be an IPv4 CIDR between /8 and /24')
       .default('10.213.0.0/16'),
     INSTANCE_PORT_BASE: z.coerce.number().int().min(1024).max(60000).default(20000),
+    // Firewall rules on the instance networks' egress (docs/firewall.md); needs root.
+    EGRESS_POLICY: z.enum(['on', 'off']).default('on'),
     PROVISION_FROM_TEMPLATE: z.enum(['true', 'false']).default('true'),
     IMAGE_PULL: z.enum(['true', 'false']).default('true'),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(30),
@@ -69,6 +78,13 @@ export const envSchema = z
     EDGE_LISTEN_ADDRESS: z.string().default(''),
     EDGE_WEB_ROOT: z.string().optional(),
     EDGE_ADMIN_ROOT: z.string().optional(),
+    EDGE_WORKER_USER: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a system user name')
+      .default('www-data'),
+    // Internal listener (metrics): loopback by default, never proxied by the edge. 0: any free port.
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
     ACME_EMAIL: z.email().optional(),
     ACME_CA_FILE: z.string().optional(),
@@ -83,6 +99,7 @@ export const envSchema = z
   })
   .superRefine((env, ctx) => {
     checkEngineNames(env, ctx);
+    checkExposure(env, ctx);
     if (env.NODE_ENV !== 'production') return;
     const unsafe = (name: 'JWT_SECRET' | 'ENCRYPTION_KEY', value: string) => {
       const lower = value.toLowerCase();
@@ -109,9 +126,6 @@ export const envSchema = z
         path: ['DOMAIN_VERIFY_PORT'],
         message: 'must be 80 in production (where HTTP-01 validation arrives too)',
       });
-    }
-    if (!env.SMTP_URL) {
-      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production (verification and reset mails)' });
     }
   });
 
@@ -203,6 +217,11 @@ export interface Config {
   adminUrl: string;
   /** The platform's base domain, e.g. `localhost` or `cloud.example.com`. */
   baseDomain: string;
+  /**
+   * Instances are served at `<slug>.<instanceDomain>` (instanceHost). INSTANCE_BASE_DOMAIN, by default the
+   * base domain; a separate domain keeps tenants' pages off the platform's site and its cookies.
+   */
+  instanceDomain: string;
   databaseUrl: string;
   redisUrl: string;
   jwtSecret: string;
@@ -211,6 +230,10 @@ export interface Config {
   refreshTokenTtlDays: number;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Serve GET /dev/mailbox (local mode on loopback URLs only; config refuses it elsewhere). */
+  devMailbox: boolean;
+  /** Platform staff must have two-factor authentication on to use platform routes. */
+  staffTwoFactor: boolean;
   logLevel: Env['LOG_LEVEL'];
   trustProxy: string;
   bodyLimitBytes: number;
@@ -231,6 +254,8 @@ export interface Config {
   queuePrefix: string;
   instanceSubnetPool: string;
   instancePortBase: number;
+  /** Keep instances away from link-local, private networks and the host's services (docs/firewall.md). */
+  egressPolicy: boolean;
   provisionFromTemplate: boolean;
   /** Pull a missing Odoo image from its registry (off where no registry may be contacted, e.g. tests). */
   imagePull: boolean;
@@ -251,7 +276,11 @@ export interface Config {
     listenAddress: string;
     webRoot: string | undefined;
     adminRoot: string | undefined;
+    /** The account nginx's workers run as when nginx is started as root. */
+    workerUser: string;
   };
+  /** The API's internal listener (Prometheus metrics), apart from the public API port. */
+  metrics: { host: string; port: number };
   acme: { directoryUrl: string; email: string | undefined; caFile: string | undefined };
   /** Custom domains: the A record tenants may point at, and how ownership is checked. */
   domains: {
@@ -288,6 +317,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     publicUrl: env.PUBLIC_URL.replace(/\/$/, ''),
     adminUrl: env.ADMIN_URL.replace(/\/$/, ''),
     baseDomain: new URL(env.PUBLIC_URL).hostname,
+    instanceDomain: env.INSTANCE_BASE_DOMAIN ?? new URL(env.PUBLIC_URL).hostname,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     jwtSecret: env.JWT_SECRET,
@@ -296,6 +326,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
+    devMailbox: env.DEV_MAILBOX === 'true',
+    staffTwoFactor: staffTwoFactorRequired(env),
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
@@ -314,6 +346,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     queuePrefix: env.QUEUE_PREFIX ?? env.RESOURCE_PREFIX,
     instanceSubnetPool: env.INSTANCE_SUBNET_POOL,
     instancePortBase: env.INSTANCE_PORT_BASE,
+    egressPolicy: env.EGRESS_POLICY === 'on',
     provisionFromTemplate: env.PROVISION_FROM_TEMPLATE === 'true',
     imagePull: env.IMAGE_PULL === 'true',
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
@@ -329,7 +362,9 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       listenAddress: env.EDGE_LISTEN_ADDRESS,
       webRoot: env.EDGE_WEB_ROOT,
       adminRoot: env.EDGE_ADMIN_ROOT,
+      workerUser: env.EDGE_WORKER_USER,
     },
+    metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     acme: { directoryUrl: env.ACME_DIRECTORY_URL, email: env.ACME_EMAIL, caFile: env.ACME_CA_FILE },
     domains: {
       publicIpv4: env.PUBLIC_IPV4,

@@ -4,6 +4,7 @@ import { AcmeError, type AcmeIssuer } from '../edge/acme-issuer.js';
 import { applyInstanceRoute, type InstanceEdgeDeps } from '../instances/instance-edge.js';
 import { withInstanceLock } from '../instances/instance-locks.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
+import { dropCertificateIfUnclaimed, takeClaim } from './domain-claims.js';
 import { DomainCheckError, probeDomain } from './domain-probe.js';
 import { type CustomDomainRow, DomainsRepository } from './domains.repo.js';
 import type { DomainRemovedJob } from './domains.service.js';
@@ -60,9 +61,13 @@ export async function verifyDomain(deps: EdgeJobDeps, domainId: string): Promise
   }
 
   const now = new Date();
+  // The check passed: the name is this claim's unless another claim verified it first.
+  const claim = await takeClaim(deps, domain);
+  if (claim === 'gone') return 'superseded';
+  if (claim === 'taken') {
+    return fail('Another account on this platform verified this domain first and serves it; it cannot be added here.', 'verifying');
+  }
   if (deps.config.edge.tls) {
-    const issuing = await repo.transition(domainId, ['verifying'], 'issuing', { verifiedAt: now, lastCheckedAt: now });
-    if (!issuing) return 'superseded';
     try {
       const cert = await deps.issuer().issue(domain.domain, [domain.domain]);
       await new CertificatesRepository(deps.database.db).saveIssued(cert, { kind: 'custom_domain', domainId });
@@ -79,7 +84,6 @@ export async function verifyDomain(deps: EdgeJobDeps, domainId: string): Promise
     activatedAt: new Date(),
     lastError: null,
     lastCheckedAt: now,
-    ...(deps.config.edge.tls ? {} : { verifiedAt: now }),
   });
   if (!active) {
     // Removed meanwhile: route it no longer, and drop the certificate just issued.
@@ -90,20 +94,16 @@ export async function verifyDomain(deps: EdgeJobDeps, domainId: string): Promise
   return 'active';
 }
 
-/** After a domain was removed: the route without it, and its certificate gone (unless the name was taken again). */
+/** After a domain was removed: the route without it, and its certificate gone (unless a verified claim took the name again). */
 export async function domainRemoved(deps: EdgeJobDeps, job: DomainRemovedJob): Promise<string> {
   await reapplyRoute(deps, job.instanceId);
-  if (await new DomainsRepository(deps.database.db).findByName(job.domain)) return 'route re-applied (name in use again: certificate kept)';
-  await deps.issuer().remove(job.domain);
-  await new CertificatesRepository(deps.database.db).remove(job.domain);
+  if (!(await dropCertificateIfUnclaimed(deps, job.domain))) return 'route re-applied (name in use again: certificate kept)';
   return 'removed';
 }
 
 /** Before an instance is deleted: its domains and their certificates go (the delete workflow removes the route). */
 export async function removeInstanceDomains(deps: Pick<EdgeJobDeps, 'database' | 'issuer'>, instanceId: string) {
   const removed = await new DomainsRepository(deps.database.db).removeForInstance(instanceId);
-  for (const row of removed) {
-    await deps.issuer().remove(row.domain);
-    await new CertificatesRepository(deps.database.db).remove(row.domain);
-  }
+  // Another tenant's verified claim on the same name keeps its certificate.
+  for (const row of removed) await dropCertificateIfUnclaimed(deps, row.domain);
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNotNull, isNull, lt, ne, or } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { customDomains, type DomainStatus } from './domains.tables.js';
 
@@ -16,8 +16,52 @@ export class DomainsRepository {
     return this.db.query.customDomains.findFirst({ where: and(eq(customDomains.id, id), eq(customDomains.instanceId, instanceId)) });
   }
 
-  findByName(domain: string) {
-    return this.db.query.customDomains.findFirst({ where: eq(customDomains.domain, domain) });
+  /** Every tenant's claim on a name (pending ones included). */
+  claimsOn(domain: string) {
+    return this.db.select().from(customDomains).where(eq(customDomains.domain, domain));
+  }
+
+  /**
+   * The verified claim holding a name (checking its certificate or active), other than `exceptId`.
+   * Mirrors the partial unique index custom_domains_verified_domain_key.
+   */
+  verifiedClaim(domain: string, exceptId?: string) {
+    return this.db.query.customDomains.findFirst({
+      where: and(
+        eq(customDomains.domain, domain),
+        isNotNull(customDomains.verifiedAt),
+        ne(customDomains.status, 'failed'),
+        exceptId ? ne(customDomains.id, exceptId) : undefined,
+      ),
+    });
+  }
+
+  /** Drops the other claims on a name that never won it (pending, being checked, or failed). */
+  removeUnverifiedClaims(domain: string, exceptId: string) {
+    return this.db
+      .delete(customDomains)
+      .where(
+        and(
+          eq(customDomains.domain, domain),
+          ne(customDomains.id, exceptId),
+          or(isNull(customDomains.verifiedAt), eq(customDomains.status, 'failed')),
+        ),
+      )
+      .returning();
+  }
+
+  /** Drops claims created before `before` that never became active and are not being checked now. */
+  removeStaleClaims(before: Date) {
+    return this.db
+      .delete(customDomains)
+      .where(
+        and(
+          inArray(customDomains.status, ['pending_dns', 'failed']),
+          isNull(customDomains.activatedAt),
+          lt(customDomains.createdAt, before),
+        ),
+      )
+      .returning();
   }
 
   listForInstance(instanceId: string) {

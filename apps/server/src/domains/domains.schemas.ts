@@ -4,6 +4,12 @@ import { isHostname } from '../edge/edge-names.js';
 import { DOMAIN_STATUSES } from './domains.tables.js';
 
 export const MAX_DOMAINS_PER_INSTANCE = 5;
+/**
+ * A claim not active this long after it was added is released by the worker (domain-claims.ts):
+ * three days to create the DNS record and verify. Forgotten claims stop counting against the
+ * instance's limit and no longer wait to be verified by whoever the name points to later.
+ */
+export const PENDING_CLAIM_TTL_HOURS = 72;
 
 /**
  * Why a name cannot be a custom domain, or null. The name is already trimmed and lower-cased; it
@@ -12,15 +18,21 @@ export const MAX_DOMAINS_PER_INSTANCE = 5;
  */
 export function domainProblem(
   domain: string,
-  config: Pick<Config, 'baseDomain' | 'publicUrl' | 'adminUrl'>,
+  config: Pick<Config, 'baseDomain' | 'instanceDomain' | 'publicUrl' | 'adminUrl'>,
 ): { code: string; message: string } | null {
   const invalid = { code: 'invalid_domain', message: 'Enter a domain name such as erp.example.com (letters, digits, hyphens and dots).' };
   if (domain.length > 253 || !isHostname(domain)) return invalid;
   const labels = domain.split('.');
   if (labels.length < 2 || !/^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(labels.at(-1) ?? '')) return invalid;
-  const own = [config.baseDomain, new URL(config.publicUrl).hostname, new URL(config.adminUrl).hostname].map((h) => h.toLowerCase());
+  // The instances' own domain too (INSTANCE_BASE_DOMAIN): another tenant's `<slug>.<instance domain>` already points here.
+  const own = [config.baseDomain, config.instanceDomain, new URL(config.publicUrl).hostname, new URL(config.adminUrl).hostname].map((h) =>
+    h.toLowerCase(),
+  );
   if (own.some((host) => domain === host || domain.endsWith(`.${host}`))) {
-    return { code: 'reserved_domain', message: `Names under ${config.baseDomain} belong to the platform: every instance has one already.` };
+    return {
+      code: 'reserved_domain',
+      message: `Names under ${config.instanceDomain} belong to the platform: every instance has one already.`,
+    };
   }
   return null;
 }

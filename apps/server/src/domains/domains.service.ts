@@ -8,6 +8,7 @@ import { lockForTransaction } from '../db/transaction-lock.js';
 import { conflict, fieldInvalid, notFound } from '../errors/domain-error.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
 import type { Queues } from '../jobs/queues.js';
+import { lockDomainName } from './domain-claims.js';
 import { type DomainDto, toDomainDto } from './domain-dto.js';
 import { type CustomDomainRow, DomainsRepository } from './domains.repo.js';
 import { domainProblem, MAX_DOMAINS_PER_INSTANCE, normalizeDomain } from './domains.schemas.js';
@@ -57,8 +58,12 @@ export class DomainsService {
       return await this.deps.db.transaction(async (tx) => {
         // The per-instance limit is counted under a lock on the instance, so parallel requests cannot pass it together.
         await lockForTransaction(tx, `domains:${instanceId}`);
+        await lockDomainName(tx, domain);
         const repo = new DomainsRepository(tx);
-        if (await repo.findByName(domain)) throw taken();
+        // Pending claims of other tenants do not block (the first to verify wins); a verified one does.
+        const claims = await repo.claimsOn(domain);
+        if (claims.some((c) => c.tenantId === instance.tenantId)) throw takenHere();
+        if (await repo.verifiedClaim(domain)) throw taken();
         if ((await repo.countForInstance(instanceId)) >= MAX_DOMAINS_PER_INSTANCE) {
           throw conflict('domain_limit_reached', `An instance can have at most ${MAX_DOMAINS_PER_INSTANCE} custom domains.`);
         }
@@ -71,8 +76,8 @@ export class DomainsService {
         });
       });
     } catch (error) {
-      // Another instance took the name between the check and the insert.
-      if (isUniqueViolation(error)) throw taken();
+      // The tenant added the name on another instance between the check and the insert.
+      if (isUniqueViolation(error)) throw takenHere();
       throw error;
     }
   }
@@ -81,10 +86,12 @@ export class DomainsService {
   async verify(instanceId: string, domainId: string): Promise<CustomDomainRow> {
     const current = await this.get(instanceId, domainId);
     if (current.status === 'active') throw conflict('domain_active', 'This domain is verified and served already.');
+    if (await this.repo.verifiedClaim(current.domain, current.id)) throw taken();
     const stuck = current.status === 'verifying' && Date.now() - current.updatedAt.getTime() > STUCK_AFTER_MS;
     if ((current.status === 'verifying' || current.status === 'issuing') && !stuck) return current;
     const from = stuck ? (['verifying'] as const) : (['pending_dns', 'failed'] as const);
-    const moved = await this.repo.transition(domainId, [...from], 'verifying', { lastError: null });
+    // verifiedAt is set again only when this check passes: until then the claim holds nothing.
+    const moved = await this.repo.transition(domainId, [...from], 'verifying', { lastError: null, verifiedAt: null });
     if (!moved) return this.get(instanceId, domainId);
     await this.deps.queues.maintenance.add(
       VERIFY_DOMAIN_JOB,
@@ -119,3 +126,4 @@ export class DomainsService {
 }
 
 const taken = () => conflict('domain_taken', 'This domain is already used by an instance on this platform.');
+const takenHere = () => conflict('domain_taken', 'This domain is already added to one of your instances.');

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { instances } from '../instances/instances.tables.js';
 import { tenants } from '../tenants/tenants.tables.js';
@@ -6,8 +7,9 @@ export const DOMAIN_STATUSES = ['pending_dns', 'verifying', 'issuing', 'active',
 export type DomainStatus = (typeof DOMAIN_STATUSES)[number];
 
 /**
- * A tenant's own host name for one of its instances. Routed by the edge once `active`: verified
- * (the domain reaches this platform) and, in TLS mode, certified.
+ * A tenant's claim on a host name for one of its instances. Routed by the edge once `active`: verified
+ * (the domain reaches this platform) and, in TLS mode, certified. Several tenants may claim the same
+ * name while it is unverified; the first verified claim wins and the others are superseded.
  */
 export const customDomains = pgTable(
   'custom_domains',
@@ -19,7 +21,7 @@ export const customDomains = pgTable(
     tenantId: uuid('tenant_id')
       .notNull()
       .references(() => tenants.id, { onDelete: 'cascade' }),
-    /** Lower-case DNS name, unique across the platform. */
+    /** Lower-case DNS name: claimed once per tenant, verified for at most one claim platform-wide. */
     domain: text('domain').notNull(),
     status: text('status', { enum: DOMAIN_STATUSES }).notNull().default('pending_dns'),
     /** Served by the edge at /.well-known/odoo-saas/<token> while the domain is checked. */
@@ -33,5 +35,11 @@ export const customDomains = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('custom_domains_domain_key').on(t.domain), index('custom_domains_instance_idx').on(t.instanceId)],
+  (t) => [
+    // A verified claim (checking its certificate, active) holds the name alone; pending claims never block.
+    uniqueIndex('custom_domains_verified_domain_key').on(t.domain).where(sql`${t.verifiedAt} IS NOT NULL AND ${t.status} <> 'failed'`),
+    uniqueIndex('custom_domains_tenant_domain_key').on(t.tenantId, t.domain),
+    index('custom_domains_domain_idx').on(t.domain),
+    index('custom_domains_instance_idx').on(t.instanceId),
+  ],
 );

@@ -44,7 +44,7 @@ export class RecordingEdgeRouter implements EdgeRouter {
 /** The platform's edge: our nginx, or (EDGE_ROUTER=log, the default under NODE_ENV=test) a recorder. */
 export function createEdgeRouter(config: Config, log: EdgeLog): EdgeRouter {
   if (config.edge.router === 'log') return new RecordingEdgeRouter(log);
-  return new NginxEdgeRouter({ settings: edgeSettingsFromConfig(config), baseDomain: config.baseDomain, log });
+  return new NginxEdgeRouter({ settings: edgeSettingsFromConfig(config), baseDomain: config.instanceDomain, log });
 }
 
 /** The ACME issuer of this machine's edge: challenges published by `edge`, certificates in its certs directory. */

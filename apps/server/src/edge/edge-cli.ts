@@ -14,7 +14,7 @@ export async function edgeRenderCommand(config: Config): Promise<number> {
   const stderrLog = { info() {}, warn: (_obj: object, msg: string) => process.stderr.write(`edge: ${msg}\n`) };
   try {
     const settings = edgeSettingsFromConfig(config);
-    const router = new NginxEdgeRouter({ settings, baseDomain: config.baseDomain, log: stderrLog });
+    const router = new NginxEdgeRouter({ settings, baseDomain: config.instanceDomain, log: stderrLog });
     const result = await router.applyPlatform();
     process.stdout.write(`${JSON.stringify({ dir: router.paths.dir, conf: router.paths.mainConf, ...result })}\n`);
     return 0;
@@ -44,7 +44,7 @@ export async function edgeCertCommand(config: Config, args: string[]): Promise<n
   const { AcmeError } = await import('./acme-issuer.js');
   const stderrLog = { info() {}, warn: (_obj: object, msg: string) => process.stderr.write(`edge: ${msg}\n`) };
   const settings = edgeSettingsFromConfig(config);
-  const router = new NginxEdgeRouter({ settings, baseDomain: config.baseDomain, log: stderrLog });
+  const router = new NginxEdgeRouter({ settings, baseDomain: config.instanceDomain, log: stderrLog });
   const issuer = createAcmeIssuer(config, router);
   const database = createDatabase(config.databaseUrl, 1);
   const force = args.includes('--force');

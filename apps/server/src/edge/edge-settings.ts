@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
 import { assertListenAddress, assertPath, assertPort, assertUpstreamAddress, isIpv4, normalizeHostname } from './edge-names.js';
+import { workerCanReach } from './worker-access.js';
 
 /** The settings of the edge's nginx: their shape and checks, and how the configuration maps to them. */
 
@@ -13,9 +14,18 @@ export interface EdgeLimits {
   /** The rest of /api/: requests per second per address, and burst. */
   apiPerSecond: number;
   apiBurst: number;
-  /** Odoo's login form on instance hosts: per minute per address, and burst. */
+  /**
+   * Odoo's password checks on instance hosts (/web/login, /web/session/authenticate,
+   * /xmlrpc[/2]/common, /web/reset_password): per minute per client address and instance, and burst.
+   */
   odooLoginPerMinute: number;
   odooLoginBurst: number;
+  /**
+   * Odoo's external API (/jsonrpc, /xmlrpc[/2]/object, /json/2/), where every call carries a
+   * password or API key: per second per client address and instance, and burst.
+   */
+  odooRpcPerSecond: number;
+  odooRpcBurst: number;
   /** Open connections per client address, all hosts together. */
   connectionsPerIp: number;
 }
@@ -27,13 +37,19 @@ export const DEFAULT_LIMITS: EdgeLimits = {
   apiBurst: 60,
   odooLoginPerMinute: 30,
   odooLoginBurst: 20,
+  // Integrations make many calls in a row; 5/s sustained still caps guessing at 18,000 an hour.
+  odooRpcPerSecond: 5,
+  odooRpcBurst: 100,
   connectionsPerIp: 200,
 };
 
 export interface EdgeSettings {
   /** Absolute edge directory: nginx prefix, config tree, logs, caches, certificates, ACME webroot. */
   dir: string;
-  /** `user` directive (`root` when the platform runs as root in local mode); null to omit it. */
+  /**
+   * `user` directive: the unprivileged account nginx's workers run as when the master runs as root
+   * (`www-data`); null to omit it (a master that is not root cannot switch users).
+   */
   user: string | null;
   workerProcesses: number | 'auto';
   /** Empty: all addresses. */
@@ -102,18 +118,28 @@ export function systemResolvers(file = '/etc/resolv.conf'): string[] {
 /** The edge as the configuration describes it: the one place that maps env to nginx settings. */
 export function edgeSettingsFromConfig(config: Config): EdgeSettings {
   const api = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const dir = fromRoot(config.edge.dir, '.run/nginx');
+  const webRoot = fromRoot(config.edge.webRoot, 'apps/web/dist');
+  const adminRoot = fromRoot(config.edge.adminRoot, 'apps/admin/dist');
   return {
-    dir: fromRoot(config.edge.dir, '.run/nginx'),
-    // Local mode as root: workers must read the built SPAs wherever the clone lives (often /root).
-    user: process.getuid?.() === 0 ? 'root' : null,
+    dir,
+    // The master keeps root (ports 80/443, private keys); workers, which parse requests, drop it. A local
+    // checkout the worker user cannot reach (under /root) keeps root workers rather than answering 403:
+    // the router says so at every render (see NginxEdgeRouter).
+    user:
+      process.getuid?.() === 0
+        ? workerCanReach(config.edge.workerUser, [dir, webRoot, adminRoot])
+          ? config.edge.workerUser
+          : 'root'
+        : null,
     workerProcesses: 'auto',
     listenAddress: config.edge.listenAddress,
     httpPort: config.edge.httpPort,
     httpsPort: config.edge.tls ? config.edge.httpsPort : null,
     publicHost: new URL(config.publicUrl).hostname,
     adminHost: new URL(config.adminUrl).hostname,
-    webRoot: fromRoot(config.edge.webRoot, 'apps/web/dist'),
-    adminRoot: fromRoot(config.edge.adminRoot, 'apps/admin/dist'),
+    webRoot,
+    adminRoot,
     apiUpstream: `${api}:${config.port}`,
     resolvers: config.edge.tls ? systemResolvers() : [],
     limits: DEFAULT_LIMITS,

@@ -64,8 +64,26 @@ describe('platform config', () => {
       'root "/srv/app/admin";',
     ]);
     expect(main).toMatch(/listen 80 default_server;\s+server_name _;/);
+    // Odoo limits per client address and instance; the key's variable exists without any instance.
+    expect(main).toContain('limit_req_zone $binary_remote_addr$edge_instance zone=edge_odoo_login:20m rate=30r/m;');
+    expect(main).toContain('limit_req_zone $binary_remote_addr$edge_instance zone=edge_odoo_rpc:20m rate=5r/s;');
+    expect(main).toMatch(/server_name _;\s+# [^\n]+\s+set \$edge_instance "";/);
+    // The access log has no query strings (tokens): path from $request_uri, never $request or $args.
+    const logFormat = /log_format edge ([^;]+);/.exec(main)?.[1] ?? '';
+    expect(logFormat).toContain('$request_method $edge_log_path$edge_log_query $server_protocol');
+    expect(logFormat).not.toMatch(/\$request[" ]|\$args|\$query_string|\$request_uri|\$uri/);
+    expect(main).toContain('"~^(?<edge_log_path_only>[^?]*)" $edge_log_path_only;');
+    expect(main.match(/access_log /g)).toHaveLength(1);
     expect(main).not.toContain('ssl');
-    expect(locations).toMatch(/location = \/api\/metrics \{\s+return 404;/);
+    // The API by allow-list: /api/v1/, the OpenAPI document and docs; the rest of /api is a 404 here.
+    expect(locations).not.toMatch(/^location[^\n]*metrics/m);
+    expect(locations).toMatch(/location \^~ \/api\/ \{\s+include snippets\/api-404.conf;/);
+    expect(locations).toMatch(/location = \/api \{\s+include snippets\/api-404.conf;/);
+    const proxied = [...locations.matchAll(/location ([=^~ ]+[^ ]+) \{\s+include snippets\/api-public.conf;/g)].map((m) => m[1]);
+    expect(proxied).toEqual(['^~ /api/v1/', '= /api/openapi.json', '= /api/docs', '^~ /api/docs/']);
+    expect(locations.match(/api-proxy.conf/g)).toHaveLength(1);
+    expect(files.get('snippets/api-public.conf')).toContain('include snippets/api-proxy.conf;');
+    expect(files.get('snippets/api-404.conf')).toContain('"code":"route_not_found"');
     expect(locations).toMatch(
       /location \^~ \/api\/v1\/auth\/ \{\s+limit_req zone=edge_auth burst=20 nodelay;\s+error_page 429 @api_rate_limited_auth;/,
     );
@@ -108,6 +126,7 @@ describe('platform config', () => {
     expect(() => renderPlatformFiles(settings({ apiUpstream: '127.0.0.1:3000 backup; x' }))).toThrow(EdgeInputError);
     expect(() => renderPlatformFiles(settings({ listenAddress: '0.0.0.0:80;' }))).toThrow(EdgeInputError);
     expect(() => renderPlatformFiles(settings({ user: 'root; daemon off' }))).toThrow();
+    expect(renderPlatformFiles(settings({ user: 'www-data' })).get('nginx.conf')).toMatch(/^user www-data;$/m);
     expect(() => renderPlatformFiles(settings({ resolvers: ['1.1.1.1 ipv6=on'] }))).toThrow();
   });
 });
@@ -131,6 +150,40 @@ describe('instance config', () => {
     expect(conf).toMatch(/location ~ \^\/\(websocket\|longpolling\)\(\/\|\$\) \{\s+proxy_pass http:\/\/instance_\w+_websocket;/);
     expect(conf).not.toContain('X-Frame-Options');
     expect(conf).not.toContain('ssl_certificate');
+  });
+
+  it("limits Odoo's password checks and external API per client address and instance", () => {
+    const conf = renderInstanceConf(route(), settings());
+    expect(conf).toContain('set $edge_instance "0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c";');
+    expect(conf).toMatch(
+      /location ~ \^\/\(web\/login\|web\/session\/authenticate\|web\/reset_password\|xmlrpc\(\/2\)\?\/common\)\(\/\|\$\) \{\s+limit_req zone=edge_odoo_login burst=20 nodelay;/,
+    );
+    expect(conf).toMatch(
+      /location ~ \^\/\(jsonrpc\|xmlrpc\(\/2\)\?\/object\|json\/2\)\(\/\|\$\) \{\s+limit_req zone=edge_odoo_rpc burst=100 nodelay;\s+error_page 429 @too_many_rpc;/,
+    );
+    const paths = (re: RegExp) =>
+      [
+        '/web/login',
+        '/web/login/totp',
+        '/web/session/authenticate',
+        '/xmlrpc/common',
+        '/xmlrpc/2/common',
+        '/web/reset_password',
+        '/jsonrpc',
+        '/xmlrpc/2/object',
+        '/xmlrpc/object',
+        '/json/2/res.partner/search',
+        '/web/dataset/call_kw',
+        '/web/loginx',
+        '/jsonrpcx',
+      ].filter((p) => re.test(p));
+    expect(paths(/^\/(web\/login|web\/session\/authenticate|web\/reset_password|xmlrpc(\/2)?\/common)(\/|$)/)).toHaveLength(6);
+    expect(paths(/^\/(jsonrpc|xmlrpc(\/2)?\/object|json\/2)(\/|$)/)).toEqual([
+      '/jsonrpc',
+      '/xmlrpc/2/object',
+      '/xmlrpc/object',
+      '/json/2/res.partner/search',
+    ]);
   });
 
   it.each(Object.entries(STATUS_PAGES))('answers every request of a %s instance with its status page', (state, page) => {

@@ -85,8 +85,19 @@ http {
     server_names_hash_bucket_size 128;
     server_names_hash_max_size 8192;
 
-    log_format edge '$remote_addr - [$time_local] "$host" "$request" $status '
-                    '$body_bytes_sent $request_time rid=$request_id up=$upstream_status';
+    # Paths only: a query string can carry a secret (reset, invitation and verification tokens,
+    # Odoo's access_token), so the log says only that there was one. $request_uri is the path as
+    # the client sent it, unlike $uri, which internal redirects (try_files, error_page) change.
+    map $request_uri $edge_log_path {
+        "~^(?<edge_log_path_only>[^?]*)" $edge_log_path_only;
+        default "-";
+    }
+    map $request_uri $edge_log_query {
+        "~[?]" "?[query hidden]";
+        default "";
+    }
+    log_format edge '$remote_addr - [$time_local] "$host" "$request_method $edge_log_path$edge_log_query $server_protocol" '
+                    '$status $body_bytes_sent $request_time rid=$request_id up=$upstream_status';
     access_log "${p.logs}/access.log" edge;
 
     client_body_temp_path "${p.temp}/client_body";
@@ -104,7 +115,10 @@ http {
     # Rate limits per client address. 429 everywhere; /api answers it as problem JSON.
     limit_req_zone $binary_remote_addr zone=edge_auth:10m rate=${limits.authPerMinute}r/m;
     limit_req_zone $binary_remote_addr zone=edge_api:10m rate=${limits.apiPerSecond}r/s;
-    limit_req_zone $binary_remote_addr zone=edge_odoo_login:10m rate=${limits.odooLoginPerMinute}r/m;
+    # Odoo: per client address and instance ($edge_instance, set by each instance's servers), so
+    # one client's use of an instance never takes another instance's budget.
+    limit_req_zone $binary_remote_addr$edge_instance zone=edge_odoo_login:20m rate=${limits.odooLoginPerMinute}r/m;
+    limit_req_zone $binary_remote_addr$edge_instance zone=edge_odoo_rpc:20m rate=${limits.odooRpcPerSecond}r/s;
     limit_conn_zone $binary_remote_addr zone=edge_conn:10m;
     limit_req_status 429;
     limit_conn_status 429;
@@ -165,6 +179,8 @@ ${s.resolvers.length > 0 ? `    resolver ${s.resolvers.join(' ')} valid=300s ipv
     server {
         ${listenHttp(s, ' default_server')}
         server_name _;
+        # Declares the limit key's variable for the whole config (no instance may exist yet).
+        set $edge_instance "";
         include snippets/well-known.conf;
         location / {
 ${statusPageDirectives(UNKNOWN_HOST_PAGE, '            ')}

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CertificateStore } from './certificate-store.js';
@@ -19,12 +19,13 @@ import { type PlatformCerts, renderPlatformFiles } from './nginx-config.js';
 import type { TlsCert } from './nginx-directives.js';
 import { renderInstanceConf } from './nginx-instance-config.js';
 import { nginxMasterPid, reloadNginx, testNginxConfig } from './nginx-process.js';
+import { workerAccessProblems } from './worker-access.js';
 
 export { EdgeConfigError } from './edge-router.js';
 
 export interface NginxEdgeRouterOptions {
   settings: EdgeSettings;
-  /** The platform's base domain: `<slug>.<base>` hosts may use a wildcard certificate `certs/_wildcard.<base>/`. */
+  /** The instances' domain (INSTANCE_BASE_DOMAIN): `<slug>.<base>` hosts may use a wildcard certificate `certs/_wildcard.<base>/`. */
   baseDomain: string;
   nginxBin?: string;
   log?: EdgeLog;
@@ -148,8 +149,19 @@ export class NginxEdgeRouter implements EdgeRouter {
   }
 
   /** Re-renders the platform's own files (main config, snippets) and reloads; routes stay as they are. */
-  applyPlatform(): Promise<EdgeApplyResult> {
-    return this.serialized(() => this.commit((live) => live));
+  async applyPlatform(): Promise<EdgeApplyResult> {
+    const result = await this.serialized(() => this.commit((live) => live));
+    const user = this.settings.user;
+    if (user === 'root') {
+      this.log.warn(
+        { user },
+        'nginx workers run as root: the worker user (EDGE_WORKER_USER) cannot reach the served directories; move the checkout out of /root or open its parents (chmod o+x)',
+      );
+    } else if (user) {
+      const served = [this.settings.webRoot, this.settings.adminRoot, join(this.paths.webroot, '.well-known', 'acme-challenge')];
+      for (const problem of await workerAccessProblems(user, served)) this.log.warn({ user }, `nginx workers: ${problem}`);
+    }
+    return result;
   }
 
   /** Whether the nginx of this edge directory runs, and its master pid. */
@@ -197,6 +209,10 @@ export class NginxEdgeRouter implements EdgeRouter {
       p.certs,
     ]) {
       await mkdir(d, { recursive: true });
+    }
+    // Served by nginx's workers (an unprivileged user): searchable and readable whatever the umask.
+    for (const d of [p.dir, p.webroot, join(p.webroot, '.well-known'), join(p.webroot, '.well-known', 'acme-challenge')]) {
+      await chmod(d, 0o755);
     }
   }
 

@@ -46,6 +46,8 @@ function activeLocations(route: InstanceRoute, settings: EdgeSettings): string {
   const id = route.instanceId;
   return `include snippets/well-known.conf;
 ${ODOO_HEADERS}
+# The key of the Odoo rate limits (with the client address): all hosts of the instance share one budget.
+set $edge_instance "${id}";
 client_max_body_size 512m;
 # The container restarting or not answering yet: the platform's page, never a bare 502.
 error_page 502 504 = @instance_unavailable;
@@ -79,9 +81,19 @@ location ~* ^/xmlrpc(/2)?/db(/|$) {
     return 404;
 }
 
-location = /web/login {
+# Where Odoo checks a password: the login form (and its TOTP step), the JSON login, the XML-RPC
+# login service, and the reset mail. Limited per client address and instance (docs/edge.md).
+location ~ ^/(web/login|web/session/authenticate|web/reset_password|xmlrpc(/2)?/common)(/|$) {
     limit_req zone=edge_odoo_login burst=${settings.limits.odooLoginBurst} nodelay;
     error_page 429 @too_many_requests;
+    error_page 502 504 = @instance_unavailable;
+    proxy_pass http://${http};
+    include snippets/odoo-proxy.conf;
+}
+# The external API: every call carries a password or API key. A looser limit, for integrations.
+location ~ ^/(jsonrpc|xmlrpc(/2)?/object|json/2)(/|$) {
+    limit_req zone=edge_odoo_rpc burst=${settings.limits.odooRpcBurst} nodelay;
+    error_page 429 @too_many_rpc;
     error_page 502 504 = @instance_unavailable;
     proxy_pass http://${http};
     include snippets/odoo-proxy.conf;
@@ -121,6 +133,9 @@ ${indent(statusPageDirectives(UPSTREAM_DOWN_PAGE, ''), '    ')}
 }
 location @too_many_requests {
     include snippets/odoo-429.conf;
+}
+location @too_many_rpc {
+    include snippets/odoo-429-rpc.conf;
 }`;
 }
 

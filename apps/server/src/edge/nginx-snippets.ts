@@ -10,23 +10,30 @@ export function renderSnippets(s: EdgeSettings, p: EdgePaths): [string, string][
     ['snippets/security-headers.conf', securityHeadersSnippet()],
     ['snippets/well-known.conf', wellKnownSnippet(p)],
     ['snippets/api-proxy.conf', apiProxySnippet()],
+    ['snippets/api-404.conf', api404Snippet()],
+    [
+      'snippets/api-public.conf',
+      `# The API under the general per-address limit.\nlimit_req zone=edge_api burst=${s.limits.apiBurst} nodelay;\nerror_page 429 @api_rate_limited;\ninclude snippets/api-proxy.conf;\n`,
+    ],
     ['snippets/platform-locations.conf', platformLocationsSnippet(s)],
     ['snippets/odoo-proxy.conf', odooProxySnippet()],
     ['snippets/odoo-429.conf', odooTooManySnippet()],
+    ['snippets/odoo-429-rpc.conf', odooRpcTooManySnippet(s)],
   ];
 }
 
 // The problem type URL prefix is the API's (http/problem.ts).
-function rateLimitedProblem(detail: string): string {
+function problem(status: number, title: string, code: string, detail: string): string {
   return JSON.stringify({
-    type: 'https://docs.odoo-saas.local/problems/rate_limited',
-    title: 'Too Many Requests',
-    status: 429,
-    code: 'rate_limited',
+    type: `https://docs.odoo-saas.local/problems/${code}`,
+    title,
+    status,
+    code,
     detail,
     requestId: '@REQUEST_ID@',
   }).replace('@REQUEST_ID@', '$request_id');
 }
+const rateLimitedProblem = (detail: string) => problem(429, 'Too Many Requests', 'rate_limited', detail);
 
 /** Like nginxString, but for our own constant text that deliberately uses `$request_id`. */
 function nginxStringAllowingVars(text: string): string {
@@ -76,17 +83,33 @@ proxy_read_timeout 60s;
 `;
 }
 
+function api404Snippet(): string {
+  return `# Paths under /api that the edge does not proxy: the API's own 404, as problem JSON.
+default_type application/problem+json;
+include snippets/security-headers.conf;
+add_header Cache-Control "no-store" always;
+return 404 ${nginxStringAllowingVars(problem(404, 'Not Found', 'route_not_found', 'No such route.'))};
+`;
+}
+
 function platformLocationsSnippet(s: EdgeSettings): string {
   return `# The web app and admin dashboard hosts: the SPA (root set by the server block) and the API.
 include snippets/security-headers.conf;
 include snippets/well-known.conf;
 
-# Internal only: scraped on the API's own port, never through the edge.
-location = /api/metrics {
-    return 404;
+# The API is proxied by allow-list: /api/v1/, the OpenAPI document and its browsable docs.
+# Anything else under /api (metrics, internal or future routes) answers 404 here and never
+# reaches the API. nginx matches locations on the normalized path, so /api/v1/../metrics,
+# %2e%2e and doubled slashes land in the 404 too.
+location = /api {
+    include snippets/api-404.conf;
 }
-location ^~ /api/internal/ {
-    return 404;
+# (Without it, nginx would answer /api/v1 with a redirect to /api/v1/.)
+location = /api/v1 {
+    include snippets/api-404.conf;
+}
+location ^~ /api/ {
+    include snippets/api-404.conf;
 }
 
 # Sign-in, sign-up, password resets: tight per-address limit.
@@ -96,10 +119,17 @@ location ^~ /api/v1/auth/ {
     include snippets/api-proxy.conf;
 }
 
-location /api/ {
-    limit_req zone=edge_api burst=${s.limits.apiBurst} nodelay;
-    error_page 429 @api_rate_limited;
-    include snippets/api-proxy.conf;
+location ^~ /api/v1/ {
+    include snippets/api-public.conf;
+}
+location = /api/openapi.json {
+    include snippets/api-public.conf;
+}
+location = /api/docs {
+    include snippets/api-public.conf;
+}
+location ^~ /api/docs/ {
+    include snippets/api-public.conf;
 }
 
 location @api_rate_limited_auth {
@@ -152,6 +182,16 @@ proxy_redirect off;
 proxy_connect_timeout 10s;
 proxy_send_timeout 720s;
 proxy_read_timeout 720s;
+`;
+}
+
+/** RPC clients read the status, not a page: a short text answer with the wait. */
+function odooRpcTooManySnippet(s: EdgeSettings): string {
+  return `# 429 for Odoo's external API on instance hosts.
+default_type "text/plain; charset=utf-8";
+add_header Retry-After ${Math.max(1, Math.ceil(1 / s.limits.odooRpcPerSecond))} always;
+add_header Cache-Control "no-store" always;
+return 429 "Too many requests from this address. Try again later.\n";
 `;
 }
 

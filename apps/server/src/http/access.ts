@@ -57,7 +57,7 @@ export interface AccessDeps {
    * Given a tenant, the same lookup finds the user's role there (null: not a member).
    */
   authenticate(token: string, tenantId?: string | null): Promise<{ user: AuthenticatedUser; tenantRole: TenantRole | null }>;
-  /** In production, platform staff must have two-factor authentication before using platform routes. */
+  /** Platform staff must have two-factor authentication before using platform routes (STAFF_TWO_FACTOR). */
   requireStaffTotp: boolean;
 }
 

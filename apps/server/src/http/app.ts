@@ -21,7 +21,7 @@ import { InstanceUpdateHub } from '../instances/instance-events.js';
 import { instancesRoutes } from '../instances/instances.routes.js';
 import { devMailboxRoutes } from '../mail/dev-mailbox.routes.js';
 import type { Platform } from '../platform.js';
-import { registerMetrics } from '../system/metrics.js';
+import { buildInternalApp, registerMetrics } from '../system/metrics.js';
 import { operationsRoutes } from '../system/operations.routes.js';
 import { systemRoutes } from '../system/system.routes.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
@@ -29,7 +29,7 @@ import { describeAccess, registerAccessControl } from './access.js';
 import { registerAuditTrail } from './audit-hook.js';
 import { registerInputGuard } from './input-guard.js';
 import { loggerOptions, RequestLogController } from './logger.js';
-import { problemSchema, registerProblemHandlers } from './problem.js';
+import { frameworkErrorProblem, problemSchema, registerProblemHandlers } from './problem.js';
 
 const REQUEST_ID = /^[A-Za-z0-9-]{8,64}$/;
 
@@ -46,6 +46,7 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorProblem,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -88,11 +89,15 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
 
   registerAccessControl(app, {
     authenticate: (token, tenantId) => platform.auth.authenticate(token, tenantId),
-    requireStaffTotp: config.production,
+    requireStaffTotp: config.staffTwoFactor,
   });
   registerInputGuard(app);
   registerAuditTrail(app, platform.audit);
-  registerMetrics(app);
+  // Metrics are served by a second server (main-api.ts listens on METRICS_HOST:METRICS_PORT), never on this one.
+  const internal = buildInternalApp(registerMetrics(app));
+  app.addHook('onClose', async () => {
+    await internal.close();
+  });
 
   const subscriber = platform.redis.duplicate();
   subscriber.on('error', (err) => platform.dependencyError('redis subscriber', err));
@@ -120,12 +125,12 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(domainsRoutes, { domains: platform.domains, instances: platform.instances });
       await api.register(certificatesRoutes, { admin: platform.admin });
       await api.register(operationsRoutes, { operations: platform.operations });
-      if (!config.production) await api.register(devMailboxRoutes, { mail: platform.mail });
+      if (config.devMailbox) await api.register(devMailboxRoutes, { mail: platform.mail });
     },
     { prefix: '/api/v1' },
   );
 
-  return app;
+  return Object.assign(app, { internal });
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,15 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { type FieldError, invalid } from '../errors/domain-error.js';
 
-/** Where in a parsed request a string holds a NUL character, named like validation errors (`email`, `params.userId`). */
-function nulFields(value: unknown, context: string, path = '', found: FieldError[] = []): FieldError[] {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) {
+interface Node {
+  value: unknown;
+  key: string;
+  parent: Node | null;
+}
+
+/**
+ * Where in a parsed request a string holds a NUL character, named like validation errors (`email`, `params.userId`).
+ * An explicit stack, not recursion, and paths built only for a hit: a deeply nested JSON body must be refused by
+ * validation, not overflow the call stack (a 500) or build a path per level.
+ */
+function nulFields(value: unknown, context: string): FieldError[] {
+  const found: FieldError[] = [];
+  const stack: Node[] = [{ value, key: '', parent: null }];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (typeof node.value === 'string') {
+      if (!node.value.includes('\u0000')) continue;
+      const keys: string[] = [];
+      for (let n: Node | null = node; n?.parent; n = n.parent) keys.unshift(n.key);
+      const path = keys.join('.');
       const field = !path ? context : context === 'body' ? path : `${context}.${path}`;
       found.push({ field, code: 'nul_character', message: 'Must not contain NUL characters.' });
+    } else if (node.value && typeof node.value === 'object') {
+      // Reversed, so fields are reported in their order in the request.
+      for (const [key, item] of Object.entries(node.value).reverse()) stack.push({ value: item, key, parent: node });
     }
-  } else if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) nulFields(item, context, path ? `${path}.${key}` : key, found);
   }
   return found;
 }

@@ -16,8 +16,34 @@ export const REDACTED_PATHS = [
   '*.recoveryCode',
 ];
 
+/** Query parameters whose values are secrets (one-time links, OAuth codes, keys): never logged. */
+const SECRET_QUERY_PARAMS = /^(token|access_token|refresh_token|id_token|code|password|secret|key|api_key|signature)$/i;
+
+/** The URL with the values of secret query parameters replaced; names are compared decoded, as the API reads them. */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const params = new URLSearchParams(url.slice(at + 1));
+  if (![...params.keys()].some((name) => SECRET_QUERY_PARAMS.test(name))) return url;
+  const kept = [...params].map(([name, value]) => [name, SECRET_QUERY_PARAMS.test(name) ? '[redacted]' : value]);
+  return `${url.slice(0, at)}?${new URLSearchParams(kept).toString()}`;
+}
+
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {
-  return { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Fastify's own request fields, with the URL's secret query values taken out.
+    serializers: {
+      req: (req: FastifyRequest) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        host: req.host,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
+    },
+  };
 }
 
 /**

@@ -29,6 +29,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   423: 'Locked',
@@ -85,6 +86,19 @@ function fieldPath(instancePath: string, context: string): string {
   const path = instancePath.replace(/^\//, '').replaceAll('/', '.');
   if (context === 'body') return path || 'body';
   return path ? `${context}.${path}` : context;
+}
+
+/**
+ * Fastify's router answers a malformed percent-encoding (400) or a path parameter over its length limit
+ * (414) before any handler runs; Fastify's `frameworkErrors` option routes them here so they too are problem details.
+ */
+export function frameworkErrorProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') sendProblem(request, reply, 414, 'uri_too_long', 'A path segment is too long.');
+  else if (error.code === 'FST_ERR_BAD_URL') sendProblem(request, reply, 400, 'bad_url', 'The URL is not validly encoded.');
+  else {
+    request.log.error({ err: error }, 'router error');
+    sendProblem(request, reply, 500, 'internal_error', 'An unexpected error occurred.');
+  }
 }
 
 export function registerProblemHandlers(app: FastifyInstance) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { decrypt } from '../auth/secrets.js';
+import { decrypt, secretContext } from '../auth/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import type { EdgeRouter, InstanceRoute, RouteState } from '../edge/edge-router.js';
@@ -9,7 +9,7 @@ import type { InstanceRuntime } from '../runtime/instance-runtime.js';
 import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
 import { instanceNames, LABELS, slotPorts, slotSubnet } from './instance-names.js';
 import type { InstanceRow } from './instances.repo.js';
-import { instanceUrl } from './instances.service.js';
+import { instanceHost } from './instances.service.js';
 import { isPrefork } from './odoo-config.js';
 import { odooServerSpec } from './odoo-container.js';
 import { odooPasswordHash } from './odoo-password.js';
@@ -43,7 +43,7 @@ export function instanceRoute(config: Config, instance: InstanceRow, state: Rout
   return {
     instanceId: instance.id,
     slug: instance.slug,
-    hosts: [new URL(instanceUrl(config, instance.slug)).hostname],
+    hosts: [instanceHost(config, instance.slug)],
     // The websocket goes where this instance's mode serves it (docs/odoo.md): the gevent port only with workers.
     upstream: { http: `127.0.0.1:${ports.http}`, websocket: `127.0.0.1:${isPrefork(instance.limits) ? ports.gevent : ports.http}` },
     state,
@@ -67,7 +67,7 @@ export async function serverSpecFor(deps: InstanceOpsDeps, instance: InstanceRow
     image: instance.image,
     version: instance.version,
     limits: instance.limits,
-    dbPassword: decrypt(key, instance.dbPassword),
+    dbPassword: decrypt(key, instance.dbPassword, secretContext.instanceDbPassword(instance.id)),
     masterPasswordHash: await masterPasswordHash(key, instance),
     labels: instanceLabels(deps.config, instance),
     slot: instance.slot,
@@ -80,7 +80,7 @@ const hashCache = new Map<string, string>();
 async function masterPasswordHash(key: Buffer, instance: InstanceRow) {
   const cached = hashCache.get(instance.id);
   if (cached) return cached;
-  const password = decrypt(key, instance.masterPassword);
+  const password = decrypt(key, instance.masterPassword, secretContext.instanceMasterPassword(instance.id));
   const saltSeed = createHash('sha256').update(`${instance.id}:${password}`).digest();
   const hash = await odooPasswordHash(password, undefined, saltSeed.subarray(0, 16));
   hashCache.set(instance.id, hash);

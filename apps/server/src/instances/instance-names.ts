@@ -61,3 +61,11 @@ export function slotCapacity(pool: string): number {
 export function slotPorts(portBase: number, slot: number) {
   return { http: portBase + slot * 2, gevent: portBase + slot * 2 + 1 };
 }
+
+/**
+ * The NOLOGIN role every instance role of a platform belongs to: pg_hba admits only its members from the
+ * instance networks (scripts/lib/services.sh renders the same name), never the platform's own role.
+ */
+export function instanceGroupRole(prefix: string): string {
+  return `${prefix}_instances`;
+}

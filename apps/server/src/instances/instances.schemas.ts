@@ -140,6 +140,10 @@ export const statsSchema = z
     memoryLimitBytes: z.number().nullable(),
     diskBytes: z.number().nullable(),
     databaseBytes: z.number().nullable(),
+    /** The plan's storage limit against database plus filestore: `warning` from 80 %, `full` at 100 % (docs/instances.md). */
+    storage: z
+      .object({ usedBytes: z.number().nullable(), limitBytes: z.number(), state: z.enum(['ok', 'warning', 'full']) })
+      .meta({ id: 'InstanceStorage' }),
     at: z.iso.datetime(),
   })
   .meta({ id: 'InstanceStats' });

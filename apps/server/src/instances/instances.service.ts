@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import { decrypt, encrypt } from '../auth/secrets.js';
+import { decrypt, encrypt, secretContext } from '../auth/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -12,6 +12,7 @@ import { type InstanceRuntime, RuntimeError } from '../runtime/instance-runtime.
 import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
 import { enqueueInstanceJob } from './instance-jobs.js';
 import { instanceNames, slotCapacity } from './instance-names.js';
+import { measureStorage } from './instance-storage.js';
 import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
 import { slugProblem } from './instances.schemas.js';
 import { odooPasswordHash } from './odoo-password.js';
@@ -20,9 +21,18 @@ export const ODOO_ADMIN_LOGIN = 'admin';
 
 const randomSecret = (bytes = 24) => randomBytes(bytes).toString('base64url');
 
-export function instanceUrl(config: Config, slug: string): string {
+/**
+ * The host an instance answers at, `<slug>.<instance domain>`: its edge server_name, Odoo's base URL and
+ * the URL shown to the tenant all come from here.
+ */
+export function instanceHost(config: Pick<Config, 'instanceDomain'>, slug: string): string {
+  return `${slug}.${config.instanceDomain}`;
+}
+
+export function instanceUrl(config: Pick<Config, 'instanceDomain' | 'publicUrl'>, slug: string): string {
+  // One edge serves the platform and the instances, so the scheme and port are the public URL's.
   const base = new URL(config.publicUrl);
-  return `${base.protocol}//${slug}.${base.host}`;
+  return `${base.protocol}//${instanceHost(config, slug)}${base.port ? `:${base.port}` : ''}`;
 }
 
 export class InstancesService {
@@ -97,7 +107,11 @@ export class InstancesService {
           if (await repo.slugTaken(input.slug)) throw conflict('slug_taken', 'This name is already taken.');
           const slot = await repo.freeSlot(capacity);
           if (slot === null) throw unavailable('capacity_exhausted', 'The platform has no room for another instance right now.');
+          // The id is chosen here because each secret is sealed bound to its row.
+          const id = randomUUID();
+          const key = this.deps.config.encryptionKey;
           const created = await repo.insert({
+            id,
             tenantId,
             name: input.name,
             slug: input.slug,
@@ -113,9 +127,9 @@ export class InstancesService {
               workers: plan.workers,
             },
             slot,
-            dbPassword: encrypt(this.deps.config.encryptionKey, randomSecret()),
-            masterPassword: encrypt(this.deps.config.encryptionKey, randomSecret()),
-            pendingAdminPassword: encrypt(this.deps.config.encryptionKey, randomSecret(12)),
+            dbPassword: encrypt(key, randomSecret(), secretContext.instanceDbPassword(id)),
+            masterPassword: encrypt(key, randomSecret(), secretContext.instanceMasterPassword(id)),
+            pendingAdminPassword: encrypt(key, randomSecret(12), secretContext.instanceAdminPassword(id)),
             progress: { operation: 'provision', step: null, stepIndex: 0, stepCount: 0, percent: 0 },
             createdBy: actor.userId,
           });
@@ -183,7 +197,7 @@ export class InstancesService {
     }
     return {
       login: ODOO_ADMIN_LOGIN,
-      password: decrypt(this.deps.config.encryptionKey, instance.pendingAdminPassword),
+      password: decrypt(this.deps.config.encryptionKey, instance.pendingAdminPassword, secretContext.instanceAdminPassword(id)),
       url: instanceUrl(this.deps.config, instance.slug),
     };
   }
@@ -195,8 +209,10 @@ export class InstancesService {
       throw conflict('invalid_state', 'The admin password can be reset once the instance is running.');
     }
     const password = randomSecret(12);
-    const { db } = instanceNames(this.deps.config.resourcePrefix, id);
-    await this.deps.tenantDb.setOdooPasswordHash(db, ODOO_ADMIN_LOGIN, await odooPasswordHash(password));
+    const { db, role } = instanceNames(this.deps.config.resourcePrefix, id);
+    // As the instance's own role: the tenant owns res_users, and its triggers must not run with the platform's rights.
+    const as = { role, password: decrypt(this.deps.config.encryptionKey, instance.dbPassword, secretContext.instanceDbPassword(id)) };
+    await this.deps.tenantDb.setOdooPasswordHash(db, as, ODOO_ADMIN_LOGIN, await odooPasswordHash(password));
     await this.repo.update(id, { pendingAdminPassword: null });
     return { login: ODOO_ADMIN_LOGIN, password, url: instanceUrl(this.deps.config, instance.slug) };
   }
@@ -214,19 +230,19 @@ export class InstancesService {
   }
 
   async stats(id: string) {
-    await this.get(id);
+    const instance = await this.get(id);
     const names = instanceNames(this.deps.config.resourcePrefix, id);
-    const [container, diskBytes, databaseBytes] = await Promise.all([
+    const [container, storage] = await Promise.all([
       this.deps.runtime.stats(names.container).catch(() => null),
-      this.deps.runtime.volumeUsage(names.volume).catch(() => null),
-      this.deps.tenantDb.databaseSize(names.db),
+      measureStorage(this.deps, instance),
     ]);
     return {
       cpuPercent: container?.cpuPercent ?? null,
       memoryBytes: container?.memoryBytes ?? null,
       memoryLimitBytes: container?.memoryLimitBytes ?? null,
-      diskBytes,
-      databaseBytes,
+      diskBytes: storage.filestoreBytes,
+      databaseBytes: storage.databaseBytes,
+      storage: { usedBytes: storage.usedBytes, limitBytes: storage.limitBytes, state: storage.state },
       at: new Date().toISOString(),
     };
   }

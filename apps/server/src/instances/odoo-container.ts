@@ -20,11 +20,19 @@ export interface OdooContainerInput {
 export const ODOO_BIN = '/usr/bin/odoo';
 
 /**
+ * Odoo's scratch space on a read-only root: Python's `tempfile` (uploads werkzeug spools past 500 KB, report
+ * rendering, database dumps) wants /tmp and fails with "No usable temporary directory" without it. Everything
+ * else Odoo writes (filestore, sessions, $HOME) is under the data volume. Counts against the memory limit.
+ */
+export const ODOO_TMPFS = [{ target: '/tmp', sizeMb: 256 }] as const;
+
+/**
  * The container of one Odoo, on the official image's layout: Odoo reads /etc/odoo/odoo.conf, data lives in
  * /var/lib/odoo, and it runs as the image's `odoo` user (uid 101). The database connection is in that file
  * (mode 600) and Odoo is started directly, not through the image's entrypoint: the entrypoint would put the
  * password on Odoo's command line (`docker top`) and in the environment (`docker inspect`), and its
  * wait-for-psql.py refuses a password that starts with "-"; the platform has just checked the database anyway.
+ * The image itself is read-only: a tenant's code cannot change Odoo or the system it runs on (docs/odoo.md).
  */
 function baseSpec(config: Config, input: OdooContainerInput) {
   const dbHostIsEngineHost = config.tenantDbHost === 'host.docker.internal';
@@ -56,6 +64,8 @@ function baseSpec(config: Config, input: OdooContainerInput) {
     limits: { memoryMb: input.limits.memoryMb, cpuMillis: input.limits.cpuMillis, pids: input.limits.pids },
     user: `${ODOO_UID}:${ODOO_UID}`,
     extraHosts: dbHostIsEngineHost ? ['host.docker.internal:host-gateway'] : [],
+    readOnlyRootfs: true,
+    tmpfs: ODOO_TMPFS.map((t) => ({ ...t })),
   };
 }
 

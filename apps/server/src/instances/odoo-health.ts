@@ -85,9 +85,11 @@ export async function waitForOdoo(
       if (!info) return failed('the Odoo container is gone');
       if (info.state === 'exited' || info.state === 'dead') return failed(`Odoo exited with code ${info.exitCode ?? 'unknown'}`);
       restartsBefore ??= info.restartCount;
-      if (info.state === 'restarting' || info.restartCount > restartsBefore) {
-        return failed(`Odoo exited (code ${info.exitCode ?? 'unknown'}) and is being restarted over and over`);
-      }
+      // Caught between two runs, the exit code is known; running again, the engine has reset it. The engine
+      // waits longer before each restart (100 ms, doubling), so a loop is soon caught between two runs; if not
+      // after a few restarts, it is a crash loop all the same, code unknown.
+      if (info.state === 'restarting') return failed(`Odoo exited (code ${info.exitCode}) and is being restarted over and over`);
+      if (info.restartCount > restartsBefore + 3) return failed('Odoo keeps exiting and is being restarted over and over');
     }
     if (now >= nextLogCheck) {
       nextLogCheck = now + LOG_CHECK_MS;

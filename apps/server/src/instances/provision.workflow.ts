@@ -1,4 +1,4 @@
-import { decrypt } from '../auth/secrets.js';
+import { decrypt, secretContext } from '../auth/secrets.js';
 import { PermanentStepError, type Workflow, WorkflowCancelled } from '../jobs/workflow.js';
 import { RuntimeError } from '../runtime/instance-runtime.js';
 import { type InstanceOpsDeps, instanceLabels, networkSpecFor, serverSpecFor } from './instance-context.js';
@@ -27,7 +27,9 @@ export interface ProvisionContext {
  */
 export function provisionContext(deps: InstanceOpsDeps, instance: InstanceRow, signal?: AbortSignal): ProvisionContext {
   const pending = instance.pendingAdminPassword;
-  const adminPasswordHash = pending ? odooPasswordHash(decrypt(deps.config.encryptionKey, pending)) : undefined;
+  const adminPasswordHash = pending
+    ? odooPasswordHash(decrypt(deps.config.encryptionKey, pending, secretContext.instanceAdminPassword(instance.id)))
+    : undefined;
   adminPasswordHash?.catch(() => undefined); // awaited, and reported, by the database step
   void serverSpecFor(deps, instance).catch(() => undefined); // caches the master password's hash
   return { deps, instance, signal, adminPasswordHash };
@@ -82,7 +84,7 @@ async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }
         image: instance.image,
         version: instance.version,
         limits: instance.limits,
-        dbPassword: decrypt(key, instance.dbPassword),
+        dbPassword: decrypt(key, instance.dbPassword, secretContext.instanceDbPassword(instance.id)),
         masterPasswordHash: '',
         labels: instanceLabels(config, instance),
       }),
@@ -95,7 +97,8 @@ async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }
   }
   await repo.update(instance.id, { provisionPath: useTemplate ? 'template' : 'fresh' });
   if (!adminPasswordHash) throw new PermanentStepError('the initial admin password is missing');
-  await tenantDb.personalizeOdooDatabase(names.db, {
+  const as = { role: names.role, password: decrypt(key, instance.dbPassword, secretContext.instanceDbPassword(instance.id)) };
+  await tenantDb.personalizeOdooDatabase(names.db, as, {
     baseUrl: instanceUrl(config, instance.slug),
     adminLogin: ODOO_ADMIN_LOGIN,
     adminPasswordHash: await adminPasswordHash,
@@ -137,7 +140,7 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
       invoke: ({ deps, instance }) =>
         deps.tenantDb.ensureRole(
           instanceNames(deps.config.resourcePrefix, instance.id).role,
-          decrypt(deps.config.encryptionKey, instance.dbPassword),
+          decrypt(deps.config.encryptionKey, instance.dbPassword, secretContext.instanceDbPassword(instance.id)),
         ),
       compensate: ({ deps, instance }) => deps.tenantDb.dropRole(instanceNames(deps.config.resourcePrefix, instance.id).role),
     },

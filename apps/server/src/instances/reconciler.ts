@@ -1,9 +1,11 @@
 import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
+import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
 import { type InstanceOpsDeps, networkSpecFor, serverSpecFor } from './instance-context.js';
 import { enqueueInstanceJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
 import { instanceNames, LABELS } from './instance-names.js';
+import { checkStorage, STORAGE_CHECK_EVERY_MS } from './instance-storage.js';
 import { InstancesRepository } from './instances.repo.js';
 import { reconcileRuns } from './instances.tables.js';
 
@@ -15,7 +17,9 @@ export interface Finding {
     | 'volume_missing'
     | 'repair_failed'
     | 'orphan_container'
-    | 'stuck_operation';
+    | 'stuck_operation'
+    | 'storage_limit'
+    | 'egress_rules_missing';
   target: string;
   action: string;
   detail?: string;
@@ -31,6 +35,8 @@ export class Reconciler {
   constructor(
     private readonly deps: InstanceOpsDeps,
     private readonly queues: Queues,
+    /** Re-installed on every run: dockerd re-creates its DOCKER-USER chain, empty, when it restarts. */
+    private readonly egress?: EgressPolicy,
   ) {}
 
   async run(): Promise<Finding[]> {
@@ -39,9 +45,11 @@ export class Reconciler {
     const findings: Finding[] = [];
     let error: string | null = null;
     try {
+      findings.push(...(await this.repairEgress()));
       await this.repairInstances(findings);
       await this.removeOrphans(findings);
       await this.requeueStuck(findings);
+      await this.watchStorage(findings);
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
       this.deps.log.error({ err: error }, 'reconcile run failed');
@@ -49,6 +57,15 @@ export class Reconciler {
     if (record) await db.update(reconcileRuns).set({ findings, error, finishedAt: new Date() }).where(eq(reconcileRuns.id, record.id));
     if (findings.length) this.deps.log.info({ findings }, 'reconciler repaired drift');
     return findings;
+  }
+
+  /** The instance networks' firewall rules, put back when they vanished (part of every run). */
+  async repairEgress(): Promise<Finding[]> {
+    if (!this.egress) return [];
+    const result = await enforceEgressPolicy(this.egress, this.deps.log);
+    return result.applied && result.changed
+      ? [{ kind: 'egress_rules_missing', target: this.deps.config.instanceSubnetPool, action: 'restored' }]
+      : [];
   }
 
   private async repairInstances(findings: Finding[]) {
@@ -121,6 +138,22 @@ export class Reconciler {
       }
       await runtime.removeContainer(container.name);
       findings.push({ kind: 'orphan_container', target: container.name, action: 'removed', detail: `no live instance ${owner}` });
+    }
+  }
+
+  private storageCheckedAt = 0;
+
+  /** Storage against the plan, measured every STORAGE_CHECK_EVERY_MS (or when `force`d): each crossing is recorded once. */
+  async watchStorage(findings: Finding[], force = false) {
+    if (!force && Date.now() - this.storageCheckedAt < STORAGE_CHECK_EVERY_MS) return;
+    this.storageCheckedAt = Date.now();
+    for (const c of await checkStorage({ ...this.deps, db: this.deps.database.db })) {
+      findings.push({
+        kind: 'storage_limit',
+        target: c.instanceId,
+        action: c.mailed > 0 ? `recorded storage_${c.to}, mailed ${c.mailed} owner(s)` : `recorded storage_${c.to}`,
+        detail: `${c.usage.usedBytes} of ${c.usage.limitBytes} bytes (was ${c.from})`,
+      });
     }
   }
 

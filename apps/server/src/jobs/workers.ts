@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import { RENEW_CERTIFICATES_JOB, renewCertificates } from '../certificates/certificate-renewal.job.js';
+import { EXPIRE_DOMAIN_CLAIMS_EVERY_MS, EXPIRE_DOMAIN_CLAIMS_JOB, expireDomainClaims } from '../domains/domain-claims.js';
 import { domainRemoved, type EdgeJobDeps, verifyDomain } from '../domains/domains.jobs.js';
 import { DOMAIN_REMOVED_JOB, type DomainRemovedJob, VERIFY_DOMAIN_JOB } from '../domains/domains.service.js';
 import { Reconciler } from '../instances/reconciler.js';
@@ -10,6 +11,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { OutboxRepository } from '../mail/outbox.repo.js';
 import { createSmtpMailer } from '../mail/smtp-mailer.js';
 import type { Platform } from '../platform.js';
+import { enforceEgressPolicy } from '../runtime/egress-policy.js';
 import { serverVersion } from '../system/worker-heartbeats.js';
 import { type InstanceJob, type MailJob, QUEUE_NAMES, redisConnection } from './queues.js';
 
@@ -43,7 +45,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     redis: platform.redis,
     log,
   };
-  const reconciler = new Reconciler(opsDeps, queues);
+  const reconciler = new Reconciler(opsDeps, queues, platform.egress);
   const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme };
 
   const factories: Record<Consumer, () => Worker> = {
@@ -91,6 +93,8 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
               return { result: await domainRemoved(edgeDeps, job.data as DomainRemovedJob) };
             case RENEW_CERTIFICATES_JOB:
               return renewCertificates(edgeDeps);
+            case EXPIRE_DOMAIN_CLAIMS_JOB:
+              return expireDomainClaims(edgeDeps);
             default:
               throw new Error(`unknown maintenance job ${job.name}`);
           }
@@ -107,6 +111,12 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     worker.on('error', (err) => platform.dependencyError(`worker ${worker.name}`, err));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // Instance roles made before the instance group existed join it, or pg_hba would shut their Odoo out.
+  await platform.tenantDb
+    .ensureInstanceGroup()
+    .catch((err: Error) => log.warn({ err: err.message }, 'could not admit instance roles to their group; retried at the next start'));
+  // Before any instance starts here: instance networks get their egress rules (the reconciler keeps them).
+  if (consumers.includes('instances') || consumers.includes('maintenance')) await enforceEgressPolicy(platform.egress, log);
   // Operators (admin System page) and /ready see this process while it beats.
   const stopHeartbeat = platform.heartbeats.start({ consumers, version: serverVersion() });
 
@@ -116,6 +126,11 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     // Certificates: daily, and once now (a worker that was down for a while catches up).
     await queues.maintenance.upsertJobScheduler(RENEW_CERTIFICATES_JOB, { every: 24 * 3600_000 }, { name: RENEW_CERTIFICATES_JOB });
     await queues.maintenance.add(RENEW_CERTIFICATES_JOB, {}, { jobId: `${RENEW_CERTIFICATES_JOB}-start-${Date.now()}` });
+    await queues.maintenance.upsertJobScheduler(
+      EXPIRE_DOMAIN_CLAIMS_JOB,
+      { every: EXPIRE_DOMAIN_CLAIMS_EVERY_MS },
+      { name: EXPIRE_DOMAIN_CLAIMS_JOB },
+    );
     for (const version of await templatesToBuild(opsDeps)) {
       await queues.maintenance.add('build-template', { version }, { jobId: `build-template-${version}-${Date.now()}` });
     }

@@ -12,7 +12,10 @@ export const mailboxMessageSchema = z.object({
 });
 export type MailboxMessage = z.infer<typeof mailboxMessageSchema>;
 
-/** Local mode only: the mail the platform "sent", newest first. Not registered in production. */
+/**
+ * Local mode only: the mail the platform "sent", newest first. Registered only with DEV_MAILBOX=true,
+ * which config refuses unless PUBLIC_URL and ADMIN_URL are loopback: whoever reads it can reset any password.
+ */
 export const devMailboxRoutes: FastifyPluginAsyncZod<{ mail: MailService }> = async (app, { mail }) => {
   app.get(
     '/dev/mailbox',

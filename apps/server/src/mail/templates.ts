@@ -27,6 +27,13 @@ export const mailTemplates = {
     text: `There were too many failed login attempts on your account, so it is locked for ${minutes} minutes.\n\nIf this was not you, reset your password:\n${resetLink}${signature}`,
     links: [resetLink],
   }),
+  /** Sent instead of an error when someone signs up with an address that already has an account. */
+  signupAttempt: (to: string, loginLink: string, resetLink: string): MailMessage => ({
+    to,
+    subject: 'Someone tried to sign up with your address',
+    text: `Someone just tried to create a new account with this email address, but you already have one.\n\nIf it was you, log in:\n${loginLink}\n\nForgot your password? Choose a new one:\n${resetLink}\n\nIf it was not you, you can ignore this message: nothing was changed.${signature}`,
+    links: [loginLink, resetLink],
+  }),
   passwordChanged: (to: string): MailMessage => ({
     to,
     subject: 'Your password was changed',

@@ -57,6 +57,18 @@ export interface ContainerSpec {
   /** host:address pairs for /etc/hosts; "host-gateway" means the engine's host. */
   extraHosts: string[];
   restart: 'no' | 'unless-stopped';
+  /**
+   * The image's filesystem is mounted read-only: only `mounts`, `tmpfs` and the directories of `files` (kept
+   * in a scratch volume of the container's own, gone with it) can be written.
+   */
+  readOnlyRootfs?: boolean;
+  /** In-memory scratch directories, empty at every start; what they hold counts against the memory limit. */
+  tmpfs?: TmpfsMount[];
+}
+
+export interface TmpfsMount {
+  target: string;
+  sizeMb: number;
 }
 
 export type ContainerRunState = 'running' | 'restarting' | 'exited' | 'created' | 'paused' | 'dead' | 'removing';
@@ -69,7 +81,7 @@ export interface ContainerInfo {
   /** Hash of the spec it was created from, to tell a stale container from a current one. */
   specHash: string | null;
   startedAt: string | null;
-  /** The code of its last exit (kept while the engine runs it again after a crash); null if it never exited. */
+  /** The code of its last exit while it is stopped or between two runs of a restart; null while it runs (the engine resets it). */
   exitCode: number | null;
   restartCount: number;
   /** When the container was created (ISO time); the reconciler's orphan grace period counts from it. */
@@ -107,7 +119,7 @@ export interface InstanceRuntime {
   ensureVolume(name: string, labels: Labels, seed?: { image: string; path: string }): Promise<void>;
   removeVolume(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
-  /** Bytes used by a volume, or null when the engine cannot tell. */
+  /** Bytes used by a volume, or null when the engine cannot tell; may be up to a minute old (measuring walks every volume). */
   volumeUsage(name: string): Promise<number | null>;
   /**
    * Copies a directory from one volume to another (or within one) under a new name, keeping owners and modes.

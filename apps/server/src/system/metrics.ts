@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
-/**
- * Prometheus metrics at /api/metrics. nginx does not route this path from outside;
- * scrape the API port directly.
- */
-export function registerMetrics(app: FastifyInstance) {
+/** Path of the Prometheus endpoint on the internal listener. */
+export const METRICS_PATH = '/metrics';
+
+/** Records every public request's duration and 5xx count into a registry of its own. */
+export function registerMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -27,8 +27,16 @@ export function registerMetrics(app: FastifyInstance) {
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) errors.inc({ method: request.method, route });
   });
+  return registry;
+}
 
-  app.get('/api/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+/**
+ * The internal listener: metrics only, on METRICS_HOST:METRICS_PORT (loopback by default). It is a
+ * separate server, not a route of the public one, so no proxy path, trailing slash or encoding
+ * trick on the API port can ever reach it; the edge proxies only the API port.
+ */
+export function buildInternalApp(registry: Registry, logger: FastifyServerOptions['logger'] = false): FastifyInstance {
+  const internal = Fastify({ logger });
+  internal.get(METRICS_PATH, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return internal;
 }

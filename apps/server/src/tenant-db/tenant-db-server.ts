@@ -4,12 +4,23 @@
  * it, and no database client ever crosses it. Names are the platform's own (deterministic per instance), so
  * every call is idempotent.
  */
+/** An instance's own database login: what SQL inside a tenant database runs as. */
+export interface TenantLogin {
+  role: string;
+  password: string;
+}
+
 export interface TenantDbServer {
   roleExists(role: string): Promise<boolean>;
   databaseExists(db: string): Promise<boolean>;
 
-  /** A login role with no special powers, created or given this password. */
+  /**
+   * A login role with no special powers, created or given this password, and a member of the platform's
+   * instance group (the only roles pg_hba admits from instance networks).
+   */
   ensureRole(role: string, password: string): Promise<void>;
+  /** Creates the instance group if missing and admits every role the platform made for its instances to it (an upgrade from before the group). */
+  ensureInstanceGroup(): Promise<void>;
   /** Drops the role if it exists. */
   dropRole(role: string): Promise<void>;
 
@@ -29,16 +40,23 @@ export interface TenantDbServer {
   /** The database's size in bytes; null when it cannot be measured (e.g. it is gone). */
   databaseSize(db: string): Promise<number | null>;
 
+  /*
+   * SQL inside a tenant database runs as the instance's own role (`as`), never with the platform's rights:
+   * the tenant owns its tables, so a trigger it planted runs as whoever writes to them.
+   */
+
   /**
    * Makes a freshly cloned or initialized Odoo database this instance's own, in one transaction: a clone keeps
    * the template's `database.uuid` and `database.secret` (Odoo signs sessions with the secret), so both are
    * regenerated; the base URL and the admin's password hash are set.
    */
-  personalizeOdooDatabase(db: string, input: { baseUrl: string; adminLogin: string; adminPasswordHash: string }): Promise<void>;
+  personalizeOdooDatabase(
+    db: string,
+    as: TenantLogin,
+    input: { baseUrl: string; adminLogin: string; adminPasswordHash: string },
+  ): Promise<void>;
   /** Stores an Odoo password hash for the user with this login; fails when there is no such user. */
-  setOdooPasswordHash(db: string, login: string, hash: string): Promise<void>;
-  /** Odoo's system parameters with these keys (tests and diagnostics). */
-  readOdooParameters(db: string, keys: string[]): Promise<Record<string, string>>;
+  setOdooPasswordHash(db: string, as: TenantLogin, login: string, hash: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignupResponse } from '../../src/auth/auth.routes.js';
-import { call, createUser, refreshCookieFrom, STRONG_PASSWORD, type TestUser, tokenFromLink, waitForMail } from '../harness.js';
+import { call, createUser, STRONG_PASSWORD, signUpAndLogIn, type TestUser } from '../harness.js';
 import { type InstanceDto, waitForStatus } from '../support/instances.js';
 import { logIn, visible } from './pages.js';
 import { DESKTOP, type E2eStack, launchBrowser, PHONE, startE2eStack } from './stack.js';
@@ -30,28 +29,9 @@ let instance: InstanceDto;
  */
 async function signUp(): Promise<TestUser & { name: string }> {
   if (!SCREENSHOTS_DIR) return { ...(await createUser(stack.h, { label: 'a11y' })), name: 'Test User' };
-  const email = 'ada@acme.example';
   const name = 'Ada Lovelace';
-  const ip = '10.9.9.9';
-  const signup = await call(stack.h.app, 'POST', '/api/v1/auth/signup', {
-    client: { ip },
-    body: { email, password: STRONG_PASSWORD, name, organization: 'Acme Trading' },
-  });
-  expect(signup.statusCode, signup.body).toBe(201);
-  const { user: created, tenant } = signup.json() as SignupResponse;
-  const mail = await waitForMail(stack.h.app, email, 'Confirm');
-  const token = tokenFromLink(mail.links[0] ?? '');
-  expect((await call(stack.h.app, 'POST', '/api/v1/auth/verify-email', { client: { ip }, body: { token } })).statusCode).toBe(204);
-  const login = await call(stack.h.app, 'POST', '/api/v1/auth/login', { client: { ip }, body: { email, password: STRONG_PASSWORD } });
-  return {
-    email,
-    name,
-    ip,
-    userId: created.id,
-    tenantId: tenant.id,
-    token: login.json().accessToken,
-    cookie: refreshCookieFrom(login) ?? '',
-  };
+  const person = { email: 'ada@acme.example', name, organization: 'Acme Trading', ip: '10.9.9.9' };
+  return { ...(await signUpAndLogIn(stack.h, person, 'mail')), name };
 }
 
 beforeAll(async () => {

@@ -50,14 +50,26 @@ export async function logIn(page: Page, email: string, password: string) {
 /** The page's main heading (level 1). */
 export const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { name, level: 1 });
 
-/** Signs up in the web app at `webUrl`, which logs the new account in and greets it (the address still to be confirmed). */
-export async function signUp(page: Page, webUrl: string, owner: { name: string; email: string; organization: string }) {
+/**
+ * Fills and submits the sign-up form; the app then asks to check the inbox (whether or not the address
+ * already had an account: it cannot tell).
+ */
+export async function submitSignUp(page: Page, webUrl: string, person: { name: string; email: string; organization: string }) {
   await page.goto(`${webUrl}/signup`);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(owner.name);
-  await page.getByRole('textbox', { name: 'Email' }).fill(owner.email);
+  await page.getByRole('textbox', { name: 'Your name' }).fill(person.name);
+  await page.getByRole('textbox', { name: 'Email' }).fill(person.email);
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(STRONG_PASSWORD);
-  await page.getByRole('textbox', { name: 'Organization' }).fill(owner.organization);
+  await page.getByRole('textbox', { name: 'Organization' }).fill(person.organization);
   await page.getByRole('button', { name: 'Sign up' }).click();
+  await visible(page.getByRole('status').filter({ hasText: `We sent a message to ${person.email}` }));
+}
+
+/** Signs up in the web app at `webUrl`, then logs in from the "check your inbox" page and is greeted (the address still to be confirmed). */
+export async function signUp(page: Page, webUrl: string, owner: { name: string; email: string; organization: string }) {
+  await submitSignUp(page, webUrl, owner);
+  await page.getByRole('link', { name: 'Log in' }).click();
+  await visible(page.getByRole('heading', { name: 'Log in' }));
+  await logIn(page, owner.email, STRONG_PASSWORD);
   await visible(heading(page, `Welcome, ${owner.name}`));
 }
 

@@ -3,7 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createUser, STRONG_PASSWORD, type TestUser, uniqueEmail } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
-import { descriptionOf, heading, logIn, mailLink, reportPageOnFailure, signUp, until, visible } from './pages.js';
+import { descriptionOf, heading, logIn, mailLink, reportPageOnFailure, signUp, submitSignUp, until, visible } from './pages.js';
 import { type E2eStack, launchBrowser, startE2eStack } from './stack.js';
 
 /**
@@ -50,9 +50,22 @@ describe('the tenant web app, end to end', () => {
   });
 
   it('signs up and confirms the address from the mail', async () => {
-    // Sign up: the app logs the new account in and asks for the address to be confirmed.
+    // Sign up: the app asks to check the inbox; logging in from there, it asks for the address to be confirmed.
     await signUp(page, stack.webUrl, owner);
     await visible(page.getByText('We sent a confirmation link'));
+
+    // Someone else signing up with the same address sees exactly the same page; the owner gets a note instead.
+    const other = await browser.newContext();
+    try {
+      const otherPage = await other.newPage();
+      await submitSignUp(otherPage, stack.webUrl, { name: 'Mallory', email: owner.email, organization: 'Mallory Org' });
+      await visible(otherPage.getByRole('link', { name: 'Log in' }));
+      expect(await otherPage.getByRole('alert').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+    const note = await mailLink(stack.h.app, owner.email, 'Someone tried to sign up');
+    expect(note).toBe(`${stack.webUrl}/login`);
 
     // The verification mail, from the local mailbox, links to the web app behind nginx.
     const verifyLink = await mailLink(stack.h.app, owner.email, 'Confirm');

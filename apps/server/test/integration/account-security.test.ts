@@ -173,48 +173,7 @@ describe('password reset', () => {
   });
 });
 
-describe('account lockout', () => {
-  it('locks the account after the threshold of wrong passwords, even against the right one, and mails the owner', async () => {
-    const user = await createUser(h, { label: 'lock' });
-    const ip = fakeIp();
-    expect(h.platform.config.loginLockThreshold).toBe(LOCK_THRESHOLD);
-    for (let i = 0; i < LOCK_THRESHOLD; i++) {
-      expectProblem(await login(ip, { email: user.email, password: `wrong-Password-${i}` }), 401, 'invalid_credentials');
-    }
-    const locked = await login(ip, { email: user.email, password: STRONG_PASSWORD });
-    expectProblem(locked, 423, 'account_locked');
-    const retryAfter = String(locked.headers['retry-after']);
-    expect(retryAfter).toMatch(/^\d+$/);
-    expect(Number(retryAfter)).toBeGreaterThan(0);
-    expect(Number(retryAfter)).toBeLessThanOrEqual(h.platform.config.loginLockMinutes * 60);
-    // From another address too: the lock is on the account.
-    expectProblem(await login(fakeIp(), { email: user.email, password: STRONG_PASSWORD }), 423, 'account_locked');
-
-    const mail = await waitForMail(h.app, user.email, 'temporarily locked');
-    expect(mail.text).toContain(`${h.platform.config.loginLockMinutes} minutes`);
-    expect(mail.links[0]).toBe('http://localhost:8080/forgot-password');
-
-    // When the lock runs out, the right password works again.
-    await h.platform.db
-      .update(users)
-      .set({ lockedUntil: new Date(Date.now() - 1000) })
-      .where(eq(users.id, user.userId));
-    expect((await login(ip, { email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
-    const row = await h.platform.db.query.users.findFirst({ where: eq(users.id, user.userId) });
-    expect(row).toMatchObject({ failedLogins: 0, lockedUntil: null });
-  });
-
-  it('does not lock below the threshold, and a success resets the count', async () => {
-    const user = await createUser(h, { label: 'nolock' });
-    const ip = fakeIp();
-    for (let round = 0; round < 2; round++) {
-      for (let i = 0; i < LOCK_THRESHOLD - 1; i++) {
-        expectProblem(await login(ip, { email: user.email, password: `wrong-Password-${i}` }), 401, 'invalid_credentials');
-      }
-      expect((await login(ip, { email: user.email, password: STRONG_PASSWORD })).statusCode).toBe(200);
-    }
-  });
-});
+// Login lockout (per source and address) is covered in login-lockout.test.ts.
 
 describe('password change', () => {
   it('checks the current password, then signs out the other sessions but keeps this one', async () => {

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,15 +7,14 @@ import { auditLog } from '../../src/audit/audit.tables.js';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { renewCertificates } from '../../src/certificates/certificate-renewal.job.js';
 import { certificates } from '../../src/certificates/certificates.tables.js';
-import type { EdgeJobDeps } from '../../src/domains/domains.jobs.js';
 import type { customDomainSchema } from '../../src/domains/domains.schemas.js';
 import { customDomains } from '../../src/domains/domains.tables.js';
 import { edgePaths } from '../../src/edge/edge-paths.js';
-import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
-import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { call, createUser, type Harness, type TestUser } from '../harness.js';
+import { type DomainsStack, startDomainsStack } from '../support/domains-stack.js';
 import { createInstance, type InstanceDto, insertInstanceRow, waitForStatus } from '../support/instances.js';
-import { createPlatformEdge, type PlatformEdge, request, requestTls } from '../support/nginx.js';
-import { type Pebble, startPebble } from '../support/pebble.js';
+import { type PlatformEdge, request, requestTls } from '../support/nginx.js';
+import type { Pebble } from '../support/pebble.js';
 
 /**
  * Custom domains end to end in TLS mode: the platform's real edge (a private nginx), pebble as the
@@ -26,6 +24,7 @@ import { type Pebble, startPebble } from '../support/pebble.js';
 
 type DomainDto = z.infer<typeof customDomainSchema>;
 
+let stack: DomainsStack;
 let edge: PlatformEdge;
 let pebble: Pebble;
 let h: Harness;
@@ -60,34 +59,9 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const edgeDeps = (): EdgeJobDeps => ({
-  config: h.platform.config,
-  database: h.platform.database,
-  edge: h.platform.edge,
-  log: h.platform.log,
-  issuer: h.platform.acme,
-});
-
 beforeAll(async () => {
-  edge = await createPlatformEdge({ tls: true });
-  pebble = await startPebble({ httpPort: edge.httpPort });
-  const caFile = join(edge.dir, 'pebble-ca.pem');
-  await writeFile(caFile, pebble.tlsCa);
-  h = await startHarness({
-    env: {
-      ...edge.env,
-      PROVISION_FROM_TEMPLATE: 'false',
-      ACME_DIRECTORY_URL: pebble.directoryUrl,
-      ACME_CA_FILE: caFile,
-      ACME_EMAIL: 'ops@example.com',
-      DOMAIN_VERIFY_PORT: String(edge.httpPort),
-      DOMAIN_VERIFY_ALLOW_LOOPBACK: 'true',
-      DOMAIN_VERIFY_DNS_SERVER: pebble.dnsServer,
-      PUBLIC_IPV4: '203.0.113.10',
-    },
-    workerOptions: { maintenance: false },
-  });
-  await edge.start(h.platform.edge as NginxEdgeRouter);
+  stack = await startDomainsStack({ PUBLIC_IPV4: '203.0.113.10' });
+  ({ edge, pebble, h } = stack);
   [owner, outsider, staff] = await Promise.all([
     createUser(h, { label: 'domains' }),
     createUser(h, { label: 'domains-outsider' }),
@@ -100,9 +74,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await h?.close();
-  await pebble?.stop();
-  await edge?.stop();
+  await stack?.close();
 });
 
 describe('custom domains (TLS mode, pebble)', () => {
@@ -175,7 +147,7 @@ describe('custom domains (TLS mode, pebble)', () => {
     expect(listed[0]?.name).toBe(DOMAIN);
     expect(listed[0]).toMatchObject({ nearExpiry: true, daysLeft: 4 });
 
-    const result = await renewCertificates(edgeDeps());
+    const result = await renewCertificates(stack.edgeDeps());
     expect(result.failed).toEqual([]);
     expect(result.renewed).toContain(DOMAIN);
     const renewed = (await list()).find((c) => c.name === DOMAIN);

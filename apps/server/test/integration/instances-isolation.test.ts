@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decrypt } from '../../src/auth/secrets.js';
+import { decrypt, secretContext } from '../../src/auth/secrets.js';
 import { instanceNames, slotPorts } from '../../src/instances/instance-names.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { canConnect, createInstance, type InstanceDto, waitForStatus } from '../support/instances.js';
@@ -31,7 +31,7 @@ describe('isolation between tenants', () => {
     const as = (db: string) => {
       const url = new URL(base);
       url.username = namesA.role;
-      url.password = decrypt(key, rowA.dbPassword);
+      url.password = decrypt(key, rowA.dbPassword, secretContext.instanceDbPassword(instA.id));
       url.pathname = `/${db}`;
       return url.toString();
     };

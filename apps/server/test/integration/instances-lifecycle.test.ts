@@ -1,11 +1,13 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decrypt } from '../../src/auth/secrets.js';
+import { decrypt, secretContext } from '../../src/auth/secrets.js';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
 import type { InstanceRow } from '../../src/instances/instances.repo.js';
 import { buildTemplate } from '../../src/instances/template-builder.js';
+import type { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, type InstanceDto, leftovers, odooPort, odooRpc, waitForStatus } from '../support/instances.js';
+import { readOdooParameters } from '../support/tenant-db.js';
 
 let h: Harness;
 let owner: TestUser;
@@ -75,8 +77,12 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
 
   it("gives the clone its own identity: uuid and secret differ from the template's", async () => {
     const keys = ['database.uuid', 'database.secret', 'web.base.url'];
-    const mine = await h.platform.tenantDb.readOdooParameters(names.db, keys);
-    const tpl = await h.platform.tenantDb.readOdooParameters(templateNames(h.platform.config.resourcePrefix, '18.0').db, keys);
+    const mine = await readOdooParameters(h.platform.config.tenantDbAdminUrl, names.db, keys);
+    const tpl = await readOdooParameters(
+      h.platform.config.tenantDbAdminUrl,
+      templateNames(h.platform.config.resourcePrefix, '18.0').db,
+      keys,
+    );
     expect(mine['database.uuid']).toBeTruthy();
     expect(mine['database.uuid']).not.toBe(tpl['database.uuid']);
     expect(mine['database.secret']).not.toBe(tpl['database.secret']);
@@ -135,8 +141,23 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect(conf.output).toMatch(/admin_passwd = \$pbkdf2-sha512\$/);
     expect(conf.output).toContain(`dbfilter = ^${names.db}$`);
     expect(conf.output).toMatch(/proxy_mode = True/);
+    // The image is read-only; /tmp is a size-capped tmpfs, the config's directory a scratch volume of the container's own.
+    expect(hc.ReadonlyRootfs).toBe(true);
+    const mounts = (hc.Mounts ?? []) as { Type: string; Target: string; Source?: string; TmpfsOptions?: { SizeBytes?: number } }[];
+    expect(mounts.find((m) => m.Target === '/tmp')).toMatchObject({ Type: 'tmpfs', TmpfsOptions: { SizeBytes: 256 * 1024 * 1024 } });
+    expect(mounts.find((m) => m.Target === '/etc/odoo')).toMatchObject({ Type: 'volume' });
+    expect(mounts.find((m) => m.Target === '/var/lib/odoo')).toMatchObject({ Type: 'volume', Source: names.volume });
+    const touch = await h.platform.runtime.exec(names.container, ['node', '-e', "require('fs').writeFileSync('/usr/x', '')"]);
+    expect(touch.exitCode).not.toBe(0);
+    expect(touch.output).toMatch(/EROFS|read-only file system/i);
+    const scratch = await h.platform.runtime.exec(names.container, ['node', '-e', "require('fs').writeFileSync('/tmp/x', 'ok')"]);
+    expect(scratch.exitCode, scratch.output).toBe(0);
     expect(JSON.stringify(inspect.Config.Env)).not.toContain(
-      decrypt(h.platform.config.encryptionKey, (await h.platform.instances.get(instance.id)).masterPassword),
+      decrypt(
+        h.platform.config.encryptionKey,
+        (await h.platform.instances.get(instance.id)).masterPassword,
+        secretContext.instanceMasterPassword(instance.id),
+      ),
     );
   });
 
@@ -148,6 +169,25 @@ describe('instance lifecycle on the real engine (template clone path)', () => {
     expect(stats.statusCode, stats.body).toBe(200);
     expect(stats.json().memoryBytes).toBeGreaterThan(0);
     expect(stats.json().databaseBytes).toBeGreaterThan(0);
+
+    // Disk use comes from one shared `docker df` a minute: a burst of stats requests costs at most one.
+    const engine = (h.platform.runtime as DockerRuntime).docker;
+    const df = engine.df.bind(engine);
+    let dfCalls = 0;
+    engine.df = ((...args: Parameters<typeof df>) => {
+      dfCalls++;
+      return df(...args);
+    }) as typeof engine.df;
+    try {
+      const burst = await Promise.all(
+        Array.from({ length: 8 }, () => call(h.app, 'GET', `/api/v1/instances/${instance.id}/stats`, { client: owner })),
+      );
+      expect(burst.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+      expect(dfCalls).toBeLessThanOrEqual(1);
+      expect(new Set(burst.map((r) => r.json().diskBytes)).size).toBe(1);
+    } finally {
+      engine.df = df;
+    }
   });
 
   it('stops and starts', async () => {

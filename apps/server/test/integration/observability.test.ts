@@ -53,9 +53,10 @@ describe('health and readiness', () => {
 });
 
 describe('metrics', () => {
-  it('serves Prometheus text with request durations by route', async () => {
+  it('serves Prometheus text with request durations by route, on the internal server only', async () => {
     await call(h.app, 'GET', '/api/v1/health');
-    const res = await call(h.app, 'GET', '/api/metrics');
+    expect((await call(h.app, 'GET', '/api/metrics')).statusCode).toBe(404);
+    const res = await h.app.internal.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body).toContain('# TYPE http_request_duration_seconds histogram');
@@ -127,7 +128,7 @@ describe('logs', () => {
 
       expect(
         (await post('/api/v1/auth/signup', { body: { email, password: STRONG_PASSWORD, name: 'Log', organization: 'Log' } })).statusCode,
-      ).toBe(201);
+      ).toBe(202);
       const verifyToken = tokenFromLink((await waitForMail(logged.app, email, 'Confirm')).links[0] ?? '');
       secrets.push(verifyToken);
       expect((await post('/api/v1/auth/verify-email', { body: { token: verifyToken } })).statusCode).toBe(204);

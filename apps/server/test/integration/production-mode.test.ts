@@ -20,6 +20,8 @@ beforeAll(async () => {
       PUBLIC_URL: 'https://cloud.example.test',
       ADMIN_URL: 'https://admin.cloud.example.test',
       SMTP_URL: 'smtp://127.0.0.1:1',
+      // Empty = unset: production's default, which the mailbox test below checks.
+      DEV_MAILBOX: '',
       JWT_SECRET: randomBytes(48).toString('base64url'),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     },
@@ -58,9 +60,17 @@ describe('production mode', () => {
       body: { email: user.email, password: STRONG_PASSWORD },
     });
     expect(login.statusCode, login.body).toBe(200);
-    const expectation = { name: 'saas_refresh', secure: true, httpOnly: true, sameSite: 'Strict', path: '/api/v1/auth' };
+    // `__Host-`: Secure, Path=/ and no Domain, so no tenant page on a subdomain can set or shadow it.
+    const expectation = { name: '__Host-saas_refresh', secure: true, httpOnly: true, sameSite: 'Strict', path: '/' };
     expect(login.cookies).toEqual([expect.objectContaining(expectation)]);
+    expect(login.cookies[0]?.domain).toBeUndefined();
     expect(String(login.headers['set-cookie'])).toMatch(/;\s*Secure/);
+    expect(String(login.headers['set-cookie'])).not.toMatch(/domain=/i);
+    // The plain name is not read under TLS: a cookie a subdomain could have planted does not count.
+    const planted = await call(h.app, 'POST', '/api/v1/auth/refresh', {
+      client: { ip: user.ip, cookie: refreshCookieFrom(login)?.replace('__Host-', '') },
+    });
+    expect(planted.statusCode).toBe(401);
 
     const refreshed = await call(h.app, 'POST', '/api/v1/auth/refresh', { client: { ip: user.ip, cookie: refreshCookieFrom(login) } });
     expect(refreshed.statusCode, refreshed.body).toBe(200);

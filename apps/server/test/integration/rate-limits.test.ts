@@ -64,7 +64,7 @@ describe('rate limits', () => {
         body: { email, password: STRONG_PASSWORD, name: 'Limited', organization: 'Limited Org' },
       });
     const results = await Promise.all(Array.from({ length: points }, () => signup(ip, uniqueEmail('rl-signup'))));
-    expect(results.map((r) => r.statusCode)).toEqual(Array(points).fill(201));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(points).fill(202));
 
     const refusedEmail = uniqueEmail('rl-signup-refused');
     expectRateLimited(await signup(ip, refusedEmail), durationSeconds);
@@ -76,24 +76,35 @@ describe('rate limits', () => {
     expect(login.json().code).toBe('invalid_credentials');
 
     // Another IP signs up the same address without trouble.
-    expect((await signup(fakeIp(), refusedEmail)).statusCode).toBe(201);
+    expect((await signup(fakeIp(), refusedEmail)).statusCode).toBe(202);
     expect(await userCount(refusedEmail)).toBe(1);
   });
 
-  it('limits logins per account across IPs, even with the right password', async () => {
-    const { points, durationSeconds } = AUTH_LIMITS.login.account;
-    expect(points).toBe(20);
+  it('limits sign-ups per address across IPs, whether or not the address has an account', async () => {
+    const { points, durationSeconds } = AUTH_LIMITS.signup.account;
+    expect(points).toBe(5);
+    const taken = await createUser(h, { label: 'rl-signup-taken', verify: false }); // one sign-up spent
+    const free = uniqueEmail('rl-signup-free');
+    const signup = (email: string) =>
+      call(h.app, 'POST', '/api/v1/auth/signup', {
+        client: { ip: fakeIp() },
+        body: { email, password: STRONG_PASSWORD, name: 'Limited', organization: 'Limited Org' },
+      });
+    for (let i = 1; i < points; i++) expect((await signup(taken.email)).statusCode).toBe(202);
+    for (let i = 0; i < points; i++) expect((await signup(free)).statusCode).toBe(202);
+    expectRateLimited(await signup(taken.email.toUpperCase()), durationSeconds);
+    expectRateLimited(await signup(free), durationSeconds);
+    expect(await userCount(free)).toBe(1);
+  });
+
+  it('has no account-wide login limit that others could spend: the owner still logs in', async () => {
+    expect(AUTH_LIMITS.login).not.toHaveProperty('account');
     const user = await createUser(h, { label: 'rl-login', verify: false });
-    const other = await createUser(h, { label: 'rl-login-other', verify: false });
-    // createUser logged in once already.
-    const login = (email: string, ip = fakeIp()) =>
-      call(h.app, 'POST', '/api/v1/auth/login', { client: { ip }, body: { email, password: STRONG_PASSWORD } });
-    for (let i = 1; i < points; i++) expect((await login(user.email)).statusCode).toBe(200);
-    const limited = await login(user.email.toUpperCase(), user.ip);
-    expectRateLimited(limited, durationSeconds);
-    expect(limited.cookies.find((c) => c.name === 'saas_refresh')).toBeUndefined();
-    // The limit is the account's: another account from the same IP logs in.
-    expect((await login(other.email, user.ip)).statusCode).toBe(200);
+    const login = (password: string) =>
+      call(h.app, 'POST', '/api/v1/auth/login', { client: { ip: fakeIp() }, body: { email: user.email, password } });
+    // Far more failures than any per-source threshold, each from its own source.
+    for (let i = 0; i < 25; i++) expect((await login(`wrong-Password-${i}`)).statusCode).toBe(401);
+    expect((await login(STRONG_PASSWORD)).statusCode).toBe(200);
   });
 
   it('limits logins per IP across accounts', async () => {

@@ -196,7 +196,7 @@ describe('tenant isolation', () => {
       client: { ip },
       body: { email: inviteeEmail, password: STRONG_PASSWORD, name: 'Invitee', organization: 'Invitee Org' },
     });
-    expect(signup.statusCode, signup.body).toBe(201);
+    expect(signup.statusCode, signup.body).toBe(202);
     const login = await call(h.app, 'POST', '/api/v1/auth/login', {
       client: { ip },
       body: { email: inviteeEmail, password: STRONG_PASSWORD },

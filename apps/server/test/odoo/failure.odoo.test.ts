@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decrypt } from '../../src/auth/secrets.js';
+import { decrypt, secretContext } from '../../src/auth/secrets.js';
 import { instanceLabels } from '../../src/instances/instance-context.js';
 import { instanceNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository } from '../../src/instances/instances.repo.js';
@@ -41,7 +41,7 @@ describe('real Odoo that cannot serve', () => {
       image: row.image,
       version: row.version,
       limits: row.limits,
-      dbPassword: decrypt(config.encryptionKey, row.dbPassword),
+      dbPassword: decrypt(config.encryptionKey, row.dbPassword, secretContext.instanceDbPassword(row.id)),
       masterPasswordHash: '',
       labels: instanceLabels(config, row),
       slot: row.slot,

@@ -1,5 +1,5 @@
 import { type Config, parseConfig } from '../../src/config/config.js';
-import { testEnv, testSubnetPool } from '../test-env.js';
+import { testEnv, testResourcePrefix, testSubnetPool } from '../test-env.js';
 
 /**
  * Settings of the real-Odoo suite: its own database, Redis database, resource prefix, loopback ports and
@@ -18,7 +18,7 @@ export function odooEnv(overrides: Record<string, string> = {}): Record<string, 
     DATABASE_URL: databaseUrl,
     REDIS_URL: 'redis://127.0.0.1:6379/14',
     ODOO_VERSIONS: images,
-    RESOURCE_PREFIX: 'saasodoo',
+    RESOURCE_PREFIX: testResourcePrefix('ODOO_RESOURCE_PREFIX'),
     INSTANCE_SUBNET_POOL: testSubnetPool('ODOO_SUBNET_POOL'),
     // Below the kernel's ephemeral range (32768+), where the tests' own nginx and sockets take their ports.
     INSTANCE_PORT_BASE: '32000',

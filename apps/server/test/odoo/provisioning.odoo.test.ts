@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decrypt } from '../../src/auth/secrets.js';
+import { decrypt, secretContext } from '../../src/auth/secrets.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository, OdooVersionsRepository } from '../../src/instances/instances.repo.js';
@@ -7,6 +7,7 @@ import { buildTemplate } from '../../src/instances/template-builder.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, leftovers, waitForStatus } from '../support/instances.js';
 import { createPlatformEdge, type PlatformEdge, request } from '../support/nginx.js';
+import { connectAsInstance, plantSpyTrigger, readOdooParameters, roleOnServer, spyLog } from '../support/tenant-db.js';
 import { odooEnv, odooVersions } from './odoo-env.js';
 import { assetUrls, docker, odooProcesses, revealCredentials, rpcViaEdge, usePlan, viaEdge, websocketStatus } from './odoo-support.js';
 
@@ -164,7 +165,7 @@ for (const version of odooVersions()) {
       const first = await odooProcesses(h, prefork.id);
       // The database password is in the config file only: not in the environment, not on a command line.
       const row = await new InstancesRepository(h.platform.db).findById(prefork.id);
-      const password = decrypt(h.platform.config.encryptionKey, row?.dbPassword ?? '');
+      const password = decrypt(h.platform.config.encryptionKey, row?.dbPassword ?? '', secretContext.instanceDbPassword(prefork.id));
       expect(password.length).toBeGreaterThan(10);
       expect(JSON.stringify(info.Config.Env)).not.toContain(password);
       expect(JSON.stringify(first.map((p) => p.cmd))).not.toContain(password);
@@ -193,6 +194,47 @@ for (const version of odooVersions()) {
       expect(Number(threads.output.trim().split('\n').at(-1))).toBeLessThan(512);
       await new Promise((r) => setTimeout(r, 4_000));
       expect((await viaEdge(edge.httpPort, host(prefork.slug), '/web/login')).status).toBe(200);
+    });
+
+    it('runs Odoo on a read-only root: the image cannot be changed, /tmp is scratch, attachments reach the filestore', async () => {
+      const { container, db } = instanceNames(h.platform.config.resourcePrefix, prefork.id);
+      const info = await docker().getContainer(container).inspect();
+      expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+      for (const path of ['/etc/x', '/usr/lib/python3/dist-packages/odoo/x', '/var/tmp/x']) {
+        const touch = await h.platform.runtime.exec(container, ['touch', path]);
+        expect(touch.exitCode, path).not.toBe(0);
+        expect(touch.output, path).toMatch(/Read-only file system/);
+      }
+      // Python's tempfile, as Odoo's uploads, reports and dumps use it.
+      const scratch = await h.platform.runtime.exec(container, [
+        'python3',
+        '-c',
+        'import tempfile\nwith tempfile.NamedTemporaryFile() as f:\n    f.write(b"x" * 1048576); f.flush(); print(f.name)',
+      ]);
+      expect(scratch.exitCode, scratch.output).toBe(0);
+      expect(scratch.output).toMatch(/^\/tmp\//m);
+
+      // An attachment stored through Odoo's own API lands in the filestore of the data volume.
+      const reset = await call(h.app, 'POST', `/api/v1/instances/${prefork.id}/admin-password`, { client: owner });
+      expect(reset.statusCode, reset.body).toBe(200);
+      const { login, password } = reset.json() as { login: string; password: string };
+      const at = host(prefork.slug);
+      const rpc = (args: unknown[]) => rpcViaEdge(edge.httpPort, at, '/jsonrpc', { service: 'object', method: 'execute_kw', args });
+      const uid = (await rpcViaEdge(edge.httpPort, at, '/jsonrpc', { service: 'common', method: 'login', args: [db, login, password] }))
+        .result as unknown as number;
+      expect(uid).toBe(2);
+      const content = Buffer.from(`read-only root ${Date.now()}`).toString('base64');
+      const created = await rpc([db, uid, password, 'ir.attachment', 'create', [{ name: 'ro.txt', datas: content }]]);
+      expect(created.error, created.text.slice(0, 500)).toBeUndefined();
+      const attachmentId = created.result as unknown as number;
+      const read = await rpc([db, uid, password, 'ir.attachment', 'read', [[attachmentId]], { fields: ['store_fname', 'datas'] }]);
+      const [stored] = read.result as unknown as { store_fname: string; datas: string }[];
+      expect(stored?.datas).toBe(content);
+      expect(stored?.store_fname).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{40}$/);
+      const onDisk = await h.platform.runtime.exec(container, ['cat', `/var/lib/odoo/filestore/${db}/${stored?.store_fname}`]);
+      expect(onDisk.exitCode, onDisk.output).toBe(0);
+      expect(onDisk.output).toContain(Buffer.from(content, 'base64').toString());
+      expect((await viaEdge(edge.httpPort, at, '/web/login')).status).toBe(200);
     });
 
     it('builds the template', async () => {
@@ -228,7 +270,7 @@ describe('every instance is its own', () => {
     const seen = await Promise.all(
       dbs.map(async (db) =>
         (await h.platform.tenantDb.databaseExists(db))
-          ? h.platform.tenantDb.readOdooParameters(db, ['database.secret', 'database.uuid'])
+          ? readOdooParameters(h.platform.config.tenantDbAdminUrl, db, ['database.secret', 'database.uuid'])
           : null,
       ),
     );
@@ -238,6 +280,30 @@ describe('every instance is its own', () => {
       const values = params.map((p) => p[key]);
       expect(values.every(Boolean)).toBe(true);
       expect(new Set(values).size, key).toBe(values.length);
+    }
+  });
+
+  it("never lets a trigger planted in real Odoo's res_users run with the platform's rights", async () => {
+    const target = created[0];
+    if (!target) throw new Error('no instance was provisioned');
+    const probeRole = `spy_escalated_${target.id.slice(0, 8)}`;
+    const tenant = await connectAsInstance(h, target.id);
+    try {
+      await plantSpyTrigger(tenant, probeRole);
+      const res = await call(h.app, 'POST', `/api/v1/instances/${target.id}/admin-password`, { client: owner });
+      expect(res.statusCode, res.body).toBe(200);
+      const { role } = instanceNames(h.platform.config.resourcePrefix, target.id);
+      const log = await spyLog(tenant);
+      expect(log.length).toBeGreaterThan(0);
+      for (const row of log) expect(row).toEqual({ cur: role, sess: role, escalated: false });
+      // The password set as the instance's own role works in real Odoo.
+      const { login, password } = res.json() as { login: string; password: string };
+      const instance = await h.platform.instances.get(target.id);
+      const auth = await rpcViaEdge(edge.httpPort, host(instance.slug), '/web/session/authenticate', { db: target.db, login, password });
+      expect(auth.result?.uid, auth.text.slice(0, 300)).toBeTruthy();
+    } finally {
+      await tenant.end();
+      expect(await roleOnServer(h.platform.config.tenantDbAdminUrl, probeRole, true)).toBe(false);
     }
   });
 

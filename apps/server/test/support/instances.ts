@@ -88,12 +88,15 @@ export async function canConnect(connectionString: string): Promise<string> {
  * with nothing in the engine. Its status decides which operations the API allows.
  */
 export async function insertInstanceRow(h: Harness, tenantId: string, status: 'failed' | 'stopped' | 'running' = 'failed') {
-  const { encrypt } = await import('../../src/auth/secrets.js');
+  const { randomUUID } = await import('node:crypto');
+  const { encrypt, secretContext } = await import('../../src/auth/secrets.js');
   const { InstancesRepository } = await import('../../src/instances/instances.repo.js');
   const repo = new InstancesRepository(h.platform.db);
   const key = h.platform.config.encryptionKey;
   const slot = await repo.freeSlot(4096);
+  const id = randomUUID();
   return repo.insert({
+    id,
     tenantId,
     name: 'Fixture',
     slug: uniqueSlug('fixture'),
@@ -103,8 +106,8 @@ export async function insertInstanceRow(h: Harness, tenantId: string, status: 'f
     desiredState: status === 'stopped' ? 'stopped' : 'running',
     limits: { memoryMb: 512, cpuMillis: 500, pids: 256, storageGb: 1, workers: 0 },
     slot: slot ?? 4000,
-    dbPassword: encrypt(key, 'x'),
-    masterPassword: encrypt(key, 'x'),
+    dbPassword: encrypt(key, 'x', secretContext.instanceDbPassword(id)),
+    masterPassword: encrypt(key, 'x', secretContext.instanceMasterPassword(id)),
   });
 }
 

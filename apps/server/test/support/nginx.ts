@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { createServer } from 'node:net';
@@ -75,11 +75,14 @@ export interface TestEdgeOptions {
 /** A private nginx per test file: its own prefix under a temp dir, loopback ports, never the platform's 8080. */
 export async function createTestEdge(options: TestEdgeOptions): Promise<TestEdge> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-test-'));
+  // mkdtemp makes it 0700: nginx's workers (www-data under root) must reach the files they serve.
+  await chmod(dir, 0o755);
   const httpPort = await freePort();
   const httpsPort = options.tls ? await freePort() : null;
   const settings: EdgeSettings = {
     dir,
-    user: process.getuid?.() === 0 ? 'root' : null,
+    // As in production: a root master, unprivileged workers.
+    user: process.getuid?.() === 0 ? 'www-data' : null,
     workerProcesses: 2,
     listenAddress: '127.0.0.1',
     httpPort,
@@ -121,12 +124,15 @@ export interface SimpleResponse {
   body: string;
 }
 
-/** One request to 127.0.0.1:port with the given Host header (a new connection each time). */
+/**
+ * One request to 127.0.0.1:port with the given Host header (a new connection each time).
+ * `from`: the client's source address, another loopback address (127.0.0.2...) to act as a second client.
+ */
 export function request(
   port: number,
   host: string,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number; from?: string } = {},
 ): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -138,6 +144,7 @@ export function request(
         headers: { host, ...options.headers },
         agent: false,
         timeout: options.timeoutMs ?? 10_000,
+        ...(options.from ? { localAddress: options.from } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -173,6 +180,7 @@ export interface PlatformEdge {
  */
 export async function createPlatformEdge(options: { tls?: boolean } = {}): Promise<PlatformEdge> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-platform-'));
+  await chmod(dir, 0o755);
   const httpPort = await freePort();
   const httpsPort = options.tls ? await freePort() : null;
   for (const [name, title] of [

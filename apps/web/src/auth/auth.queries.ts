@@ -19,9 +19,10 @@ export function useVerifyEmail() {
   });
 }
 
+/** Public: answers the same whether or not the address waits for confirmation, so it works before logging in. */
 export function useResendVerification() {
   const api = useApi();
-  return useMutation({ mutationFn: () => unwrap(api.POST('/auth/resend-verification')) });
+  return useMutation({ mutationFn: (email: string) => unwrap(api.POST('/auth/resend-verification', { body: { email } })) });
 }
 
 export function useForgotPassword() {

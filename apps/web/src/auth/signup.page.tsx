@@ -1,17 +1,15 @@
-import { Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { isApiProblem } from '@saas/api-client';
-import { AuthCard, applyProblemToForm, focusFirstError, safeNext, useSession } from '@saas/ui';
-import { Link, Navigate, useLocation, useNavigate } from 'react-router';
+import { AuthCard, applyProblemToForm, focusFirstError, notifyError, safeNext, useSession } from '@saas/ui';
+import { Link, Navigate, useLocation } from 'react-router';
 import { PRODUCT_NAME } from '../config';
-import { useSignup } from './auth.queries';
+import { useResendVerification, useSignup } from './auth.queries';
 import { PASSWORD_HINT, validateNewPassword } from './password-rules';
 
 export function SignupPage() {
-  const { status, login } = useSession();
+  const { status } = useSession();
   const signup = useSignup();
   const location = useLocation();
-  const navigate = useNavigate();
   const next = safeNext(location.search);
   const form = useForm({
     initialValues: { email: '', password: '', name: '', organization: '' },
@@ -25,23 +23,16 @@ export function SignupPage() {
 
   if (status === 'authenticated' && !signup.isPending) return <Navigate to={next} replace />;
 
-  async function submit(values: typeof form.values) {
-    try {
-      await signup.mutateAsync({ ...values, name: values.name.trim(), organization: values.organization.trim() });
-    } catch (e) {
-      if (isApiProblem(e) && e.code === 'email_taken')
-        form.setFieldError('email', 'An account with this email already exists. Log in instead.');
-      else applyProblemToForm(form, e);
-      return;
-    }
-    // The account exists now; signing in is a separate call that may fail independently.
-    try {
-      await login({ email: values.email, password: values.password });
-      navigate(next, { replace: true });
-    } catch {
-      navigate('/login', { replace: true });
-    }
+  // The API answers the same whether the address is new or already has an account (it mails the owner
+  // instead), so the page cannot and does not say which: it always asks to check the inbox.
+  function submit(values: typeof form.values) {
+    signup.mutate(
+      { ...values, name: values.name.trim(), organization: values.organization.trim() },
+      { onError: (e) => applyProblemToForm(form, e) },
+    );
   }
+
+  if (signup.isSuccess) return <CheckInbox email={form.values.email.trim()} loginSearch={location.search} />;
 
   return (
     <AuthCard
@@ -79,6 +70,31 @@ export function SignupPage() {
           </Button>
         </Stack>
       </form>
+    </AuthCard>
+  );
+}
+
+/** After sign-up: confirm from the mail, then log in (the `next` of the sign-up is kept for the login). */
+function CheckInbox({ email, loginSearch }: { email: string; loginSearch: string }) {
+  const resend = useResendVerification();
+  return (
+    <AuthCard productName={PRODUCT_NAME} title="Check your inbox">
+      <Stack>
+        <Alert color="teal" role="status">
+          We sent a message to {email}. Follow the link in it to confirm your address, then log in.
+        </Alert>
+        <Button component={Link} to={`/login${loginSearch}`} fullWidth>
+          Log in
+        </Button>
+        <Button
+          variant="subtle"
+          loading={resend.isPending}
+          disabled={resend.isSuccess}
+          onClick={() => resend.mutate(email, { onError: (e) => notifyError(e) })}
+        >
+          {resend.isSuccess ? 'If a confirmation is pending, a new link is on its way' : 'No mail? Send it again'}
+        </Button>
+      </Stack>
     </AuthCard>
   );
 }

@@ -19,7 +19,7 @@ function VerifyEmailBanner({ email }: { email: string }) {
           loading={resend.isPending}
           disabled={resend.isSuccess}
           onClick={() =>
-            resend.mutate(undefined, {
+            resend.mutate(email, {
               onSuccess: () => notifySuccess(`A new link is on its way to ${email}.`, 'Email sent'),
               onError: (e) => notifyError(e),
             })

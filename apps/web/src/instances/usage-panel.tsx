@@ -127,8 +127,16 @@ export function UsagePanel({
           </Group>
           <Progress
             value={Math.min(100, (storageUsed / storageLimit) * 100)}
+            color={now.storage.state === 'full' ? 'red' : now.storage.state === 'warning' ? 'orange' : undefined}
             aria-label={`Storage used: ${formatBytes(storageUsed)} of ${storageLimitGb} GB`}
           />
+          {now.storage.state !== 'ok' && (
+            <Text size="sm" mt={6} c={now.storage.state === 'full' ? 'red.8' : 'orange.9'}>
+              {now.storage.state === 'full'
+                ? 'All the storage of your plan is used. Delete attachments or old data, or move to a larger plan.'
+                : 'Over 80 % of the storage of your plan is used. Delete attachments or old data, or move to a larger plan.'}
+            </Text>
+          )}
         </Paper>
       )}
       <Text size="xs" c="dimmed">

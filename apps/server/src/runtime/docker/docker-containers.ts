@@ -6,7 +6,6 @@ import {
   type ContainerRunState,
   type ContainerSpec,
   type ContainerStats,
-  type FileToWrite,
   type OneOffResult,
   RuntimeError,
 } from '../instance-runtime.js';
@@ -14,6 +13,7 @@ import { portClashError } from './docker-conflicts.js';
 import { engineCall, messageSecretsOf, outputSecretsOf, redact, tolerate, toRuntimeError } from './docker-errors.js';
 import {
   createOptions,
+  filesByDirectory,
   limitsMatch,
   limitsToHostConfig,
   REMOVE,
@@ -39,8 +39,8 @@ export async function inspectByName(docker: Docker, name: string): Promise<Docke
 export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInfo {
   const labels = info.Config.Labels ?? {};
   const { State: state } = info;
-  // The code of its last exit: a container the engine restarts keeps it while it runs again.
-  const exited = state.Status === 'exited' || state.Status === 'dead' || state.Status === 'restarting' || info.RestartCount > 0;
+  // The code of its last exit, while the engine holds it: it resets the code to 0 when it runs the container again.
+  const exited = state.Status === 'exited' || state.Status === 'dead' || state.Status === 'restarting';
   return {
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
@@ -55,9 +55,14 @@ export function toContainerInfo(info: Docker.ContainerInspectInfo): ContainerInf
   };
 }
 
-async function writeFiles(container: Docker.Container, files: readonly FileToWrite[]): Promise<void> {
-  if (files.length === 0) return;
-  await container.putArchive(await filesArchive(files), { path: '/' });
+async function writeFiles(container: Docker.Container, spec: Pick<ContainerSpec, 'files' | 'readOnlyRootfs'>): Promise<void> {
+  if (spec.files.length === 0) return;
+  if (!spec.readOnlyRootfs) {
+    await container.putArchive(await filesArchive(spec.files), { path: '/' });
+    return;
+  }
+  // A read-only root takes copies only into volumes: each file's directory is one (scratchVolumeDirs).
+  for (const [dir, files] of filesByDirectory(spec.files)) await container.putArchive(await filesArchive(files, dir), { path: dir });
 }
 
 async function removeQuietly(container: Docker.Container): Promise<void> {
@@ -89,7 +94,7 @@ export async function ensureContainer(docker: Docker, spec: ContainerSpec): Prom
   if (!current) {
     const created = await step(() => docker.createContainer(createOptions(spec, { [SPEC_HASH_LABEL]: hash })));
     try {
-      await writeFiles(created, spec.files);
+      await writeFiles(created, spec);
       await created.start();
     } catch (err) {
       // A container with the right hash but without its files must not survive to be started later.
@@ -103,7 +108,7 @@ export async function ensureContainer(docker: Docker, spec: ContainerSpec): Prom
       await step(() => container.unpause());
     } else if (!current.State.Running) {
       // Written again before every start: covers a crash between create and start, and edits made at run time.
-      await step(() => writeFiles(container, spec.files));
+      await step(() => writeFiles(container, spec));
       await step(() => tolerate(container.start(), [304])).catch(async (err: RuntimeError) => {
         throw await explainStart(docker, spec, err);
       });
@@ -189,7 +194,7 @@ export async function runOneOff(
 
   const container = await step(() => docker.createContainer(createOptions({ ...spec, restart: 'no' }, { [ROLE_LABEL]: 'one-off' })));
   try {
-    await step(() => writeFiles(container, spec.files));
+    await step(() => writeFiles(container, spec));
     await step(() => container.start());
     const exitCode = await engineCall('runOneOff', spec.name, () => waitForExit(container, timeoutMs, signal), secrets, timeoutMs + 30_000);
     const output = redact(await step(() => oneOffLogs(container)), outputSecrets);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type Docker from 'dockerode';
-import { type ContainerSpec, type Labels, type ResourceLimits, RuntimeError } from '../instance-runtime.js';
+import { type ContainerSpec, type FileToWrite, type Labels, type ResourceLimits, RuntimeError } from '../instance-runtime.js';
 
 /** Labels the driver puts on everything it creates. */
 export const MANAGED_LABEL = 'saas.managed';
@@ -84,6 +84,28 @@ export function specHash(spec: ContainerSpec, imageId: string): string {
     .digest('hex');
 }
 
+/** The spec's files by the directory that holds them. */
+export function filesByDirectory(files: readonly FileToWrite[]): Map<string, FileToWrite[]> {
+  const groups = new Map<string, FileToWrite[]>();
+  for (const file of files) {
+    const dir = posix.dirname(file.path);
+    groups.set(dir, [...(groups.get(dir) ?? []), file]);
+  }
+  return groups;
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+/**
+ * Directories that get a scratch volume of the container's own (anonymous, removed with it): with a read-only
+ * root, the engine refuses to copy files anywhere but into a volume, so each directory of `files` that no
+ * mount already covers becomes one. The engine fills it with the image's content first, owners included.
+ */
+export function scratchVolumeDirs(spec: Pick<ContainerSpec, 'files' | 'mounts' | 'readOnlyRootfs'>): string[] {
+  if (!spec.readOnlyRootfs) return [];
+  return [...filesByDirectory(spec.files).keys()].filter((dir) => !spec.mounts.some((m) => within(dir, m.target)));
+}
+
 export function labelFilters(labels: Labels): string[] {
   return Object.entries(labels).map(([key, value]) => `${key}=${value}`);
 }
@@ -109,11 +131,22 @@ export function createOptions(
       ...limitsToHostConfig(spec.limits),
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges:true'],
-      ReadonlyRootfs: false,
+      ReadonlyRootfs: spec.readOnlyRootfs ?? false,
       AutoRemove: false,
       RestartPolicy: { Name: spec.restart ?? 'no' },
       NetworkMode: spec.network,
-      Mounts: spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
+      Mounts: [
+        ...spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
+        // No source: an anonymous volume.
+        ...scratchVolumeDirs(spec).map((dir) => ({ Type: 'volume' as const, Source: '', Target: dir, ReadOnly: false })),
+        // Sticky and world-writable, as /tmp is on a normal system.
+        ...(spec.tmpfs ?? []).map((t) => ({
+          Type: 'tmpfs' as const,
+          Source: '',
+          Target: t.target,
+          TmpfsOptions: { SizeBytes: t.sizeMb * MiB, Mode: 0o1777 },
+        })),
+      ],
       PortBindings: Object.fromEntries(
         publish.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.hostPort) }]]),
       ),
@@ -136,6 +169,15 @@ export function validateSpec(spec: Omit<ContainerSpec, 'restart' | 'publish'> & 
     assertAbsolutePath(spec.name, mount.target);
   }
   for (const file of spec.files) assertAbsolutePath(spec.name, file.path);
+  for (const tmpfs of spec.tmpfs ?? []) {
+    assertAbsolutePath(spec.name, tmpfs.target);
+    if (!Number.isInteger(tmpfs.sizeMb) || tmpfs.sizeMb < 1)
+      throw new RuntimeError('validate', spec.name, 'tmpfs sizeMb must be an integer >= 1');
+    // A tmpfs is mounted at start, over whatever was copied in before.
+    if (spec.files.some((f) => within(f.path, tmpfs.target))) {
+      throw new RuntimeError('validate', spec.name, `files cannot be placed under the tmpfs ${tmpfs.target}`);
+    }
+  }
   for (const { containerPort, hostPort } of spec.publish ?? []) {
     const port = (n: number) => Number.isInteger(n) && n > 0 && n < 65536;
     if (!port(containerPort) || !port(hostPort)) throw new RuntimeError('validate', spec.name, 'ports must be integers in 1..65535');

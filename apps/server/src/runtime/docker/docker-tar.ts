@@ -3,12 +3,13 @@ import { Readable } from 'node:stream';
 import { extract, type Header, pack } from 'tar-stream';
 import type { FileToWrite } from '../instance-runtime.js';
 
-/** A tar of the files, named relative to `/` (the archive is put at the container's root). */
-export async function filesArchive(files: readonly FileToWrite[]): Promise<Buffer> {
+/** A tar of the files, named relative to `base` (the directory the archive is put into; by default the root). */
+export async function filesArchive(files: readonly FileToWrite[], base = '/'): Promise<Buffer> {
   const archive = pack();
   const mtime = new Date();
   for (const file of files) {
-    archive.entry({ name: file.path.slice(1), type: 'file', mode: file.mode, uid: file.uid, gid: file.gid, mtime }, file.content);
+    const name = posix.relative(base, file.path);
+    archive.entry({ name, type: 'file', mode: file.mode, uid: file.uid, gid: file.gid, mtime }, file.content);
   }
   archive.finalize();
   const chunks: Buffer[] = [];

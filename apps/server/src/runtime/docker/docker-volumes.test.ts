@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import Docker from 'dockerode';
+import { describe, expect, it, vi } from 'vitest';
 import { docker, IMAGE, n, oneOff, RUN_LABEL, runtime, useTestRun } from '../../../test/support/docker-runtime.js';
+import { DockerRuntime } from './docker-runtime.js';
+import { VOLUME_USAGE_MAX_AGE_MS } from './docker-volumes.js';
 
 // Against the real engine with the Odoo stand-in image (test/support/docker-runtime.ts).
 useTestRun();
@@ -15,6 +18,39 @@ describe('volumes', () => {
     await runtime.removeVolume(name);
     await runtime.removeVolume(name);
     expect(await runtime.volumeExists(name)).toBe(false);
+  });
+
+  it('answers usage from one shared `df` per minute, however many callers ask at once', async () => {
+    // A runtime of the test's own over a real engine client whose df calls are counted.
+    const client = new Docker();
+    const df = client.df.bind(client);
+    let dfCalls = 0;
+    client.df = ((...args: Parameters<typeof df>) => {
+      dfCalls++;
+      return df(...args);
+    }) as typeof client.df;
+    const counted = new DockerRuntime(client);
+    const [a, b] = [n('vol-usage-a'), n('vol-usage-b')];
+    for (const name of [a, b]) await counted.ensureVolume(name, RUN_LABEL);
+    // Mounted on the image's /var/lib/odoo, so the volume root is copied up owned by uid 101, the writer.
+    const write = await oneOff('fill-usage', "require('fs').writeFileSync('/var/lib/odoo/blob', Buffer.alloc(100000, 1))", [
+      { volume: a, target: '/var/lib/odoo' },
+    ]);
+    expect(write).toMatchObject({ exitCode: 0 });
+
+    const sizes = await Promise.all(Array.from({ length: 20 }, (_, i) => counted.volumeUsage(i % 2 ? b : a)));
+    expect(dfCalls).toBe(1);
+    expect(sizes[0]).toBeGreaterThanOrEqual(100_000);
+    expect(await counted.volumeUsage(a)).toBe(sizes[0]);
+    expect(dfCalls).toBe(1);
+
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + VOLUME_USAGE_MAX_AGE_MS + 1000 });
+    try {
+      await Promise.all([counted.volumeUsage(a), counted.volumeUsage(b)]);
+      expect(dfCalls).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

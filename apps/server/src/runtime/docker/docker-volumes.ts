@@ -40,12 +40,43 @@ export async function removeVolume(docker: Docker, name: string): Promise<void> 
   await engineCall('removeVolume', name, () => tolerate(docker.getVolume(name).remove(), [404]));
 }
 
+/** How long one `docker system df` answers every volume-usage question (it walks every volume, so it is slow). */
+export const VOLUME_USAGE_MAX_AGE_MS = 60_000;
+
+interface UsageSample {
+  at: number;
+  sizes: Promise<Map<string, number>>;
+}
+
+/** One sample per engine client, shared by every caller; a call in flight is shared too (single flight). */
+const usageSamples = new WeakMap<Docker, UsageSample>();
+
+function volumeSizes(docker: Docker, now = Date.now()): Promise<Map<string, number>> {
+  const cached = usageSamples.get(docker);
+  if (cached && now - cached.at < VOLUME_USAGE_MAX_AGE_MS) return cached.sizes;
+  const sample: UsageSample = {
+    at: now,
+    sizes: engineCall('volumeUsage', 'df', () => docker.df()).then((df: { Volumes?: Docker.VolumeInspectInfo[] | null }) => {
+      const sizes = new Map<string, number>();
+      for (const v of df.Volumes ?? []) {
+        const size = v.UsageData?.Size;
+        if (typeof size === 'number' && size >= 0) sizes.set(v.Name, size);
+      }
+      return sizes;
+    }),
+  };
+  // A failure is not cached: the next caller asks the engine again.
+  sample.sizes.catch(() => {
+    if (usageSamples.get(docker) === sample) usageSamples.delete(docker);
+  });
+  usageSamples.set(docker, sample);
+  return sample.sizes;
+}
+
+/** Bytes used by a volume, from a `df` sample at most VOLUME_USAGE_MAX_AGE_MS old (null when unknown). */
 export async function volumeUsage(docker: Docker, name: string): Promise<number | null> {
   assertName('volume', name);
-  // `docker system df` walks every volume; callers should sample it, not poll it.
-  const df = (await engineCall('volumeUsage', name, () => docker.df())) as { Volumes?: Docker.VolumeInspectInfo[] | null };
-  const size = df.Volumes?.find((v) => v.Name === name)?.UsageData?.Size;
-  return typeof size === 'number' && size >= 0 ? size : null;
+  return (await volumeSizes(docker)).get(name) ?? null;
 }
 
 /** Where the helper containers mount their volume. */

@@ -44,8 +44,3 @@ export async function personalize(client: pg.Client, input: { baseUrl: string; a
     throw err;
   }
 }
-
-export async function readParameters(client: pg.Client, keys: string[]): Promise<Record<string, string>> {
-  const res = await client.query('select key, value from ir_config_parameter where key = any($1)', [keys]);
-  return Object.fromEntries((res.rows as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-}

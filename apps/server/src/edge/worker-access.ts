@@ -1,0 +1,88 @@
+import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * nginx's master runs as root and its workers as an unprivileged user (`user` directive). The
+ * master reads the config, certificates and keys and opens the logs; the workers read only what
+ * they serve: the SPAs and the ACME webroot. This says, before nginx shows a bare 403, which of
+ * those the worker user cannot reach and how to fix it.
+ */
+
+interface Account {
+  uid: number;
+  gid: number;
+}
+
+/** uid and primary gid of `user` from /etc/passwd; null when there is no such account. */
+export async function lookupAccount(user: string, passwdFile = '/etc/passwd'): Promise<Account | null> {
+  const text = await readFile(passwdFile, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [name, , uid, gid] = line.split(':');
+    if (name === user && uid && gid) return { uid: Number(uid), gid: Number(gid) };
+  }
+  return null;
+}
+
+/** Whether the account has permission `bit` (4 read, 1 search) by mode; supplementary groups are ignored. */
+function allows(mode: number, owner: { uid: number; gid: number }, account: Account, bit: number): boolean {
+  if (owner.uid === account.uid) return (mode & (bit << 6)) !== 0;
+  if (owner.gid === account.gid) return (mode & (bit << 3)) !== 0;
+  return (mode & bit) !== 0;
+}
+
+/** One line per directory `user` cannot list or reach (every parent needs search permission). */
+export async function workerAccessProblems(user: string, dirs: string[]): Promise<string[]> {
+  const account = await lookupAccount(user);
+  if (!account) return [`the nginx worker user "${user}" does not exist (EDGE_WORKER_USER)`];
+  const problems: string[] = [];
+  for (const dir of dirs) {
+    const info = await stat(dir).catch(() => null);
+    if (!info) continue; // not built yet: nginx answers 404, which says enough
+    if (!allows(info.mode, info, account, 4) || !allows(info.mode, info, account, 1)) {
+      problems.push(`${user} cannot read ${dir} (chmod o+rx "${dir}")`);
+      continue;
+    }
+    for (let parent = dirname(dir); ; parent = dirname(parent)) {
+      const p = await stat(parent);
+      if (!allows(p.mode, p, account, 1)) {
+        problems.push(`${user} cannot reach ${dir}: ${parent} is not searchable (chmod o+x "${parent}", or move it)`);
+        break;
+      }
+      if (parent === dirname(parent)) break;
+    }
+  }
+  return problems;
+}
+
+/**
+ * Whether `user` can list each existing directory and search every parent (synchronous: settings are built
+ * once, at start-up). A checkout under /root (0700) cannot be served by an unprivileged worker.
+ */
+export function workerCanReach(user: string, dirs: string[], passwdFile = '/etc/passwd'): boolean {
+  let account: Account | null = null;
+  for (const line of readFileSync(passwdFile, 'utf8').split('\n')) {
+    const [name, , uid, gid] = line.split(':');
+    if (name === user && uid && gid) account = { uid: Number(uid), gid: Number(gid) };
+  }
+  if (!account) return false;
+  for (const dir of dirs) {
+    let info: ReturnType<typeof statSync> | undefined;
+    try {
+      info = statSync(dir);
+    } catch {
+      continue;
+    }
+    if (
+      !allows(Number(info.mode), { uid: Number(info.uid), gid: Number(info.gid) }, account, 4) ||
+      !allows(Number(info.mode), { uid: Number(info.uid), gid: Number(info.gid) }, account, 1)
+    )
+      return false;
+    for (let parent = dirname(dir); ; parent = dirname(parent)) {
+      const p = statSync(parent);
+      if (!allows(Number(p.mode), { uid: Number(p.uid), gid: Number(p.gid) }, account, 1)) return false;
+      if (parent === dirname(parent)) break;
+    }
+  }
+  return true;
+}

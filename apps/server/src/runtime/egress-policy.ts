@@ -1,0 +1,136 @@
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
+import { parseCidr } from './subnets.js';
+
+/**
+ * What instance containers may reach: the internet, yes; the host's own services, link-local
+ * (cloud metadata) and the private networks around the platform, no. Enforced by the host's packet
+ * filter; `apply` is idempotent and repairs rules that vanished (dockerd re-creates its chains on restart).
+ */
+export interface EgressPolicy {
+  apply(): Promise<EgressResult>;
+  /** Removes this platform's rules (tests; turning the policy off). */
+  remove(): Promise<void>;
+}
+
+export type EgressResult = { applied: true; changed: boolean } | { applied: false; reason: string };
+
+/** A destination outside the host that the instances still need (DNS resolvers, a remote PostgreSQL). */
+export interface EgressException {
+  address: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface EgressScope {
+  /** Names the rule chains: the platform's RESOURCE_PREFIX, so two platforms on one host keep their own. */
+  name: string;
+  /** The instance networks' pool (INSTANCE_SUBNET_POOL). */
+  pool: string;
+  /** TCP ports of the host itself that stay open to instances: PostgreSQL and the public edge. */
+  hostPorts: number[];
+  exceptions: EgressException[];
+}
+
+/**
+ * Destinations refused to instances: private (RFC 1918), carrier-grade NAT, link-local (metadata
+ * services at 169.254.169.254), "this network", multicast and reserved. The host itself is refused
+ * separately, whatever its addresses are.
+ */
+export const BLOCKED_DESTINATIONS = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+] as const;
+
+export class NoEgressPolicy implements EgressPolicy {
+  constructor(private readonly reason: string) {}
+  async apply(): Promise<EgressResult> {
+    return { applied: false, reason: this.reason };
+  }
+  async remove(): Promise<void> {}
+}
+
+/** The IPv4 nameservers of the host: Docker's embedded DNS forwards the containers' queries to them from inside the container. */
+export async function hostNameservers(files = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']): Promise<string[]> {
+  const found = new Set<string>();
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      const [keyword, address] = line.trim().split(/\s+/);
+      // Loopback resolvers are never used from a container (Docker swaps them for the real upstreams).
+      if (keyword === 'nameserver' && address && isIPv4(address) && !address.startsWith('127.')) found.add(address);
+    }
+  }
+  return [...found];
+}
+
+export interface EgressScopeInput {
+  resourcePrefix: string;
+  instanceSubnetPool: string;
+  tenantDbHost: string;
+  tenantDbPort: number;
+  edgePorts: number[];
+}
+
+/** The scope of a platform's policy, from its settings and the host's resolvers. */
+export async function egressScopeFor(input: EgressScopeInput, nameservers?: string[]): Promise<EgressScope> {
+  if (!parseCidr(input.instanceSubnetPool)) throw new Error(`bad instance subnet pool ${input.instanceSubnetPool}`);
+  const exceptions: EgressException[] = [];
+  for (const address of nameservers ?? (await hostNameservers())) {
+    exceptions.push({ address, port: 53, protocol: 'udp' }, { address, port: 53, protocol: 'tcp' });
+  }
+  // A PostgreSQL elsewhere on the private network: only its address and port, nothing else there.
+  if (input.tenantDbHost !== 'host.docker.internal') {
+    const address = isIPv4(input.tenantDbHost)
+      ? input.tenantDbHost
+      : await lookup(input.tenantDbHost, { family: 4 })
+          .then((r) => r.address)
+          .catch(() => null);
+    if (address) exceptions.push({ address, port: input.tenantDbPort, protocol: 'tcp' });
+  }
+  return {
+    name: input.resourcePrefix,
+    pool: input.instanceSubnetPool,
+    // The edge ports are public anyway, and Odoo fetches its own pages through its public URL (PDF reports).
+    hostPorts: [...new Set([input.tenantDbPort, ...input.edgePorts])],
+    exceptions,
+  };
+}
+
+interface EgressLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+const lastReason = new WeakMap<EgressPolicy, string>();
+
+/**
+ * Applies the policy for the worker's start and each reconcile run: logs when rules had to be
+ * (re)installed, and warns once per reason when they cannot be (not root, no iptables, no DOCKER-USER).
+ * Never throws: a firewall problem must not stop instances from being served.
+ */
+export async function enforceEgressPolicy(policy: EgressPolicy, log: EgressLog): Promise<EgressResult> {
+  const result = await policy
+    .apply()
+    .catch((err: unknown): EgressResult => ({ applied: false, reason: err instanceof Error ? err.message : String(err) }));
+  if (result.applied) {
+    lastReason.delete(policy);
+    if (result.changed) log.info({ egress: 'applied' }, 'egress policy rules installed for the instance networks');
+  } else if (lastReason.get(policy) !== result.reason) {
+    lastReason.set(policy, result.reason);
+    if (result.reason !== 'EGRESS_POLICY=off') {
+      log.warn(
+        { egress: 'not applied', reason: result.reason },
+        'egress policy NOT applied: instances can reach the host and private networks',
+      );
+    }
+  }
+  return result;
+}
