@@ -159,7 +159,7 @@ export class NginxEdgeRouter implements EdgeRouter {
       );
     } else if (user) {
       const served = [this.settings.webRoot, this.settings.adminRoot, join(this.paths.webroot, '.well-known', 'acme-challenge')];
-      for (const problem of await workerAccessProblems(user, served)) this.log.warn({ user }, `nginx workers: ${problem}`);
+      for (const problem of workerAccessProblems(user, served)) this.log.warn({ user }, `nginx workers: ${problem}`);
     }
     return result;
   }

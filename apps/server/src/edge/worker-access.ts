@@ -1,12 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
  * nginx's master runs as root and its workers as an unprivileged user (`user` directive). The
  * master reads the config, certificates and keys and opens the logs; the workers read only what
  * they serve: the SPAs and the ACME webroot. This says, before nginx shows a bare 403, which of
- * those the worker user cannot reach and how to fix it.
+ * those the worker user cannot reach and how to fix it. Synchronous: a few stat calls, made when
+ * the edge settings are built and after each render, never on a request.
  */
 
 interface Account {
@@ -15,8 +15,13 @@ interface Account {
 }
 
 /** uid and primary gid of `user` from /etc/passwd; null when there is no such account. */
-export async function lookupAccount(user: string, passwdFile = '/etc/passwd'): Promise<Account | null> {
-  const text = await readFile(passwdFile, 'utf8').catch(() => '');
+export function lookupAccount(user: string, passwdFile = '/etc/passwd'): Account | null {
+  let text = '';
+  try {
+    text = readFileSync(passwdFile, 'utf8');
+  } catch {
+    // No passwd file: no such account.
+  }
   for (const line of text.split('\n')) {
     const [name, , uid, gid] = line.split(':');
     if (name === user && uid && gid) return { uid: Number(uid), gid: Number(gid) };
@@ -32,19 +37,19 @@ function allows(mode: number, owner: { uid: number; gid: number }, account: Acco
 }
 
 /** One line per directory `user` cannot list or reach (every parent needs search permission). */
-export async function workerAccessProblems(user: string, dirs: string[]): Promise<string[]> {
-  const account = await lookupAccount(user);
+export function workerAccessProblems(user: string, dirs: string[]): string[] {
+  const account = lookupAccount(user);
   if (!account) return [`the nginx worker user "${user}" does not exist (EDGE_WORKER_USER)`];
   const problems: string[] = [];
   for (const dir of dirs) {
-    const info = await stat(dir).catch(() => null);
+    const info = statSync(dir, { throwIfNoEntry: false });
     if (!info) continue; // not built yet: nginx answers 404, which says enough
     if (!allows(info.mode, info, account, 4) || !allows(info.mode, info, account, 1)) {
       problems.push(`${user} cannot read ${dir} (chmod o+rx "${dir}")`);
       continue;
     }
     for (let parent = dirname(dir); ; parent = dirname(parent)) {
-      const p = await stat(parent);
+      const p = statSync(parent);
       if (!allows(p.mode, p, account, 1)) {
         problems.push(`${user} cannot reach ${dir}: ${parent} is not searchable (chmod o+x "${parent}", or move it)`);
         break;
@@ -55,34 +60,5 @@ export async function workerAccessProblems(user: string, dirs: string[]): Promis
   return problems;
 }
 
-/**
- * Whether `user` can list each existing directory and search every parent (synchronous: settings are built
- * once, at start-up). A checkout under /root (0700) cannot be served by an unprivileged worker.
- */
-export function workerCanReach(user: string, dirs: string[], passwdFile = '/etc/passwd'): boolean {
-  let account: Account | null = null;
-  for (const line of readFileSync(passwdFile, 'utf8').split('\n')) {
-    const [name, , uid, gid] = line.split(':');
-    if (name === user && uid && gid) account = { uid: Number(uid), gid: Number(gid) };
-  }
-  if (!account) return false;
-  for (const dir of dirs) {
-    let info: ReturnType<typeof statSync> | undefined;
-    try {
-      info = statSync(dir);
-    } catch {
-      continue;
-    }
-    if (
-      !allows(Number(info.mode), { uid: Number(info.uid), gid: Number(info.gid) }, account, 4) ||
-      !allows(Number(info.mode), { uid: Number(info.uid), gid: Number(info.gid) }, account, 1)
-    )
-      return false;
-    for (let parent = dirname(dir); ; parent = dirname(parent)) {
-      const p = statSync(parent);
-      if (!allows(Number(p.mode), { uid: Number(p.uid), gid: Number(p.gid) }, account, 1)) return false;
-      if (parent === dirname(parent)) break;
-    }
-  }
-  return true;
-}
+/** Whether `user` can serve these directories: a checkout under /root (0700) cannot be served by an unprivileged worker. */
+export const workerCanReach = (user: string, dirs: string[]) => workerAccessProblems(user, dirs).length === 0;

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEdgeRouter } from '../../src/edge/create-edge-router.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
-import { instanceGroupRole, instanceNames, LABELS } from '../../src/instances/instance-names.js';
 import type { InstanceDto } from '../../src/instances/instances.schemas.js';
 import { provisionWorkflow } from '../../src/instances/provision.workflow.js';
 import { createQueues } from '../../src/jobs/queues.js';
-import type { MailboxMessage } from '../../src/mail/dev-mailbox.routes.js';
-import { STRONG_PASSWORD, tokenFromLink } from '../harness.js';
+import { failureKinds, type Row, summaryTable } from '../support/chaos-report.js';
 import { docker as dockerEngine, postgres, redis } from '../support/dependencies.js';
 import { createPlatformEdge, freePort, type PlatformEdge, request } from '../support/nginx.js';
+import { orphanedResources } from '../support/orphans.js';
+import { type Owner, type PlatformClient, platformClient } from '../support/platform-client.js';
 import { failed, type LoadSample, type LoadTarget, startRequestLoad } from '../support/request-load.js';
 import { type Program, type SupervisedPlatform, startSupervisedPlatform } from '../support/supervised.js';
 import { testConfig } from '../test-env.js';
@@ -51,28 +50,6 @@ let platform: SupervisedPlatform;
 const owners = new Map<string, Owner>();
 let steady: { owner: Owner; instance: InstanceDto };
 
-interface Owner {
-  email: string;
-  tenantId: string;
-  token: string;
-}
-
-interface Row {
-  event: string;
-  boundS: number;
-  outageS: number;
-  recoveryS: number;
-  requests: number;
-  failedRequests: number;
-  /** What the failures were: HTTP status × count per target, `no answer` for a refused or timed-out connection. */
-  failedAs: string;
-  failedOutsideOutage: number;
-  provisioningAtEvent: string;
-  provisionedS: number;
-  lostOrDuplicateJobs: number;
-  stuckInstances: number;
-  orphans: number;
-}
 const rows: Row[] = [];
 
 // ---------------------------------------------------------------------------------------------------------
@@ -81,96 +58,16 @@ const rows: Row[] = [];
 const edgeHeaders = (host = 'localhost') => ({ host });
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-async function api<T>(method: string, path: string, options: { token?: string; body?: unknown; ip?: string } = {}) {
-  const res = await fetch(`${platform.apiUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      // Sign-ups come from many addresses, as they would: the API's own per-address limits stay out of the way.
-      'x-forwarded-for': options.ip ?? `10.78.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
-    },
-    ...(options.body ? { body: JSON.stringify(options.body) } : {}),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, text };
-}
-
-async function mailsTo(email: string) {
-  const res = await api<MailboxMessage[]>('GET', `/api/v1/dev/mailbox?to=${encodeURIComponent(email)}`);
-  return res.status === 200 ? res.body : [];
-}
-
-async function signup(label: string) {
-  const email = `${label}-${randomUUID().slice(0, 8)}@example.com`;
-  const res = await api('POST', '/api/v1/auth/signup', {
-    body: { email, password: STRONG_PASSWORD, name: 'Chaos', organization: `Org ${email}` },
-  });
-  // Sign-up answers 202 "check your mail" either way; the tenant is read after login.
-  expect(res.status, res.text).toBe(202);
-  return { email };
-}
-
-async function confirmationMail(email: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const mail = (await mailsTo(email).catch(() => [])).find((m) => m.subject.includes('Confirm'));
-    if (mail) return mail;
-    await sleep(200);
-  }
-  throw new Error(`no confirmation mail for ${email} within ${timeoutMs} ms\n${await platform.logs()}`);
-}
-
-/** A tenant owner who confirmed the address and logged in. */
-async function owner(label: string): Promise<Owner> {
-  const { email } = await signup(label);
-  const mail = await confirmationMail(email);
-  const verified = await api('POST', '/api/v1/auth/verify-email', { body: { token: tokenFromLink(mail.links[0] ?? '') } });
-  expect(verified.status, verified.text).toBe(204);
-  const token = await login(email);
-  const me = await api<{ tenants: { id: string; role: string }[] }>('GET', '/api/v1/me', { token });
-  expect(me.status, me.text).toBe(200);
-  const tenantId = me.body.tenants.find((t) => t.role === 'owner')?.id;
-  if (!tenantId) throw new Error(`${email} owns no tenant after sign-up`);
-  return { email, tenantId, token };
-}
-
-/** A fresh access token (they live 15 minutes; the suite takes longer). */
-async function login(email: string) {
-  const res = await api<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password: STRONG_PASSWORD } });
-  expect(res.status, res.text).toBe(200);
-  return res.body.accessToken;
-}
+let apiClient: PlatformClient;
 
 async function createInstance(by: Owner, label: string) {
-  const slug = `${label}-${randomUUID().slice(0, 6)}`;
-  const res = await api<InstanceDto>('POST', `/api/v1/tenants/${by.tenantId}/instances`, {
-    token: by.token,
-    body: { name: `Chaos ${label}`, slug },
-  });
-  expect(res.status, res.text).toBe(202);
-  owners.set(res.body.id, by);
-  return { instance: res.body, createdAt: Date.now() };
+  const created = await apiClient.createInstance(by, label);
+  owners.set(created.instance.id, by);
+  return created;
 }
 
-async function waitForInstance(id: string, statuses: InstanceDto['status'][], timeoutMs: number) {
-  const by = owners.get(id) as Owner;
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const res = await api<InstanceDto>('GET', `/api/v1/instances/${id}`, { token: by.token }).catch((err: Error) => ({
-      status: 0,
-      body: null,
-      text: err.message,
-    }));
-    last = res.text;
-    if (res.status === 200 && res.body && statuses.includes(res.body.status)) return { instance: res.body, at: Date.now() };
-    if (res.status === 404 && statuses.includes('deleted')) return { instance: null, at: Date.now() };
-    await sleep(250);
-  }
-  throw new Error(`instance ${id} did not reach ${statuses.join('/')} within ${timeoutMs} ms; last: ${last}\n${await platform.logs()}`);
-}
+const waitForInstance = (id: string, statuses: InstanceDto['status'][], timeoutMs: number) =>
+  apiClient.waitForInstance(id, (owners.get(id) as Owner).token, statuses, timeoutMs);
 
 /** Ready through nginx, as a load balancer or an operator sees it; null when not answering. */
 async function readiness() {
@@ -271,9 +168,9 @@ async function jobProblems(instanceIds: string[], mailTo: string) {
     if (became?.n !== 1) problems.push(`instance ${id}: became running ${became?.n} times`);
   }
   // The confirmation mail was sent before the event: it must arrive, once.
-  await confirmationMail(mailTo);
+  await apiClient.confirmationMail(mailTo);
   await sleep(1_000);
-  const mails = (await mailsTo(mailTo)).filter((m) => m.subject.includes('Confirm'));
+  const mails = (await apiClient.mailsTo(mailTo)).filter((m) => m.subject.includes('Confirm'));
   if (mails.length !== 1) problems.push(`${mails.length} confirmation mails to ${mailTo}`);
   const queues = createQueues(config().redisUrl, env.QUEUE_PREFIX as string);
   try {
@@ -299,69 +196,13 @@ async function stuckInstances() {
   );
 }
 
-/**
- * What the platform holds outside its database that no live instance explains: containers, networks,
- * volumes, databases and roles of this platform (its RESOURCE_PREFIX), and live instances missing theirs.
- */
+/** This run's live instances (the global setup purged the engine and database server of earlier runs'), and what no live instance explains. */
 async function orphans() {
-  const { resourcePrefix, dockerSocket, tenantDbAdminUrl } = config();
-  // This run's instances (the global setup purged the engine and the database server of earlier runs' resources).
   const live = await platformQuery<{ id: string; status: string }>(
     `select id, status from instances where status <> 'deleted' and id = any($1::uuid[])`,
     [[...owners.keys()]],
   );
-  const expected = new Map(live.map((i) => [i.id, instanceNames(resourcePrefix, i.id)]));
-  const found: string[] = [];
-  const engine = new Docker({ socketPath: dockerSocket });
-  const filters = { label: [`${LABELS.platform}=${resourcePrefix}`] };
-  const seen = { container: new Set<string>(), network: new Set<string>(), volume: new Set<string>() };
-  const account = (kind: keyof typeof seen, name: string, labels: Record<string, string> | undefined) => {
-    const id = labels?.[LABELS.instance] ?? '';
-    const names = expected.get(id);
-    const own = names ? names[kind] : undefined;
-    if (!own || own !== name || seen[kind].has(id)) found.push(`${kind} ${name}`);
-    else seen[kind].add(id);
-  };
-  for (const c of await engine.listContainers({ all: true, filters }))
-    account('container', (c.Names[0] ?? '').replace(/^\//, ''), c.Labels);
-  for (const n of await engine.listNetworks({ filters })) account('network', n.Name, n.Labels);
-  for (const v of (await engine.listVolumes({ filters })).Volumes ?? []) account('volume', v.Name, v.Labels);
-
-  const client = new pg.Client({ connectionString: tenantDbAdminUrl });
-  await client.connect();
-  try {
-    const pattern = `${resourcePrefix}\\_%`;
-    const dbs = (await client.query('select datname as name from pg_database where datname like $1', [pattern])).rows as { name: string }[];
-    // The instance group (the NOLOGIN role pg_hba admits) is the platform's, not an instance's.
-    const roles = (
-      await client.query('select rolname as name from pg_roles where rolname like $1 and rolname <> $2', [
-        pattern,
-        instanceGroupRole(resourcePrefix),
-      ])
-    ).rows as { name: string }[];
-    const liveDbs = new Set([...expected.values()].map((n) => n.db));
-    for (const { name } of dbs) if (!liveDbs.has(name)) found.push(`database ${name}`);
-    for (const { name } of roles) if (!liveDbs.has(name)) found.push(`role ${name}`);
-    // A running instance has all of its own.
-    for (const instance of live.filter((i) => i.status === 'running')) {
-      const names = expected.get(instance.id);
-      if (!names) continue;
-      if (!seen.container.has(instance.id)) found.push(`instance ${instance.id} has no container`);
-      if (!dbs.some((d) => d.name === names.db)) found.push(`instance ${instance.id} has no database`);
-    }
-    // The scan saw what it should: one of each per live instance (0 after the final deletions).
-    const counts = {
-      container: seen.container.size,
-      network: seen.network.size,
-      volume: seen.volume.size,
-      database: dbs.length,
-      role: roles.length,
-    };
-    for (const [kind, n] of Object.entries(counts)) if (n !== live.length) found.push(`${n} ${kind}s for ${live.length} live instances`);
-  } finally {
-    await client.end();
-  }
-  return found;
+  return orphanedResources(config(), live);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -412,8 +253,8 @@ const EVENTS: ChaosEvent[] = [
 
 async function strike(event: ChaosEvent, index: number) {
   await waitRecovered(30_000, 'the previous event');
-  steady.owner.token = await login(steady.owner.email);
-  const by = await owner(`chaos${index}`);
+  steady.owner.token = await apiClient.login(steady.owner.email);
+  const by = await apiClient.owner(`chaos${index}`);
   const targets: LoadTarget[] = [
     {
       name: 'api',
@@ -429,7 +270,7 @@ async function strike(event: ChaosEvent, index: number) {
   const load = startRequestLoad(targets, { loops: 2, pauseMs: 300, maxRequests: 3_000, maxMs: 240_000 });
   let samples: LoadSample[] = [];
   try {
-    const { email: mailTo } = await signup(`chaos${index}-mail`);
+    const { email: mailTo } = await apiClient.signup(`chaos${index}-mail`);
     const created = [await createInstance(by, `c${index}a`), await createInstance(by, `c${index}b`)];
     const ids = created.map((c) => c.instance.id);
     const provisioningAtEvent = await waitUntilHalfway(ids);
@@ -490,9 +331,10 @@ beforeAll(async () => {
   edge = await createPlatformEdge();
   Object.assign(env, edge.env);
   platform = await startSupervisedPlatform(await freePort(), env);
+  apiClient = platformClient(platform.apiUrl, () => platform.logs());
   const quiet = { info: () => undefined, warn: () => undefined };
   await edge.start(createEdgeRouter(config(), quiet) as NginxEdgeRouter);
-  const steadyOwner = await owner('steady');
+  const steadyOwner = await apiClient.owner('steady');
   const { instance } = await createInstance(steadyOwner, 'steady');
   await waitForInstance(instance.id, ['running'], PROVISION_BOUND_MS);
   steady = { owner: steadyOwner, instance };
@@ -509,57 +351,6 @@ afterAll(async () => {
   if (rows.length) console.log(summaryTable(rows));
 }, 120_000);
 
-function failureKinds(failures: LoadSample[]) {
-  const counts = new Map<string, number>();
-  for (const f of failures) {
-    const kind = `${f.target} ${f.status ? String(f.status) : 'no answer'}`;
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  }
-  return [...counts].map(([kind, n]) => `${kind} ×${n}`).join(', ') || '–';
-}
-
-/** The run's summary, as a Markdown table (docs/reliability.md shows one). */
-function summaryTable(rows: Row[]) {
-  const head = [
-    'event',
-    'bound s',
-    'outage s',
-    'recovery s',
-    'requests',
-    'failed',
-    'failed as',
-    'failed outside outage',
-    'provisioning at the event',
-    'provisioned in s',
-    'lost/duplicate jobs',
-    'stuck',
-    'orphans',
-  ];
-  const lines = rows.map((r) =>
-    [
-      r.event,
-      r.boundS,
-      r.outageS,
-      r.recoveryS,
-      r.requests,
-      r.failedRequests,
-      r.failedAs,
-      r.failedOutsideOutage,
-      r.provisioningAtEvent,
-      r.provisionedS,
-      r.lostOrDuplicateJobs,
-      r.stuckInstances,
-      r.orphans,
-    ].join(' | '),
-  );
-  return [
-    `\nChaos summary (${new Date().toISOString()})\n`,
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => ' --- ').join('|')}|`,
-    ...lines.map((l) => `| ${l} |`),
-  ].join('\n');
-}
-
 describe('chaos: every event strikes during provisioning and a request load', () => {
   EVENTS.forEach((event, index) => {
     it(`${event.name}: back within ${event.boundS} s, nothing lost, stuck or orphaned`, () => strike(event, index), 420_000);
@@ -572,7 +363,7 @@ describe('chaos: every event strikes during provisioning and a request load', ()
     expect(live.length).toBe(EVENTS.length * 2 + 1);
     for (const { id } of live) {
       const by = owners.get(id) as Owner;
-      const res = await api('DELETE', `/api/v1/instances/${id}`, { token: by.token });
+      const res = await apiClient.api('DELETE', `/api/v1/instances/${id}`, { token: by.token });
       expect(res.status, res.text).toBe(202);
     }
     for (const { id } of live) await waitForInstance(id, ['deleted'], 120_000);
