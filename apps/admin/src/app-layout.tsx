@@ -10,6 +10,7 @@ const nav = [
   { label: 'Instances', to: '/instances' },
   { label: 'Odoo versions', to: '/odoo-versions' },
   { label: 'Plans', to: '/plans' },
+  { label: 'Billing', to: '/billing' },
   { label: 'System', to: '/system' },
   { label: 'Audit log', to: '/audit-log' },
 ];

@@ -22,6 +22,8 @@ export const router = createBrowserRouter([
       { path: 'instances', element: <InstancesPage /> },
       { path: 'odoo-versions', element: <OdooVersionsPage /> },
       { path: 'plans', element: <PlansPage /> },
+      // Its charts (recharts) are the bulk of a bundle no other page needs: loaded on first visit.
+      { path: 'billing', lazy: () => import('./billing/billing.page').then((m) => ({ Component: m.BillingPage })) },
       { path: 'system', element: <SystemPage /> },
       { path: 'audit-log', element: <AuditLogPage /> },
     ],

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { UsersRepository } from '../src/auth/users.repo.js';
+import { newTenantBilling } from '../src/billing/billing-accounts.repo.js';
 import { parseConfig } from '../src/config/config.js';
 import { InstancesRepository } from '../src/instances/instances.repo.js';
 import { createPlatform, prepareDatabase } from '../src/platform.js';
@@ -68,7 +69,7 @@ async function seed() {
       emailVerifiedAt: new Date(),
     });
     if (!user) throw new Error('bench user exists');
-    const tenant = await new TenantsRepository(platform.db).create('Bench', user.id);
+    const tenant = await new TenantsRepository(platform.db).create('Bench', user.id, newTenantBilling(platform.config));
     const instances = new InstancesRepository(platform.db);
     for (let slot = 1; slot <= 3; slot++) {
       await instances.insert({

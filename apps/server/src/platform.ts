@@ -9,7 +9,12 @@ import { AuthService } from './auth/auth.service.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { upgradeSealedSecrets } from './auth/sealed-secrets-upgrade.js';
 import { TotpService } from './auth/totp.service.js';
+import { BillingService } from './billing/billing.service.js';
+import { BillingEvents } from './billing/billing-events.js';
+import type { BillingProvider } from './billing/billing-provider.js';
 import { PlansService } from './billing/plans.service.js';
+import { BillingReports } from './billing/revenue.js';
+import { createBillingProvider } from './billing/stripe/stripe-provider.js';
 import type { Config } from './config/config.js';
 import { createDatabase, type Database, type Db, runMigrations } from './db/client.js';
 import { removeInstanceDomains } from './domains/domains.jobs.js';
@@ -53,6 +58,14 @@ export interface Platform {
   audit: AuditService;
   admin: AdminService;
   plans: PlansService;
+  /** Stripe when configured; null is the manual provider (docs/billing.md). */
+  billingProvider: BillingProvider | null;
+  /** Subscriptions: the billing page, checkout, and `apply` for provider events and manual actions. */
+  billing: BillingService;
+  /** Webhook intake and processing of billing provider events. */
+  billingEvents: BillingEvents;
+  /** Subscriptions, failed payments, MRR/ARR and churn for the admin dashboard. */
+  billingReports: BillingReports;
   versions: VersionsService;
   tenants: TenantsService;
   runtime: InstanceRuntime;
@@ -109,6 +122,9 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     return issuer;
   };
   const heartbeats = new WorkerHeartbeats(redis, config.queuePrefix);
+  const audit = new AuditService(db);
+  const billingProvider = createBillingProvider(config);
+  const billing = new BillingService({ db, config, queues, mail, audit, billingProvider, log });
   // An instance's custom domains and their certificates go with it.
   instanceOps.beforeDelete.push((instance) => removeInstanceDomains({ database, issuer: acme }, instance.id));
   return {
@@ -133,9 +149,13 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     auth,
     account: new AccountService(db),
     totp,
-    audit: new AuditService(db),
+    audit,
+    billingProvider,
+    billing,
+    billingEvents: new BillingEvents({ db, queues, mail, billing, billingProvider, log }),
     admin: new AdminService(db),
-    plans: new PlansService({ db, queues }),
+    plans: new PlansService({ db, queues, config, mail, billingProvider }),
+    billingReports: new BillingReports({ db, config }),
     versions: new VersionsService({ db, queues }),
     tenants: new TenantsService({ db, mail, config }),
     async close() {

@@ -1,4 +1,6 @@
 import { AppLayout, RequireAuth } from '@saas/ui';
+import { Outlet } from 'react-router';
+import { BillingBanners } from './billing/billing-banners';
 import { PRODUCT_NAME } from './config';
 import { CurrentTenantProvider } from './tenants/current-tenant';
 import { TenantSwitcher } from './tenants/tenant-switcher';
@@ -7,6 +9,7 @@ const nav = [
   { label: 'Dashboard', to: '/', end: true },
   { label: 'Instances', to: '/instances' },
   { label: 'Team', to: '/team' },
+  { label: 'Billing', to: '/billing' },
   { label: 'Account', to: '/account', end: true },
   { label: 'Sessions', to: '/account/sessions' },
 ];
@@ -21,7 +24,10 @@ export function TenantAppLayout() {
   return (
     <RequireAuth>
       <CurrentTenantProvider>
-        <AppLayout productName={PRODUCT_NAME} nav={nav} userMenu={userMenu} headerExtra={<TenantSwitcher />} />
+        <AppLayout productName={PRODUCT_NAME} nav={nav} userMenu={userMenu} headerExtra={<TenantSwitcher />}>
+          <BillingBanners />
+          <Outlet />
+        </AppLayout>
       </CurrentTenantProvider>
     </RequireAuth>
   );

@@ -3,6 +3,7 @@ import { type ComponentType, lazy, Suspense } from 'react';
 import { createBrowserRouter } from 'react-router';
 import { TenantAppLayout } from './app-layout';
 import { LoginPage } from './auth/login.page';
+import { CurrentTenantProvider } from './tenants/current-tenant';
 
 /**
  * A route element whose code is loaded on first visit (React.lazy), so the first download holds only
@@ -55,6 +56,18 @@ export const router = createBrowserRouter([
     ),
   },
   {
+    // Public, but knows the session: logged in, a choice starts the checkout of the current organization.
+    path: '/pricing',
+    element: (
+      <CurrentTenantProvider>
+        {page(
+          () => import('./billing/pricing.page'),
+          (m) => m.PricingPage,
+        )}
+      </CurrentTenantProvider>
+    ),
+  },
+  {
     element: <TenantAppLayout />,
     children: [
       {
@@ -97,6 +110,13 @@ export const router = createBrowserRouter([
         element: page(
           () => import('./team/team.page'),
           (m) => m.TeamPage,
+        ),
+      },
+      {
+        path: 'billing',
+        element: page(
+          () => import('./billing/billing.page'),
+          (m) => m.BillingPage,
         ),
       },
       {

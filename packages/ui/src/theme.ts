@@ -1,4 +1,4 @@
-import { Alert, type CSSVariablesResolver, createTheme } from '@mantine/core';
+import { Alert, type CSSVariablesResolver, createTheme, Modal } from '@mantine/core';
 
 export const theme = createTheme({
   primaryColor: 'indigo',
@@ -10,6 +10,8 @@ export const theme = createTheme({
   components: {
     // Light alerts colour their title like the background (yellow on yellow); keep titles at text colour.
     Alert: Alert.extend({ styles: { title: { color: 'var(--mantine-color-text)' } } }),
+    // Mantine's close button is an icon only: give it a name (axe's button-name).
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
   },
 });
 

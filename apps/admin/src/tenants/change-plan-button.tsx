@@ -10,7 +10,7 @@ export function ChangePlanButton({ tenant }: { tenant: AdminTenant }) {
   const [opened, { open, close }] = useDisclosure(false);
   return (
     <>
-      <Button variant="default" size="xs" onClick={open} aria-label={`Change the plan of ${tenant.name}`}>
+      <Button variant="default" size="xs" onClick={open} aria-label={`Change plan of ${tenant.name}`}>
         Change plan
       </Button>
       <Modal opened={opened} onClose={close} title={`Change the plan of ${tenant.name}`} centered>

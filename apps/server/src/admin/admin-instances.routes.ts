@@ -1,7 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { planCodeSchema, planLimitsSchema, planSchema } from '../billing/plans.schemas.js';
-import type { PlansService } from '../billing/plans.service.js';
 import type { Config } from '../config/config.js';
 import { access } from '../http/access.js';
 import { page, pageQuery } from '../http/route-helpers.js';
@@ -18,8 +16,7 @@ export const adminInstancesRoutes: FastifyPluginAsyncZod<{
   config: Config;
   admin: AdminService;
   versions: VersionsService;
-  plans: PlansService;
-}> = async (app, { config, admin, versions, plans }) => {
+}> = async (app, { config, admin, versions }) => {
   const staff = access.platform('admin', 'support');
   const admins = access.platform('admin');
 
@@ -82,46 +79,6 @@ export const adminInstancesRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       await versions.rebuildTemplate(request.params.version);
       return reply.status(202).send({ queued: true });
-    },
-  );
-
-  app.get(
-    '/admin/plans',
-    { schema: { tags: ['admin'], summary: 'Plans and their limits', response: { 200: z.array(planSchema) } }, config: { access: staff } },
-    async () => plans.list(),
-  );
-
-  app.put(
-    '/admin/plans/:code',
-    {
-      schema: {
-        tags: ['admin'],
-        summary: 'Create or change a plan; instances on it get the new limits',
-        params: z.object({ code: planCodeSchema }),
-        body: planLimitsSchema,
-        response: { 200: planSchema },
-      },
-      config: { access: admins, audit: { action: 'admin.put_plan', targetType: 'plan' } },
-    },
-    async (request) => plans.put(request.params.code, request.body),
-  );
-
-  app.put(
-    '/admin/tenants/:tenantId/plan',
-    {
-      schema: {
-        tags: ['admin'],
-        summary: 'Move a tenant to another plan; its instances get the plan’s limits',
-        params: z.object({ tenantId: z.uuid() }),
-        body: z.object({ planCode: z.string().max(40) }),
-        response: { 200: z.object({ tenantId: z.uuid(), planCode: z.string() }) },
-      },
-      config: { access: admins, audit: { action: 'admin.set_tenant_plan', targetType: 'tenant' } },
-    },
-    async (request) => {
-      const result = await plans.setTenantPlan(request.params.tenantId, request.body.planCode);
-      request.auditNote.tenantId = result.tenantId;
-      return result;
     },
   );
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { auditEntrySchema } from '../audit/audit.schemas.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { platformRoleSchema, toUserDto, userSchema } from '../auth/auth.schemas.js';
+import { ACCESS_STATES, BILLING_PROVIDERS, SUBSCRIPTION_STATUSES } from '../billing/billing.tables.js';
 import { access, requireAuth } from '../http/access.js';
 import { page, pageQuery } from '../http/route-helpers.js';
 import type { AdminService } from './admin.service.js';
@@ -17,6 +18,10 @@ const adminTenantSchema = z
     createdAt: z.iso.datetime(),
     memberCount: z.number().int(),
     owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
+    /** How the tenant pays and the state of its subscription (null only for a tenant without an account). */
+    billing: z
+      .object({ provider: z.enum(BILLING_PROVIDERS), status: z.enum(SUBSCRIPTION_STATUSES), access: z.enum(ACCESS_STATES) })
+      .nullable(),
   })
   .meta({ id: 'AdminTenant' });
 
@@ -90,6 +95,10 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService; audit: Au
           createdAt: t.createdAt.toISOString(),
           memberCount: Number(t.memberCount),
           owner: t.ownerId && t.ownerEmail ? { id: t.ownerId, email: t.ownerEmail } : null,
+          billing:
+            t.billingProvider && t.billingStatus && t.billingAccess
+              ? { provider: t.billingProvider, status: t.billingStatus, access: t.billingAccess }
+              : null,
         })),
         total,
       };

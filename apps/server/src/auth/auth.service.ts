@@ -1,3 +1,4 @@
+import { newTenantBilling } from '../billing/billing-accounts.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { fieldInvalid, forbidden, invalid, unauthenticated } from '../errors/domain-error.js';
@@ -71,7 +72,7 @@ export class AuthService {
         }
         return { existing };
       }
-      const tenant = await new TenantsRepository(tx).create(input.organization, user.id);
+      const tenant = await new TenantsRepository(tx).create(input.organization, user.id, newTenantBilling(this.deps.config));
       const token = randomToken();
       await new EmailTokensRepository(tx).create(user.id, 'verify_email', sha256(token), VERIFY_TTL_MINUTES);
       await queueMail(mailTemplates.verifyEmail(user.email, user.name, this.webLink('/verify-email', token)));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isHostname } from '../edge/edge-names.js';
 import { slotCapacity } from '../instances/instance-names.js';
 import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
+import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } from './billing-config.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
@@ -88,6 +89,8 @@ export const envSchema = z
     ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
     ACME_EMAIL: z.email().optional(),
     ACME_CA_FILE: z.string().optional(),
+    // Billing (billing/): see docs/billing.md.
+    ...billingEnvShape,
     // Custom domains (domains/): see docs/custom-domains.md.
     PUBLIC_IPV4: z.ipv4().optional(),
     DOMAIN_VERIFY_PORT: z.coerce.number().int().min(1).max(65535).default(80),
@@ -100,6 +103,7 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     checkEngineNames(env, ctx);
     checkExposure(env, ctx);
+    checkBillingEnv(env, ctx);
     if (env.NODE_ENV !== 'production') return;
     const unsafe = (name: 'JWT_SECRET' | 'ENCRYPTION_KEY', value: string) => {
       const lower = value.toLowerCase();
@@ -129,6 +133,7 @@ export const envSchema = z
     }
   });
 
+export type { BillingConfig };
 export type Env = z.infer<typeof envSchema>;
 
 /** Docker's default bridge (docker0): instance networks there would clash with the engine's own. */
@@ -229,6 +234,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   smtpUrl: string | undefined;
+  /** Billing (docs/billing.md): Stripe when a key is set, else the manual provider. */
+  billing: BillingConfig;
   mailFrom: string;
   /** Serve GET /dev/mailbox (local mode on loopback URLs only; config refuses it elsewhere). */
   devMailbox: boolean;
@@ -325,6 +332,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
     smtpUrl: env.SMTP_URL,
+    billing: billingConfig(env),
     mailFrom: env.MAIL_FROM,
     devMailbox: env.DEV_MAILBOX === 'true',
     staffTwoFactor: staffTwoFactorRequired(env),

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { lockForTransaction } from '../db/transaction-lock.js';
-import { conflict, fieldInvalid, notFound } from '../errors/domain-error.js';
+import { conflict, fieldInvalid, notFound, paymentRequired } from '../errors/domain-error.js';
 import { InstancesRepository } from '../instances/instances.repo.js';
 import type { Queues } from '../jobs/queues.js';
 import { lockDomainName } from './domain-claims.js';
@@ -54,6 +54,13 @@ export class DomainsService {
     if (problem) throw fieldInvalid('domain', problem.code, problem.message);
     const instance = await this.liveInstance(instanceId);
     if (instance.status === 'deleting') throw conflict('instance_deleting', 'This instance is being deleted.');
+    const plan = await new InstancesRepository(this.deps.db).planOf(instance.tenantId);
+    if (plan && !plan.customDomains) {
+      throw paymentRequired(
+        'plan_feature_missing',
+        'Your plan does not include custom domains. Choose a plan that does on the billing page.',
+      );
+    }
     try {
       return await this.deps.db.transaction(async (tx) => {
         // The per-instance limit is counted under a lock on the instance, so parallel requests cannot pass it together.

@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'invalid'
   | 'unauthenticated'
   | 'forbidden'
+  | 'payment_required'
+  | 'bad_gateway'
   | 'not_found'
   | 'conflict'
   | 'gone'
@@ -47,6 +49,10 @@ export const fieldInvalid = (field: string, code: string, message: string) =>
   invalid('validation_failed', message, [{ field, code, message }]);
 export const unauthenticated = (code: string, message: string) => new DomainError('unauthenticated', code, message);
 export const forbidden = (code: string, message: string) => new DomainError('forbidden', code, message);
+/** The subscription does not allow it (none, suspended): paying or changing plan fixes it. */
+export const paymentRequired = (code: string, message: string) => new DomainError('payment_required', code, message);
+/** An outside service we call (the billing provider) refused or failed. */
+export const badGateway = (code: string, message: string) => new DomainError('bad_gateway', code, message);
 export const gone = (code: string, message: string) => new DomainError('gone', code, message);
 export const locked = (code: string, message: string, retryAfterSeconds: number) =>
   new DomainError('locked', code, message, { retryAfterSeconds });

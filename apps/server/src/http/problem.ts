@@ -23,6 +23,7 @@ export type Problem = z.infer<typeof problemSchema>;
 const titles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -35,6 +36,7 @@ const titles: Record<number, string> = {
   423: 'Locked',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
 };
 
@@ -42,12 +44,14 @@ const titles: Record<number, string> = {
 export const statusOfKind: Record<ErrorKind, number> = {
   invalid: 400,
   unauthenticated: 401,
+  payment_required: 402,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
   gone: 410,
   locked: 423,
   rate_limited: 429,
+  bad_gateway: 502,
   unavailable: 503,
 };
 

@@ -25,8 +25,13 @@ export interface InstanceOpsDeps {
   log: FastifyBaseLogger;
 }
 
-export function routeState(status: InstanceRow['status']): RouteState {
-  switch (status) {
+/**
+ * What the edge serves for an instance: a suspended tenant's settled instances show the suspended page
+ * (stopped, running until the converge stops it, or failed), whatever their owner last asked for.
+ */
+export function routeState(instance: Pick<InstanceRow, 'status' | 'suspended'>): RouteState {
+  if (instance.suspended && ['running', 'stopped', 'failed'].includes(instance.status)) return 'suspended';
+  switch (instance.status) {
     case 'running':
       return 'active';
     case 'stopped':
@@ -38,7 +43,7 @@ export function routeState(status: InstanceRow['status']): RouteState {
   }
 }
 
-export function instanceRoute(config: Config, instance: InstanceRow, state: RouteState = routeState(instance.status)): InstanceRoute {
+export function instanceRoute(config: Config, instance: InstanceRow, state: RouteState = routeState(instance)): InstanceRoute {
   const ports = slotPorts(config.instancePortBase, instance.slot);
   return {
     instanceId: instance.id,
@@ -49,6 +54,13 @@ export function instanceRoute(config: Config, instance: InstanceRow, state: Rout
     state,
   };
 }
+
+/** On an instance's Odoo container: the `workers` its config file was written with. */
+export const ODOO_WORKERS_LABEL = 'saas.odoo.workers';
+
+/** Whether a running instance should run Odoo: its owner wants it and its tenant is not suspended. */
+export const wantsRunning = (instance: Pick<InstanceRow, 'desiredState' | 'suspended'>) =>
+  instance.desiredState === 'running' && !instance.suspended;
 
 export function instanceLabels(config: Config, instance: InstanceRow) {
   return {
@@ -69,7 +81,8 @@ export async function serverSpecFor(deps: InstanceOpsDeps, instance: InstanceRow
     limits: instance.limits,
     dbPassword: decrypt(key, instance.dbPassword, secretContext.instanceDbPassword(instance.id)),
     masterPasswordHash: await masterPasswordHash(key, instance),
-    labels: instanceLabels(deps.config, instance),
+    // The worker count the container's Odoo runs with: a plan change that moves it needs a restart.
+    labels: { ...instanceLabels(deps.config, instance), [ODOO_WORKERS_LABEL]: String(instance.limits.workers) },
     slot: instance.slot,
   });
 }

@@ -22,6 +22,7 @@ export function toInstanceDto(config: Config, i: InstanceRow): InstanceDto {
     lastError: i.lastError,
     provisionPath: i.provisionPath ?? null,
     credentialsAvailable: Boolean(i.pendingAdminPassword) && (i.status === 'running' || i.status === 'stopped'),
+    suspended: i.suspended,
     createdAt: i.createdAt.toISOString(),
     updatedAt: i.updatedAt.toISOString(),
     readyAt: i.readyAt?.toISOString() ?? null,

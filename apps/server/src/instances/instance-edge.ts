@@ -35,7 +35,7 @@ export async function routeFor(
   state?: RouteState,
   extraHosts: string[] = [],
 ) {
-  const route = instanceRoute(deps.config, instance, state ?? routeState(instance.status));
+  const route = instanceRoute(deps.config, instance, state ?? routeState(instance));
   const domains = await new DomainsRepository(deps.database.db).activeHosts(instance.id);
   return { ...route, hosts: [...new Set([...route.hosts, ...domains, ...extraHosts])] } satisfies InstanceRoute;
 }

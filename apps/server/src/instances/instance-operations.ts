@@ -2,7 +2,7 @@ import type { InstanceAction } from '../jobs/queues.js';
 import { batches, type WorkflowOutcome } from '../jobs/workflow.js';
 import { WorkflowRunner } from '../jobs/workflow-runner.js';
 import { deleteWorkflow } from './delete.workflow.js';
-import { type InstanceOpsDeps, serverSpecFor } from './instance-context.js';
+import { type InstanceOpsDeps, ODOO_WORKERS_LABEL, routeState, serverSpecFor, wantsRunning } from './instance-context.js';
 import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
 import { publishInstanceUpdate } from './instance-events.js';
 import { withInstanceLock } from './instance-locks.js';
@@ -75,7 +75,8 @@ export class InstanceOperations {
       .finally(deletion.stop);
     const after = await this.changed(await this.repo.findById(instance.id));
     if (outcome.status === 'cancelled') return 'cancelled (the instance is being deleted)';
-    if (outcome.status === 'succeeded') return 'running';
+    // The tenant was suspended while this instance was being made: it stops at once, like its others.
+    if (outcome.status === 'succeeded') return after?.suspended ? `running, then ${await this.converge(after, null)}` : 'running';
     // The subdomain shows a "failed" page rather than an unknown-host 404.
     if (after?.status === 'failed') {
       const refused = await applyInstanceRoute(this.deps, after).catch((err: Error) => err);
@@ -132,20 +133,26 @@ export class InstanceOperations {
     return outcome.status === 'succeeded' ? 'deleted' : 'failed';
   }
 
-  /** Brings the engine to the desired state of a settled instance (start or stop). */
+  /**
+   * Brings the engine to the desired state of a settled instance (start or stop). A suspended tenant's
+   * instance is stopped whatever its owner asked, and its address serves the suspended page; once resumed
+   * it goes back to what the owner wanted (running, or the stopped page).
+   */
   private async converge(instance: InstanceRow, actorId: string | null): Promise<string> {
     const { runtime, config } = this.deps;
     const { container } = instanceNames(this.deps.config.resourcePrefix, instance.id);
-    if (instance.desiredState === 'stopped' && instance.status === 'running') {
+    const suspended = instance.suspended;
+    if (!wantsRunning(instance) && instance.status === 'running') {
       // A refused route is recorded on the instance (the edge keeps its last good config); stopping goes on.
-      const refused = await applyInstanceRoute(this.deps, instance, 'stopped');
+      const refused = await applyInstanceRoute(this.deps, instance, suspended ? 'suspended' : 'stopped');
       await runtime.stopContainer(container);
+      const reason = suspended ? 'suspended (subscription)' : 'stopped';
       await this.changed(
-        await this.repo.transition(instance.id, ['running'], 'stopped', { actorId, reason: 'stopped' }, refused ? {} : { lastError: null }),
+        await this.repo.transition(instance.id, ['running'], 'stopped', { actorId, reason }, refused ? {} : { lastError: null }),
       );
-      return 'stopped';
+      return suspended ? 'suspended' : 'stopped';
     }
-    if (instance.desiredState === 'running' && instance.status === 'stopped') {
+    if (wantsRunning(instance) && instance.status === 'stopped') {
       await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
       const health = await waitForOdoo(this.deps, instance, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
       if (!health.ok) throw new Error(healthFailureText('Odoo did not come back', health));
@@ -155,11 +162,18 @@ export class InstanceOperations {
       );
       return 'running';
     }
+    if (instance.status === 'stopped' || instance.status === 'failed') {
+      // Nothing to start or stop, but a suspension or resumption changes the page its address serves.
+      await applyInstanceRoute(this.deps, instance);
+      await this.changed(instance);
+      return `route ${routeState(instance)}`;
+    }
     return 'unchanged';
   }
 
   private async restart(instance: InstanceRow, actorId: string | null): Promise<string> {
     if (instance.status !== 'running') return `skipped (${instance.status})`;
+    if (instance.suspended) return 'skipped (suspended)';
     const { runtime, config } = this.deps;
     // Recreates the container when its spec changed (e.g. new limits), else restarts it in place.
     const before = await runtime.inspectContainer(instanceNames(this.deps.config.resourcePrefix, instance.id).container);
@@ -174,16 +188,34 @@ export class InstanceOperations {
     return 'restarted';
   }
 
-  /** Applies plan limits live (memory, CPU, pids); Odoo's own worker settings follow at the next restart. */
+  /**
+   * Applies plan limits live (memory, CPU, pids). Odoo's worker count is in its config file, so a running
+   * instance whose count changed is restarted, announced first (an event and the progress the tenant's app
+   * shows). A stopped instance gets the new config when it next starts.
+   */
   private async updateLimits(instance: InstanceRow): Promise<string> {
     if (instance.status !== 'running' && instance.status !== 'stopped') return `skipped (${instance.status})`;
     const { limits } = instance;
-    await this.deps.runtime.updateLimits(instanceNames(this.deps.config.resourcePrefix, instance.id).container, {
-      memoryMb: limits.memoryMb,
-      cpuMillis: limits.cpuMillis,
-      pids: limits.pids,
+    const name = instanceNames(this.deps.config.resourcePrefix, instance.id).container;
+    await this.deps.runtime.updateLimits(name, { memoryMb: limits.memoryMb, cpuMillis: limits.cpuMillis, pids: limits.pids });
+    if (instance.status !== 'running' || !wantsRunning(instance)) return 'updated';
+    // Containers made before the label existed keep their workers until their next restart, as before.
+    const running = (await this.deps.runtime.inspectContainer(name))?.labels[ODOO_WORKERS_LABEL];
+    if (running === undefined || running === String(limits.workers)) return 'updated';
+    const step = 'Restarting to apply the new plan';
+    await this.repo.transition(instance.id, ['running'], 'running', {
+      actorId: null,
+      reason: `restarting to apply the new plan (Odoo workers ${running} → ${limits.workers})`,
     });
-    return 'updated';
+    await this.repo.setProgress(instance.id, { operation: 'restart', step, stepIndex: 0, stepCount: 1, percent: 0 });
+    await this.changed(await this.repo.findById(instance.id));
+    try {
+      await this.restart(instance, null);
+    } finally {
+      await this.repo.setProgress(instance.id, null);
+      await this.changed(await this.repo.findById(instance.id));
+    }
+    return 'updated and restarted';
   }
 }
 

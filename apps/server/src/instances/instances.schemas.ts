@@ -89,6 +89,7 @@ export const instanceSchema = z
     lastError: z.string().nullable(),
     provisionPath: z.enum(['template', 'fresh']).nullable(),
     credentialsAvailable: z.boolean().describe('The initial Odoo admin password can still be revealed once'),
+    suspended: z.boolean().describe('Its tenant is suspended (unpaid subscription): stopped, and its address serves the suspended page'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     readyAt: z.iso.datetime().nullable(),

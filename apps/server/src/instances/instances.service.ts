@@ -2,11 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { decrypt, encrypt, secretContext } from '../auth/secrets.js';
+import { currentAccess } from '../billing/enforcement.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { lockForTransaction } from '../db/transaction-lock.js';
-import { conflict, fieldInvalid, forbidden, gone, notFound, unavailable } from '../errors/domain-error.js';
+import { conflict, fieldInvalid, forbidden, gone, notFound, paymentRequired, unavailable } from '../errors/domain-error.js';
 import type { Queues } from '../jobs/queues.js';
 import { type InstanceRuntime, RuntimeError } from '../runtime/instance-runtime.js';
 import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
@@ -34,6 +35,12 @@ export function instanceUrl(config: Pick<Config, 'instanceDomain' | 'publicUrl'>
   const base = new URL(config.publicUrl);
   return `${base.protocol}//${instanceHost(config, slug)}${base.port ? `:${base.port}` : ''}`;
 }
+
+const tenantSuspended = () =>
+  paymentRequired(
+    'tenant_suspended',
+    'Your instances are suspended because the subscription is not paid. Pay on the billing page to resume them.',
+  );
 
 export class InstancesService {
   constructor(
@@ -93,6 +100,10 @@ export class InstancesService {
     }
     const plan = await this.repo.planOf(tenantId);
     if (!plan) throw notFound('Tenant');
+    if (plan.odooVersions && !plan.odooVersions.includes(version.version)) {
+      throw fieldInvalid('version', 'version_not_in_plan', `Your plan does not include Odoo ${version.version}.`);
+    }
+    await this.refuseUnpaidCreation(tenantId);
 
     const capacity = slotCapacity(this.deps.config.instanceSubnetPool);
     // Quota, slug and slot are checked under one tenant-wide lock so two parallel requests cannot both pass.
@@ -148,8 +159,19 @@ export class InstancesService {
     throw unavailable('capacity_exhausted', 'Could not allocate resources for the instance; try again.');
   }
 
+  /** New instances need a subscription in good standing (billing/entitlements.ts). */
+  private async refuseUnpaidCreation(tenantId: string) {
+    const access = await currentAccess(this.deps.db, this.deps.config, tenantId);
+    if (!access) return;
+    if (access.recorded === 'suspended' || access.decision.access === 'suspended') throw tenantSuspended();
+    if (!access.decision.mayCreateInstances) {
+      throw paymentRequired('subscription_required', 'Choose a plan and subscribe on the billing page to create instances.');
+    }
+  }
+
   async setDesiredState(id: string, actor: AuthenticatedUser, desired: 'running' | 'stopped') {
     const instance = await this.get(id);
+    if (desired === 'running' && instance.suspended) throw tenantSuspended();
     if (instance.status !== 'running' && instance.status !== 'stopped') {
       throw conflict('invalid_state', `The instance is ${instance.status}; try again when it is running or stopped.`);
     }
@@ -160,6 +182,7 @@ export class InstancesService {
 
   async restart(id: string, actor: AuthenticatedUser) {
     const instance = await this.get(id);
+    if (instance.suspended) throw tenantSuspended();
     if (instance.status !== 'running')
       throw conflict('invalid_state', `Only a running instance can be restarted (it is ${instance.status}).`);
     await enqueueInstanceJob(this.deps.queues, id, 'restart', actor.userId);

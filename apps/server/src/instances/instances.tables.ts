@@ -60,6 +60,8 @@ export const instances = pgTable(
       .notNull()
       .default('running'),
     limits: jsonb('limits').$type<InstanceLimits>().notNull(),
+    /** Its tenant is suspended (billing or an admin): the instance is stopped whatever desiredState says, and the edge serves the suspended page. */
+    suspended: boolean('suspended').notNull().default(false),
     /** Allocation slot: decides the network subnet and the published host ports. Unique among live instances. */
     slot: integer('slot').notNull(),
     /** Encrypted with ENCRYPTION_KEY. */

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
 import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
-import { type InstanceOpsDeps, networkSpecFor, serverSpecFor } from './instance-context.js';
+import { type InstanceOpsDeps, networkSpecFor, serverSpecFor, wantsRunning } from './instance-context.js';
 import { enqueueInstanceJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
 import { instanceNames, LABELS } from './instance-names.js';
@@ -93,7 +93,8 @@ export class Reconciler {
     if (!instance || !['running', 'stopped'].includes(instance.status)) return;
     const names = instanceNames(config.resourcePrefix, instance.id);
     const container = await runtime.inspectContainer(names.container);
-    const wantRunning = instance.status === 'running' && instance.desiredState === 'running';
+    // A suspended tenant's instance is never brought back: the converge job is stopping it.
+    const wantRunning = instance.status === 'running' && wantsRunning(instance);
     const broken = wantRunning && (!container || (container.state !== 'running' && container.state !== 'restarting'));
     if (broken) {
       // The data volume is the instance's filestore: never replace it with an empty one behind the owner's back.

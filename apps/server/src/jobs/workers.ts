@@ -1,4 +1,7 @@
 import { Worker } from 'bullmq';
+import { BILLING_EVENT_JOB } from '../billing/billing-events.js';
+import { ENFORCE_ALL_JOB, ENFORCE_TENANT_JOB, enforceAll, enforceTenant } from '../billing/enforcement.js';
+import { countUsage, USAGE_COUNT_JOB } from '../billing/usage.js';
 import { RENEW_CERTIFICATES_JOB, renewCertificates } from '../certificates/certificate-renewal.job.js';
 import { EXPIRE_DOMAIN_CLAIMS_EVERY_MS, EXPIRE_DOMAIN_CLAIMS_JOB, expireDomainClaims } from '../domains/domain-claims.js';
 import { domainRemoved, type EdgeJobDeps, verifyDomain } from '../domains/domains.jobs.js';
@@ -47,6 +50,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
   };
   const reconciler = new Reconciler(opsDeps, queues, platform.egress);
   const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme };
+  const billingDeps = { ...opsDeps, db, queues, mail: platform.mail, billingProvider: platform.billingProvider };
 
   const factories: Record<Consumer, () => Worker> = {
     mail: () => {
@@ -95,6 +99,14 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
               return renewCertificates(edgeDeps);
             case EXPIRE_DOMAIN_CLAIMS_JOB:
               return expireDomainClaims(edgeDeps);
+            case BILLING_EVENT_JOB:
+              return { result: await platform.billingEvents.process(String(job.data.eventId)) };
+            case ENFORCE_TENANT_JOB:
+              return { result: await enforceTenant(billingDeps, String(job.data.tenantId)) };
+            case ENFORCE_ALL_JOB:
+              return enforceAll(billingDeps);
+            case USAGE_COUNT_JOB:
+              return countUsage(billingDeps);
             default:
               throw new Error(`unknown maintenance job ${job.name}`);
           }
@@ -131,6 +143,13 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
       { every: EXPIRE_DOMAIN_CLAIMS_EVERY_MS },
       { name: EXPIRE_DOMAIN_CLAIMS_JOB },
     );
+    // Billing: grace and retention end without an event, so every tenant is re-evaluated regularly.
+    await queues.maintenance.upsertJobScheduler(
+      ENFORCE_ALL_JOB,
+      { every: config.billing.enforceIntervalSeconds * 1000 },
+      { name: ENFORCE_ALL_JOB },
+    );
+    await queues.maintenance.upsertJobScheduler(USAGE_COUNT_JOB, { every: 24 * 3600_000 }, { name: USAGE_COUNT_JOB });
     for (const version of await templatesToBuild(opsDeps)) {
       await queues.maintenance.add('build-template', { version }, { jobId: `build-template-${version}-${Date.now()}` });
     }

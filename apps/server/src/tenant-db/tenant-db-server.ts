@@ -57,6 +57,8 @@ export interface TenantDbServer {
   ): Promise<void>;
   /** Stores an Odoo password hash for the user with this login; fails when there is no such user. */
   setOdooPasswordHash(db: string, as: TenantLogin, login: string, hash: string): Promise<void>;
+  /** Odoo's active internal users (per-user pricing): `res_users` rows that are active and not shared (portal, public). */
+  countOdooUsers(db: string, as: TenantLogin): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { and, asc, count, desc, eq, gt, ilike, isNull, lte, sql } from 'drizzle-orm';
 import { users } from '../auth/auth.tables.js';
 import { escapeLike } from '../auth/users.repo.js';
+import { billingAccounts } from '../billing/billing.tables.js';
+import { BillingAccountsRepository, type NewTenantBilling } from '../billing/billing-accounts.repo.js';
 import type { DbOrTx } from '../db/client.js';
 import type { TenantRole } from './tenants.schemas.js';
 import { invitations, memberships, tenants } from './tenants.tables.js';
@@ -8,10 +10,12 @@ import { invitations, memberships, tenants } from './tenants.tables.js';
 export class TenantsRepository {
   constructor(private readonly db: DbOrTx) {}
 
-  async create(name: string, ownerId: string) {
-    const [tenant] = await this.db.insert(tenants).values({ name }).returning();
+  /** A tenant, its owner and its billing account (call it in a transaction: all three or nothing). */
+  async create(name: string, ownerId: string, billing: NewTenantBilling) {
+    const [tenant] = await this.db.insert(tenants).values({ name, planCode: billing.planCode }).returning();
     if (!tenant) throw new Error('tenant insert returned nothing');
     await this.db.insert(memberships).values({ tenantId: tenant.id, userId: ownerId, role: 'owner' });
+    await new BillingAccountsRepository(this.db).createInitial(tenant.id, billing);
     return tenant;
   }
 
@@ -95,9 +99,14 @@ export class TenantsRepository {
           ownerId: owner.ownerId,
           ownerEmail: owner.ownerEmail,
           memberCount: sql<number>`(select count(*)::int from ${memberships} m where m.tenant_id = ${tenants.id})`,
+          // How it pays, so the admin console offers manual-provider actions only where they apply.
+          billingProvider: billingAccounts.provider,
+          billingStatus: billingAccounts.status,
+          billingAccess: billingAccounts.access,
         })
         .from(tenants)
         .leftJoin(owner, eq(owner.tenantId, tenants.id))
+        .leftJoin(billingAccounts, eq(billingAccounts.tenantId, tenants.id))
         .where(where)
         .orderBy(desc(tenants.createdAt))
         .limit(query.limit)

@@ -1,6 +1,7 @@
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { randomToken, sha256 } from '../auth/secrets.js';
 import { UsersRepository } from '../auth/users.repo.js';
+import { newTenantBilling } from '../billing/billing-accounts.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { conflict, forbidden, invalid, notFound } from '../errors/domain-error.js';
@@ -20,7 +21,7 @@ export class TenantsService {
   }
 
   create(userId: string, name: string) {
-    return this.deps.db.transaction((tx) => new TenantsRepository(tx).create(name, userId));
+    return this.deps.db.transaction((tx) => new TenantsRepository(tx).create(name, userId, newTenantBilling(this.deps.config)));
   }
 
   listForUser(userId: string) {

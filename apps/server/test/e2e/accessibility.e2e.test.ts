@@ -116,18 +116,23 @@ describe('accessibility of the main pages (axe-core, WCAG 2.1 AA)', () => {
   });
   afterAll(() => context?.close());
 
-  it('login, sign-up and the admin dashboard’s login', async () => {
+  it('login, sign-up, pricing and the admin dashboard’s login', async () => {
     await page.goto(`${stack.webUrl}/signup`);
     results.signup = await checkPage(page, 'signup', 'Create your account');
+    // The public pricing page, and the sign-up with a plan chosen there.
+    await page.goto(`${stack.webUrl}/pricing`);
+    results.pricing = await checkPage(page, 'pricing', 'Pricing');
+    await page.goto(`${stack.webUrl}/signup?plan=starter&interval=month`);
+    results.signupWithPlan = await checkPage(page, 'signup-plan', 'Create your account');
     await page.goto(`${stack.webUrl}/login`);
     results.login = await checkPage(page, 'login', 'Log in');
     // The admin dashboard's login, on its own host name through the same nginx.
     await page.goto(`${stack.adminUrl}/login`);
     results.adminLogin = await checkPage(page, 'admin-login', 'Operator login');
-    expect(results).toEqual({ signup: {}, login: {}, adminLogin: {} });
+    expect(results).toEqual({ signup: {}, pricing: {}, signupWithPlan: {}, login: {}, adminLogin: {} });
   });
 
-  it('dashboard, onboarding, instances, instance, team and account', async () => {
+  it('dashboard, onboarding, instances, instance, team, billing and account', async () => {
     await page.goto(`${stack.webUrl}/login`);
     await logIn(page, user.email, STRONG_PASSWORD);
     await visible(page.getByRole('heading', { name: /^Welcome/, level: 1 }));
@@ -138,6 +143,7 @@ describe('accessibility of the main pages (axe-core, WCAG 2.1 AA)', () => {
       ['instance-ready', `/instances/${instance.id}/setup`, /Acme Trading/],
       ['instance', `/instances/${instance.id}`, /Acme Trading/],
       ['team', '/team', /^Team of/],
+      ['billing', '/billing', /^Billing of/],
       ['account', '/account', /Account/],
     ];
     const found: Record<string, Record<string, Finding[]>> = {};

@@ -74,6 +74,10 @@ describe('reconciler', () => {
     expect(limits.NanoCpus).toBe(1_500_000_000);
     expect(limits.PidsLimit).toBe(300);
     expect((await h.platform.instances.get(row?.id ?? '')).limits).toMatchObject({ memoryMb: 768, workers: 1 });
+    // The worker count changed (starter's 2 → 1): the instance restarts once, announced, to apply it.
+    await expect
+      .poll(async () => (await h.platform.instances.history(row?.id ?? '')).map((e) => e.reason), { timeout: 60_000, interval: 300 })
+      .toEqual(expect.arrayContaining(['restarting to apply the new plan (Odoo workers 2 → 1)', 'restarted']));
 
     // Follow mode: the response stays open and carries the log as it is written.
     const address = await h.app.listen({ port: 0, host: '127.0.0.1' });

@@ -2,6 +2,7 @@ import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@m
 import { useForm } from '@mantine/form';
 import { AuthCard, applyProblemToForm, focusFirstError, notifyError, safeNext, useSession } from '@saas/ui';
 import { Link, Navigate, useLocation } from 'react-router';
+import { SignupPlanChoice } from '../billing/signup-plan-choice';
 import { PRODUCT_NAME } from '../config';
 import { useResendVerification, useSignup } from './auth.queries';
 import { PASSWORD_HINT, validateNewPassword } from './password-rules';
@@ -65,6 +66,7 @@ export function SignupPage() {
             required
             {...form.getInputProps('organization')}
           />
+          <SignupPlanChoice />
           <Button type="submit" loading={signup.isPending} fullWidth>
             Sign up
           </Button>

@@ -5,6 +5,7 @@ import { isApiProblem } from '@saas/api-client';
 import { applyProblemToForm, EmptyState, ErrorState, focusFirstError, PageTitle, problemMessage, useSession } from '@saas/ui';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
+import { billingProblem } from '../billing/billing-problem';
 import { useCurrentTenant } from '../tenants/current-tenant';
 import { instanceAddress, SLUG_HINT, suggestSlug } from './instance-address';
 import { useCreateInstance, useInstances, useOdooVersions, useSlugAvailability } from './instances.queries';
@@ -49,6 +50,8 @@ export function CreateInstancePage() {
   const create = useCreateInstance(tenant?.id ?? '');
   const [slugEdited, setSlugEdited] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
+  // The refusal came from billing (402 subscription_required / tenant_suspended): offer the way there.
+  const [billingRefused, setBillingRefused] = useState(false);
 
   const form = useForm({
     initialValues: { name: '', slug: '', version: '' },
@@ -113,7 +116,10 @@ export function CreateInstancePage() {
       else if (isApiProblem(e) && e.code === 'slug_taken') {
         form.setFieldError('slug', e.detail);
         focusFirstError(form, { slug: true });
-      } else setFormError(problemMessage(e));
+      } else {
+        setBillingRefused(billingProblem(e) !== null);
+        setFormError(problemMessage(e));
+      }
     }
   }
 
@@ -145,6 +151,14 @@ export function CreateInstancePage() {
             {formError && (
               <Alert color="red" role="alert" title="The instance was not created">
                 {formError}
+                {billingRefused && (
+                  <>
+                    {' '}
+                    <Anchor component={Link} to="/billing" underline="always">
+                      Go to billing
+                    </Anchor>
+                  </>
+                )}
               </Alert>
             )}
             <TextInput

@@ -1,5 +1,8 @@
-import { Button, Group, VisuallyHidden } from '@mantine/core';
-import { ConfirmButton, notifyError, notifySuccess } from '@saas/ui';
+import { Button, Group, Stack, Text, VisuallyHidden } from '@mantine/core';
+import { ConfirmButton, notifySuccess } from '@saas/ui';
+import { Link } from 'react-router';
+import { notifyBillingError } from '../billing/billing-problem';
+import { isSuspended } from './instance-status';
 import { type Instance, type InstanceAction, useInstanceAction } from './instances.queries';
 
 const done: Record<InstanceAction, string> = {
@@ -23,13 +26,13 @@ export function InstanceActions({
   const run = (a: InstanceAction) =>
     action.mutateAsync(a).then(
       () => notifySuccess(done[a], instance.name),
-      (e) => {
-        notifyError(e, `Could not ${a} ${instance.name}`);
-      },
+      (e) => notifyBillingError(e, `Could not ${a} ${instance.name}`),
     );
   const settledRunning = instance.status === 'running' && instance.desiredState === 'running';
   const settledStopped = instance.status === 'stopped' && instance.desiredState === 'stopped';
   const pending = action.isPending ? action.variables : undefined;
+
+  if (isSuspended(instance)) return <SuspendedActions canManage={canManage} />;
 
   return (
     <Group gap="xs" wrap="wrap">
@@ -69,5 +72,32 @@ export function InstanceActions({
         </>
       )}
     </Group>
+  );
+}
+
+/**
+ * A suspended instance cannot be started or restarted until the subscription is settled: the controls
+ * stay visible but disabled, with the reason, and owners and admins get the way to billing.
+ */
+function SuspendedActions({ canManage }: { canManage: boolean }) {
+  return (
+    <Stack gap={4} align="flex-end">
+      {canManage && (
+        <Group gap="xs" wrap="wrap">
+          <Button variant="light" disabled aria-describedby="suspended-reason">
+            Start
+          </Button>
+          <Button variant="default" disabled aria-describedby="suspended-reason">
+            Restart
+          </Button>
+          <Button component={Link} to="/billing">
+            Go to billing
+          </Button>
+        </Group>
+      )}
+      <Text size="sm" c="red.9" id="suspended-reason">
+        Suspended because the subscription is unpaid. It starts again once payment is settled.
+      </Text>
+    </Stack>
   );
 }

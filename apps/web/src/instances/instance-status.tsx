@@ -1,10 +1,15 @@
 import { Badge, Loader } from '@mantine/core';
 import type { Instance } from './instances.queries';
 
-type StatusFields = Pick<Instance, 'status' | 'desiredState'>;
+// `suspended`: the tenant's subscription is unpaid, so the instance is kept stopped whatever its owner asked.
+type StatusFields = Pick<Instance, 'status' | 'desiredState'> & Partial<Pick<Instance, 'suspended'>>;
+
+/** Kept stopped by billing (unpaid subscription); settled states only, a deletion in flight still shows as such. */
+export const isSuspended = (i: StatusFields) => i.suspended === true && ['running', 'stopped', 'failed'].includes(i.status);
 
 /** What the user should read: the status, or the change in flight (a stop is requested while still running). */
 export function displayStatus(i: StatusFields): { label: string; color: string; busy: boolean } {
+  if (isSuspended(i)) return { label: 'Suspended', color: 'red', busy: false };
   if (i.status === 'running' && i.desiredState === 'stopped') return { label: 'Stopping', color: 'orange', busy: true };
   if (i.status === 'stopped' && i.desiredState === 'running') return { label: 'Starting', color: 'blue', busy: true };
   switch (i.status) {

@@ -3,7 +3,7 @@ import { EmptyState, ErrorState, formatDate, LoadingState, PageTitle } from '@sa
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { useCurrentTenant } from '../tenants/current-tenant';
-import { displayStatus, isBusy, operationLabel, StatusBadge } from './instance-status';
+import { displayStatus, isBusy, isSuspended, operationLabel, StatusBadge } from './instance-status';
 import { type Instance, useInstances } from './instances.queries';
 
 /** Announces status changes of the listed instances to screen readers ("Acme is now Running"). */
@@ -52,6 +52,14 @@ export function InstanceCard({ instance }: { instance: Instance }) {
             <Progress value={Math.max(progress.percent, 3)} size="sm" animated aria-hidden />
           </Stack>
         )}
+        {isSuspended(instance) && (
+          <Text size="sm" c="red.9">
+            Suspended: the subscription is unpaid.{' '}
+            <Anchor component={Link} to="/billing" size="sm" c="red.9" fw={600} underline="always">
+              Billing
+            </Anchor>
+          </Text>
+        )}
         {instance.status === 'failed' && instance.lastError && (
           <Text size="sm" c="red.9" lineClamp={2}>
             {instance.lastError}
@@ -61,7 +69,7 @@ export function InstanceCard({ instance }: { instance: Instance }) {
           <Button component={Link} to={`/instances/${instance.id}`} size="xs" variant="default" aria-label={`Manage ${instance.name}`}>
             Manage
           </Button>
-          {instance.status === 'running' && instance.desiredState === 'running' && (
+          {instance.status === 'running' && instance.desiredState === 'running' && !isSuspended(instance) && (
             <Button
               component="a"
               href={instance.url}

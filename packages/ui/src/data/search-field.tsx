@@ -21,10 +21,10 @@ export function useSearchTerm(text: string): string | undefined {
 
 /**
  * A searchable, paged list's state: `field` goes to a SearchField, `term` to the API, and a new search
- * starts again at the first page.
+ * starts again at the first page. `initialText` pre-fills it (e.g. from a link's `?q=`).
  */
-export function useSearchPaging() {
-  const [text, setText] = useState('');
+export function useSearchPaging(initialText = '') {
+  const [text, setText] = useState(initialText);
   const term = useSearchTerm(text);
   const [offset, setOffset] = useState(0);
   const onChange = (value: string) => {
