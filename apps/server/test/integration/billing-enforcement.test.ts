@@ -141,9 +141,33 @@ describe('billing enforcement on real instances', () => {
     expect(create.statusCode, create.body).toBe(402);
     expect(create.json().code).toBe('tenant_suspended');
 
-    // A paid invoice: active again, and the instance runs and answers through the edge.
-    await setSubscription('active');
-    expect((await enforce()).result).toBe('suspended → full');
+    // A paid invoice, applied as a provider event or a recorded payment is (BillingService.apply): the account
+    // is active again, the service enqueues the enforcement, and the instance runs and answers through the edge.
+    const paid = await h.platform.billing.apply(
+      {
+        kind: 'invoice',
+        tenant: { tenantId: owner.tenantId, customerId: null },
+        subscriptionId: null,
+        outcome: 'paid',
+        invoice: {
+          providerInvoiceId: `manual-${instance.id}`,
+          number: null,
+          status: 'paid',
+          currency: 'eur',
+          amountDue: 2900,
+          amountPaid: 2900,
+          hostedUrl: null,
+          pdfUrl: null,
+          periodStart: null,
+          periodEnd: null,
+          paidAt: new Date(),
+        },
+      },
+      new Date(),
+      { eventId: null, actorId: null },
+    );
+    expect(paid.result).toBe('past_due → active (paid)');
+    await waitUntil(async () => (await account())?.access === 'full', 30_000, 'the resumption');
     const resumed = await waitForStatus(h, owner, instance.id, ['running'], 90_000);
     expect(resumed.suspended).toBe(false);
     await waitUntil(async () => (await get()).status === 200, 30_000, 'Odoo through the edge');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decrypt, secretContext } from '../../src/auth/secrets.js';
+import { countTenantUsage } from '../../src/billing/usage.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { instanceNames, templateNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository, OdooVersionsRepository } from '../../src/instances/instances.repo.js';
@@ -305,6 +306,14 @@ describe('every instance is its own', () => {
       await tenant.end();
       expect(await roleOnServer(h.platform.config.tenantDbAdminUrl, probeRole, true)).toBe(false);
     }
+  });
+
+  it("counts real Odoo's active internal users for per-user pricing: the admin, not OdooBot, portal or public users", async () => {
+    const usage = await countTenantUsage(h.platform, owner.tenantId);
+    const slugs = await Promise.all(created.map(async (c) => (await h.platform.instances.get(c.id)).slug));
+    expect(Object.keys(usage.details).sort()).toEqual(slugs.sort());
+    for (const slug of slugs) expect(usage.details[slug], slug).toBe(1);
+    expect(usage.activeUsers).toBe(created.length);
   });
 
   it('deletes every instance and leaves nothing behind', async () => {
