@@ -86,7 +86,7 @@ export class BillingService {
 
   /**
    * Subscribes to a plan. Stripe: its hosted checkout page (the webhooks then apply the subscription).
-   * A free plan, or any plan with the manual provider, is switched to at once.
+   * A free plan, or any plan when Stripe is not configured, is switched to at once.
    */
   async checkout(
     tenantId: string,
@@ -105,7 +105,9 @@ export class BillingService {
     const account = await this.account(tenantId);
     const billingPage = `${config.publicUrl}/billing?checkout=success`;
     const provider = this.deps.billingProvider;
-    if (!price || account.provider === 'manual' || !provider) {
+    // With Stripe connected, a paid plan always goes through Checkout, manual accounts included (their
+    // first checkout moves them to Stripe); without it, the manual provider switches at once.
+    if (!price || !provider) {
       if (price && account.provider === 'stripe' && !provider)
         throw conflict('billing_unavailable', 'Stripe is not configured on this platform.');
       if (!price && account.provider === 'stripe' && account.subscriptionId && LIVE_SUBSCRIPTION.includes(account.status)) {

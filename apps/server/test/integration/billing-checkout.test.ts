@@ -126,6 +126,24 @@ describe('Stripe checkout and portal', () => {
     expect(await account(owner.tenantId)).toMatchObject({ status: 'active' });
   });
 
+  it('sends a tenant billed by hand before Stripe was connected through Checkout, which moves it to Stripe', async () => {
+    const legacy = await createUser(h, { label: 'co-legacy', verify: 'direct' });
+    await h.platform.db.update(billingAccounts).set({ provider: 'manual' }).where(eq(billingAccounts.tenantId, legacy.tenantId));
+    const checkout = await call(h.app, 'POST', `/api/v1/tenants/${legacy.tenantId}/billing/checkout`, {
+      client: legacy,
+      body: { planCode: PLAN, interval: 'month' },
+    });
+    expect(checkout.statusCode, checkout.body).toBe(200);
+    const url: string = checkout.json().url;
+    expect(url.startsWith(`${fake.url}/checkout/`), url).toBe(true);
+    expect((await account(legacy.tenantId)).provider).toBe('manual'); // nothing is paid yet
+
+    expect((await fetch(`${url}/pay`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+    await settled();
+    expect(await account(legacy.tenantId)).toMatchObject({ provider: 'stripe', status: 'active' });
+    expect((await account(legacy.tenantId)).subscriptionId).toMatch(/^sub_/);
+  });
+
   it('shows a Stripe refusal as a 502 problem with Stripe’s message', async () => {
     const other = await createUser(h, { label: 'co-broken', verify: 'direct' });
     const res = await call(h.app, 'POST', `/api/v1/tenants/${other.tenantId}/billing/checkout`, {
