@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { AuditRepository } from '../audit/audit.repo.js';
 import type { Config } from '../config/config.js';
 import type { DbOrTx } from '../db/client.js';
+import { isUuid } from '../http/access.js';
 import { tenants } from '../tenants/tenants.tables.js';
 import type { SubscriptionStatus } from './billing.tables.js';
 import { type BillingAccountRow, BillingAccountsRepository, recordSubscriptionChange } from './billing-accounts.repo.js';
@@ -246,11 +247,9 @@ class ChangeContext {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Our id when the provider echoed it (metadata), else the account of its customer. */
 async function resolveTenant(tx: DbOrTx, ref: TenantRef): Promise<string | null> {
-  if (ref.tenantId && UUID.test(ref.tenantId)) {
+  if (isUuid(ref.tenantId)) {
     const [row] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, ref.tenantId));
     if (row) return row.id;
   }
