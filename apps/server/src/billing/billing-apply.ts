@@ -165,17 +165,17 @@ async function applyInvoice(ctx: ChangeContext, change: Extract<BillingChange, {
   const facts = change.invoice;
   const repo = new InvoicesRepository(tx);
   const existing = await repo.findByProviderId(facts.providerInvoiceId);
-  // A late "finalized" never turns a paid invoice back to open.
-  const status = existing?.status === 'paid' && change.outcome !== 'paid' ? 'paid' : facts.status;
+  // A late "finalized" (Stripe does not order its deliveries) never turns a paid invoice back to open or unpaid.
+  const paidAlready = existing?.status === 'paid' && change.outcome !== 'paid' ? existing : null;
   const invoice = await repo.upsert({
     tenantId,
     provider: account.provider,
     providerInvoiceId: facts.providerInvoiceId,
     number: facts.number,
-    status,
+    status: paidAlready ? 'paid' : facts.status,
     currency: facts.currency,
     amountDue: facts.amountDue,
-    amountPaid: facts.amountPaid,
+    amountPaid: paidAlready ? paidAlready.amountPaid : facts.amountPaid,
     hostedUrl: facts.hostedUrl,
     pdfUrl: facts.pdfUrl,
     periodStart: facts.periodStart,
