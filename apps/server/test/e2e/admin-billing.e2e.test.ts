@@ -204,7 +204,7 @@ describe('admin billing pages', () => {
     const dialog = page.getByRole('dialog', { name: 'Retry event customer.deleted?' });
     expect(await seriousViolations('retry-event')).toEqual([]);
     await dialog.getByRole('button', { name: 'Retry' }).click();
-    await visible(page.getByText(/The event is queued again/));
+    await visible(page.getByText(/The event is queued again; the list refreshes/));
     const [event] = await until(
       () => stack.h.platform.db.select().from(billingEvents).where(eq(billingEvents.id, id)),
       (rows) => rows[0]?.status === 'ignored',
