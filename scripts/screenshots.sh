@@ -29,7 +29,7 @@ main() {
   step "Screenshots"
   mkdir -p "$OUT"
   rm -f "$OUT"/*.png
-  (cd apps/server && SCREENSHOTS_DIR="$OUT" npx --no -- vitest run -c vitest.e2e.config.ts test/e2e/accessibility.e2e.test.ts)
+  (cd apps/server && SCREENSHOTS_DIR="$OUT" npx --no -- vitest run -c vitest.e2e.config.ts test/e2e/accessibility.e2e.test.ts test/e2e/backups.e2e.test.ts)
   ok "saved $(find "$OUT" -name '*.png' | wc -l) screenshots in docs/screenshots ($(du -sh "$OUT" | cut -f1))"
 }
 

@@ -8,6 +8,7 @@ _env_generated_value() {
     DATABASE_URL) printf 'postgres://saas:%s@127.0.0.1:5432/saas' "$(openssl rand -hex 24)" ;;
     JWT_SECRET) openssl rand -hex 32 ;; # 64 chars
     ENCRYPTION_KEY) openssl rand -base64 32 ;;
+    BACKUP_ENCRYPTION_KEY) openssl rand -base64 32 ;;
     # The dev mailbox is for local mode only: appended to an existing .env that is not local mode,
     # it stays off (the API would refuse to start otherwise).
     DEV_MAILBOX) if _env_local_mode; then printf 'true'; else printf 'false'; fi ;;

@@ -8,6 +8,7 @@ const nav = [
   { label: 'Users', to: '/users' },
   { label: 'Tenants', to: '/tenants' },
   { label: 'Instances', to: '/instances' },
+  { label: 'Backups', to: '/backups' },
   { label: 'Odoo versions', to: '/odoo-versions' },
   { label: 'Plans', to: '/plans' },
   { label: 'Billing', to: '/billing' },

@@ -1,6 +1,7 @@
 import { createBrowserRouter } from 'react-router';
 import { AdminAppLayout } from './app-layout';
 import { AuditLogPage } from './audit/audit-log.page';
+import { BackupsPage } from './backups/backups.page';
 import { InstancesPage } from './instances/instances.page';
 import { LoginPage } from './login.page';
 import { NotFoundPage } from './not-found.page';
@@ -20,6 +21,7 @@ export const router = createBrowserRouter([
       { path: 'users', element: <UsersPage /> },
       { path: 'tenants', element: <TenantsPage /> },
       { path: 'instances', element: <InstancesPage /> },
+      { path: 'backups', element: <BackupsPage /> },
       { path: 'odoo-versions', element: <OdooVersionsPage /> },
       { path: 'plans', element: <PlansPage /> },
       // Its charts (recharts) are the bulk of a bundle no other page needs: loaded on first visit.

@@ -74,10 +74,7 @@ async function sequential(path: 'template' | 'fresh') {
     await h.platform.db.execute(sql`update plans set max_instances = 100 where code = 'starter'`);
     if (path === 'template') {
       const p = h.platform;
-      const result = await buildTemplate(
-        { config: p.config, database: p.database, runtime: p.runtime, tenantDb: p.tenantDb, edge: p.edge, redis: p.redis, log: p.log },
-        '18.0',
-      );
+      const result = await buildTemplate(p, '18.0');
       if (result !== 'ready') throw new Error('template build failed');
     }
     const seconds: number[] = [];

@@ -10,7 +10,9 @@ const USAGE = `usage: cli.js <command>
   ensure-admin   create the first platform admin if none exists (ADMIN_EMAIL, ADMIN_PASSWORD optional); prints one JSON line
   openapi        print the OpenAPI document
   edge-render    render, validate and install the edge's nginx config (reloads nginx if it runs); prints one JSON line
-  edge-cert      TLS mode: obtain the platform hosts' certificates through ACME (--force to renew now); prints one JSON line`;
+  edge-cert      TLS mode: obtain the platform hosts' certificates through ACME (--force to renew now); prints one JSON line
+  backup-decrypt <in> <out>
+                 decrypt a backup archive as stored into the plain zip with BACKUP_ENCRYPTION_KEY (docs/backups.md); prints one JSON line`;
 
 const [command] = process.argv.slice(2);
 
@@ -63,6 +65,14 @@ switch (command) {
     const config = await loadConfig().catch(exitOnConfigError);
     const { edgeCertCommand } = await import('./edge/edge-cli.js');
     process.exitCode = await edgeCertCommand(config, process.argv.slice(3));
+    break;
+  }
+  case 'backup-decrypt': {
+    // Only the key is needed (not the whole configuration): it also runs on a machine that is not the platform's.
+    const dotenv = await import('dotenv');
+    dotenv.config({ quiet: true });
+    const { backupDecryptCommand } = await import('./backups/backup-decrypt-cli.js');
+    process.exitCode = await backupDecryptCommand(process.argv.slice(3), process.env);
     break;
   }
   default:

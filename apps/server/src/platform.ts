@@ -9,6 +9,10 @@ import { AuthService } from './auth/auth.service.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { upgradeSealedSecrets } from './auth/sealed-secrets-upgrade.js';
 import { TotpService } from './auth/totp.service.js';
+import { takeFinalBackup } from './backups/backup-maintenance.js';
+import { BackupRunner } from './backups/backup-runner.js';
+import { BackupsService } from './backups/backups.service.js';
+import { type BackupStorage, createBackupStorage } from './backups/storage/backup-storage.js';
 import { BillingService } from './billing/billing.service.js';
 import { BillingEvents } from './billing/billing-events.js';
 import type { BillingProvider } from './billing/billing-provider.js';
@@ -72,6 +76,10 @@ export interface Platform {
   /** What instance networks may reach; the worker applies it (docs/firewall.md). */
   egress: EgressPolicy;
   tenantDb: TenantDbServer;
+  /** Where backups are kept: a local directory or S3, encrypted with the operator's key (docs/backups.md). */
+  backupStorage: BackupStorage;
+  /** Backups and restores as the API offers them (the worker runs them: backup-runner.ts, restore-runner.ts). */
+  backups: BackupsService;
   edge: EdgeRouter;
   instances: InstancesService;
   instanceOps: InstanceOperations;
@@ -115,7 +123,8 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     dependencyError('tenant postgres', err),
   );
   const edge = options.edge ?? createEdgeRouter(config, log);
-  const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, edge, redis, log });
+  const backupStorage = createBackupStorage(config.backups.storage);
+  const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, backupStorage, edge, redis, log });
   let issuer: AcmeIssuer | undefined;
   const acme = () => {
     issuer ??= createAcmeIssuer(config, edge, log);
@@ -127,6 +136,9 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
   const billing = new BillingService({ db, config, queues, mail, audit, billingProvider, log });
   // An instance's custom domains and their certificates go with it.
   instanceOps.beforeDelete.push((instance) => removeInstanceDomains({ database, issuer: acme }, instance.id));
+  // The final backup comes first among the deletion's work (docs/backups.md).
+  const opsDeps = { config, database, runtime, tenantDb, backupStorage, edge, redis, log };
+  instanceOps.beforeDelete.unshift((instance) => takeFinalBackup(opsDeps, new BackupRunner(opsDeps), instance));
   return {
     config,
     log,
@@ -134,6 +146,8 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     runtime,
     egress: createEgressPolicy(config),
     tenantDb,
+    backupStorage,
+    backups: new BackupsService({ db, config, queues, storage: backupStorage }),
     edge,
     instanceOps,
     domains: new DomainsService({ db, config, queues }),

@@ -52,6 +52,10 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     METRICS_PORT: '0',
     // Tests read mail from the dev mailbox (loopback URLs only; a test with public URLs turns it off).
     DEV_MAILBOX: 'true',
+    // Backups of tests: a directory of their own, encrypted as in production.
+    BACKUP_DIR: '/tmp/saas-test-backups',
+    BACKUP_WORK_DIR: '/tmp/saas-test-backup-work',
+    BACKUP_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import { TenantSwitcher } from './tenants/tenant-switcher';
 const nav = [
   { label: 'Dashboard', to: '/', end: true },
   { label: 'Instances', to: '/instances' },
+  { label: 'Backups', to: '/backups' },
   { label: 'Team', to: '/team' },
   { label: 'Billing', to: '/billing' },
   { label: 'Account', to: '/account', end: true },

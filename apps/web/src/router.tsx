@@ -106,6 +106,13 @@ export const router = createBrowserRouter([
         ),
       },
       {
+        path: 'backups',
+        element: page(
+          () => import('./backups/backups.page'),
+          (m) => m.BackupsPage,
+        ),
+      },
+      {
         path: 'team',
         element: page(
           () => import('./team/team.page'),

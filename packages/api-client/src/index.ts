@@ -1,6 +1,6 @@
 export { requestLimits } from '../generated/request-limits';
 // Enum values as arrays (openapi-typescript --enum-values), for the few places that list them all.
-export { instanceStatusValues } from '../generated/schema';
+export { backupStatusValues, instanceStatusValues } from '../generated/schema';
 export { type ApiClient, type ApiClientOptions, createApiClient } from './client';
 export { ApiProblem, isApiProblem, type ProblemFieldError, type ProblemInit, unwrap } from './problem';
 export {

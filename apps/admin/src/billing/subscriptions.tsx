@@ -1,54 +1,34 @@
-import { Anchor, Button, Select, Table, Text } from '@mantine/core';
-import { EmptyState, formatDate, formatDateTime, QueryTable } from '@saas/ui';
+import { Anchor, Table, Text } from '@mantine/core';
+import { formatDate, formatDateTime, QueryTable } from '@saas/ui';
 import { Link } from 'react-router';
 import { useIsPlatformAdmin } from '../app-layout';
 import { PAGE_SIZE } from '../config';
-import { useUrlParams } from '../shared/url-params';
+import { FilteredEmptyState, StatusFilter, useStatusParams } from '../shared/status-filter';
 import { ManualBillingActions } from '../tenants/manual-billing-actions';
 import { useSubscriptions } from './billing.queries';
 import { AccessBadge, type SubscriptionStatus, SubscriptionStatusBadge, subscriptionStatusLabels } from './billing-badges';
 import { formatMoney } from './money';
 
-const ALL = 'all';
-const statusOptions = [
-  { value: ALL, label: 'All statuses' },
-  ...Object.entries(subscriptionStatusLabels).map(([value, label]) => ({ value, label })),
-];
+const statusOptions = Object.entries(subscriptionStatusLabels).map(([value, label]) => ({ value: value as SubscriptionStatus, label }));
 const isStatus = (v: string | null): v is SubscriptionStatus => v !== null && v in subscriptionStatusLabels;
 
 /** Every tenant's subscription, filtered by status on the server; manual ones can be changed from here. */
 export function SubscriptionsTab() {
-  const { params, offset, update, setOffset } = useUrlParams();
-  const raw = params.get('status');
-  const status = isStatus(raw) ? raw : undefined;
+  const { offset, setOffset, status, setStatus } = useStatusParams(isStatus);
   const subscriptions = useSubscriptions({ status, limit: PAGE_SIZE, offset });
   const canEdit = useIsPlatformAdmin();
 
   return (
     <>
-      <Select
-        label="Status"
-        data={statusOptions}
-        value={status ?? ALL}
-        allowDeselect={false}
-        onChange={(v) => update({ status: v && v !== ALL ? v : '', offset: '' })}
-        w={220}
-        mb="md"
-      />
+      <StatusFilter status={status} onChange={setStatus} allLabel="All statuses" options={statusOptions} mb="md" />
       <QueryTable
         query={subscriptions}
         keepDataOnError
         empty={
-          <EmptyState
+          <FilteredEmptyState
             title="No subscriptions"
             description={status ? `No subscription is ${subscriptionStatusLabels[status].toLowerCase()}.` : 'No tenant has signed up yet.'}
-            action={
-              status && (
-                <Button variant="default" size="xs" onClick={() => update({ status: '', offset: '' })}>
-                  Show all statuses
-                </Button>
-              )
-            }
+            onShowAll={status && (() => setStatus(undefined))}
           />
         }
         label="Subscriptions"

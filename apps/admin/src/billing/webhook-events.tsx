@@ -1,16 +1,12 @@
-import { Button, Group, Select, Table, Text } from '@mantine/core';
+import { Button, Group, Table, Text } from '@mantine/core';
 import { ConfirmButton, EmptyState, formatDateTime, formatRelative, notifySuccess, QueryTable } from '@saas/ui';
 import { useIsPlatformAdmin } from '../app-layout';
 import { PAGE_SIZE } from '../config';
-import { useUrlParams } from '../shared/url-params';
+import { StatusFilter, useStatusParams } from '../shared/status-filter';
 import { type BillingEvent, useBillingEvents, useRetryEvent } from './billing.queries';
 import { type EventStatus, EventStatusBadge, eventStatusLabels } from './billing-badges';
 
-const ALL = 'all';
-const statusOptions = [
-  { value: ALL, label: 'All statuses' },
-  ...Object.entries(eventStatusLabels).map(([value, label]) => ({ value, label })),
-];
+const statusOptions = Object.entries(eventStatusLabels).map(([value, label]) => ({ value: value as EventStatus, label }));
 const isStatus = (v: string | null): v is EventStatus => v !== null && v in eventStatusLabels;
 
 function RetryButton({ event }: { event: BillingEvent }) {
@@ -34,23 +30,14 @@ function RetryButton({ event }: { event: BillingEvent }) {
 
 /** Every provider event received, with what became of it; failed ones can be retried. */
 export function WebhookEventsTab() {
-  const { params, offset, update, setOffset } = useUrlParams();
-  const raw = params.get('status');
-  const status = isStatus(raw) ? raw : undefined;
+  const { offset, setOffset, status, setStatus } = useStatusParams(isStatus);
   const events = useBillingEvents({ status, limit: PAGE_SIZE, offset });
   const canEdit = useIsPlatformAdmin();
 
   return (
     <>
       <Group align="flex-end" justify="space-between" mb="md" wrap="wrap">
-        <Select
-          label="Status"
-          data={statusOptions}
-          value={status ?? ALL}
-          allowDeselect={false}
-          onChange={(v) => update({ status: v && v !== ALL ? v : '', offset: '' })}
-          w={220}
-        />
+        <StatusFilter status={status} onChange={setStatus} allLabel="All statuses" options={statusOptions} />
         <Button variant="default" size="xs" onClick={() => events.refetch()} loading={events.isFetching}>
           Refresh
         </Button>

@@ -1,8 +1,9 @@
-import { Badge, Loader, Tooltip } from '@mantine/core';
+import { Badge, Tooltip } from '@mantine/core';
 import { badgeStyles } from '../shared/badge-styles';
+import { StatusBadge, type StatusLook } from '../shared/status-badge';
 import type { AdminInstance, InstanceStatus } from './instances.queries';
 
-const look: Record<InstanceStatus, { color: string; busy: boolean }> = {
+const look: Record<InstanceStatus, StatusLook> = {
   pending: { color: 'blue', busy: true },
   provisioning: { color: 'blue', busy: true },
   running: { color: 'teal', busy: false },
@@ -30,21 +31,7 @@ type StatusFields = Pick<AdminInstance, 'status' | 'lastError' | 'progress'>;
  * a failed one explains itself in a tooltip that keyboard and touch users can open too.
  */
 export function InstanceStatusBadge({ instance }: { instance: StatusFields }) {
-  const { color, busy } = look[instance.status];
-  const percent = busy && instance.progress ? ` ${instance.progress.percent}%` : '';
-  const badge = (
-    <Badge
-      // The darkest shades keep text contrast above 4.5:1 (white on filled, dark on light).
-      color={busy ? color : color === 'gray' ? 'gray.7' : `${color}.9`}
-      c={busy ? `${color}.9` : undefined}
-      variant={busy ? 'light' : 'filled'}
-      leftSection={busy ? <Loader size={10} color={`${color}.9`} aria-hidden /> : undefined}
-      styles={badgeStyles}
-    >
-      {instance.status}
-      {percent}
-    </Badge>
-  );
+  const badge = <StatusBadge status={instance.status} look={look[instance.status]} percent={instance.progress?.percent} />;
   if (instance.status !== 'failed' || !instance.lastError) return badge;
   return (
     <Tooltip label={instance.lastError} multiline w={320} withArrow events={{ hover: true, focus: true, touch: true }}>

@@ -1,15 +1,11 @@
-import { Anchor, Button, Group, Paper, Select, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
-import { EmptyState, formatCpu, formatDate, formatDateTime, formatMemory, PageTitle, QueryTable } from '@saas/ui';
+import { Anchor, Button, Group, Paper, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { formatCpu, formatDate, formatDateTime, formatMemory, PageTitle, QueryTable } from '@saas/ui';
 import { PAGE_SIZE } from '../config';
-import { useUrlParams } from '../shared/url-params';
+import { FilteredEmptyState, rawStatusOptions, StatusFilter, useStatusParams } from '../shared/status-filter';
 import { InstanceStatusBadge } from './instance-status-badge';
 import { type AdminInstance, INSTANCE_STATUSES, isInstanceStatus, useAdminInstances, useTenantNames } from './instances.queries';
 
-const ALL = 'all';
-const statusOptions = [
-  { value: ALL, label: 'All (except deleted)' },
-  ...INSTANCE_STATUSES.map((s) => ({ value: s, label: s.charAt(0).toUpperCase() + s.slice(1) })),
-];
+const statusOptions = rawStatusOptions(INSTANCE_STATUSES);
 
 function Limits({ limits }: { limits: AdminInstance['limits'] }) {
   return (
@@ -26,9 +22,7 @@ function Limits({ limits }: { limits: AdminInstance['limits'] }) {
 
 // Filter and page live in the URL so the overview's counts can link to a filtered list.
 export function InstancesPage() {
-  const { params, offset, update, setOffset } = useUrlParams();
-  const rawStatus = params.get('status');
-  const status = isInstanceStatus(rawStatus) ? rawStatus : undefined;
+  const { offset, setOffset, status, setStatus } = useStatusParams(isInstanceStatus);
   const instances = useAdminInstances({ status, limit: PAGE_SIZE, offset });
   const tenantNames = useTenantNames();
 
@@ -37,14 +31,7 @@ export function InstancesPage() {
       <PageTitle>Instances</PageTitle>
       <Paper withBorder p="md">
         <Group align="flex-end" justify="space-between" mb="md" wrap="wrap">
-          <Select
-            label="Status"
-            data={statusOptions}
-            value={status ?? ALL}
-            allowDeselect={false}
-            onChange={(v) => update({ status: v && v !== ALL ? v : '', offset: '' })}
-            w={220}
-          />
+          <StatusFilter status={status} onChange={setStatus} allLabel="All (except deleted)" options={statusOptions} />
           <Group gap="xs" wrap="wrap">
             {instances.dataUpdatedAt > 0 && (
               <Text size="xs" c="dimmed" aria-live="off">
@@ -60,16 +47,10 @@ export function InstancesPage() {
           query={instances}
           keepDataOnError
           empty={
-            <EmptyState
+            <FilteredEmptyState
               title="No instances"
               description={status ? `No instance is ${status}.` : 'No tenant has created an Odoo instance yet.'}
-              action={
-                status && (
-                  <Button variant="default" size="xs" onClick={() => update({ status: '', offset: '' })}>
-                    Show all statuses
-                  </Button>
-                )
-              }
+              onShowAll={status && (() => setStatus(undefined))}
             />
           }
           label="Instances"

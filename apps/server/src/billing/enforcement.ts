@@ -2,6 +2,7 @@ import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AuditRepository } from '../audit/audit.repo.js';
+import { queueFinalBackups } from '../backups/backup-maintenance.js';
 import type { Config } from '../config/config.js';
 import type { Db, DbOrTx } from '../db/client.js';
 import { lockForTransaction } from '../db/transaction-lock.js';
@@ -64,6 +65,8 @@ async function enforceTenantLocked(deps: EnforcementDeps, tenantId: string): Pro
   let mail: ((owner: string, tenant: string, link: string) => MailMessage) | null = null;
   if (to === 'suspended') {
     const affected = await setSuspended(deps, tenantId, true);
+    // A cancellation: each instance's final backup now, kept for the retention period (docs/backups.md).
+    if (ENDED.includes(account.status)) await queueFinalBackups(deps, tenantId, account.statusSince);
     action = 'billing.suspended';
     details = { ...details, instances: affected, deletesAt: deadlineIso(decision, account.status) };
     const deletesAt = account.status === 'past_due' ? null : decision.deadline;
@@ -163,8 +166,8 @@ async function setSuspended(deps: EnforcementDeps, tenantId: string, suspended: 
 }
 
 /**
- * The end of retention: every instance of the tenant goes through the normal deletion workflow.
- * TODO(issue 13): take a final backup first once backups exist.
+ * The end of retention: every instance of the tenant goes through the normal deletion workflow, whose
+ * first step takes its final backup (kept for the plan's retention; docs/backups.md).
  */
 async function deleteInstances(deps: EnforcementDeps, tenantId: string): Promise<string[]> {
   const repo = new InstancesRepository(deps.db);

@@ -21,6 +21,7 @@ const production = {
   JWT_SECRET: randomBytes(48).toString('base64url'),
   ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
+  BACKUP_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 };
 
 /** The problems a ConfigError lists, or fails when parsing succeeds or throws something else. */
@@ -239,6 +240,38 @@ describe('parseConfig', () => {
           .sort(),
       ).toEqual(TEST_RESERVATIONS.map((p) => p.pool).sort());
       vi.unstubAllEnvs();
+    });
+  });
+  describe('backups', () => {
+    it('requires an encryption key for backups in production, and a well-formed one anywhere', () => {
+      expect(problemsOf({ ...production, BACKUP_ENCRYPTION_KEY: undefined })).toEqual([expect.stringContaining('BACKUP_ENCRYPTION_KEY')]);
+      expect(problemsOf({ ...base, BACKUP_ENCRYPTION_KEY: 'short' })).toEqual([expect.stringContaining('BACKUP_ENCRYPTION_KEY')]);
+      expect(parseConfig(base).backups.storage.encryptionKey).toBeNull();
+    });
+
+    it('reads the keys of earlier rotations, and refuses a malformed one', () => {
+      const previous = [randomBytes(32).toString('base64'), randomBytes(32).toString('hex')];
+      const config = parseConfig({ ...production, BACKUP_ENCRYPTION_PREVIOUS_KEYS: previous.join(', ') });
+      expect(config.backups.storage.previousKeys).toHaveLength(2);
+      expect(problemsOf({ ...production, BACKUP_ENCRYPTION_PREVIOUS_KEYS: 'nope' })).toEqual([
+        expect.stringContaining('BACKUP_ENCRYPTION_PREVIOUS_KEYS'),
+      ]);
+    });
+
+    it('requires the bucket and credentials for S3 storage, with a prefix per environment by default', () => {
+      const problems = problemsOf({ ...base, BACKUP_STORAGE: 's3' });
+      for (const key of ['BACKUP_S3_BUCKET', 'BACKUP_S3_ACCESS_KEY_ID', 'BACKUP_S3_SECRET_ACCESS_KEY']) {
+        expect(problems).toContainEqual(expect.stringContaining(key));
+      }
+      const config = parseConfig({
+        ...base,
+        BACKUP_STORAGE: 's3',
+        BACKUP_S3_BUCKET: 'backups',
+        BACKUP_S3_ACCESS_KEY_ID: 'id',
+        BACKUP_S3_SECRET_ACCESS_KEY: 'secret',
+        RESOURCE_PREFIX: 'staging',
+      });
+      expect(config.backups.storage).toMatchObject({ driver: 's3', bucket: 'backups', prefix: 'staging' });
     });
   });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isHostname } from '../edge/edge-names.js';
 import { slotCapacity } from '../instances/instance-names.js';
 import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
+import { type BackupConfig, backupConfig, backupEnvShape, checkBackupEnv } from './backup-config.js';
 import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } from './billing-config.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
 
@@ -91,6 +92,8 @@ export const envSchema = z
     ACME_CA_FILE: z.string().optional(),
     // Billing (billing/): see docs/billing.md.
     ...billingEnvShape,
+    // Backups (backups/): see docs/backups.md.
+    ...backupEnvShape,
     // Custom domains (domains/): see docs/custom-domains.md.
     PUBLIC_IPV4: z.ipv4().optional(),
     DOMAIN_VERIFY_PORT: z.coerce.number().int().min(1).max(65535).default(80),
@@ -104,6 +107,7 @@ export const envSchema = z
     checkEngineNames(env, ctx);
     checkExposure(env, ctx);
     checkBillingEnv(env, ctx);
+    checkBackupEnv(env, ctx);
     if (env.NODE_ENV !== 'production') return;
     const unsafe = (name: 'JWT_SECRET' | 'ENCRYPTION_KEY', value: string) => {
       const lower = value.toLowerCase();
@@ -133,7 +137,7 @@ export const envSchema = z
     }
   });
 
-export type { BillingConfig };
+export type { BackupConfig, BillingConfig };
 export type Env = z.infer<typeof envSchema>;
 
 /** Docker's default bridge (docker0): instance networks there would clash with the engine's own. */
@@ -236,6 +240,8 @@ export interface Config {
   smtpUrl: string | undefined;
   /** Billing (docs/billing.md): Stripe when a key is set, else the manual provider. */
   billing: BillingConfig;
+  /** Backups (docs/backups.md): where archives are stored, encrypted with the operator's key. */
+  backups: BackupConfig;
   mailFrom: string;
   /** Serve GET /dev/mailbox (local mode on loopback URLs only; config refuses it elsewhere). */
   devMailbox: boolean;
@@ -333,6 +339,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
     smtpUrl: env.SMTP_URL,
     billing: billingConfig(env),
+    backups: backupConfig(env),
     mailFrom: env.MAIL_FROM,
     devMailbox: env.DEV_MAILBOX === 'true',
     staffTwoFactor: staffTwoFactorRequired(env),

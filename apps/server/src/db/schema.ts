@@ -1,6 +1,7 @@
 // Every table of the platform, for drizzle-kit and the typed client.
 export * from '../audit/audit.tables.js';
 export * from '../auth/auth.tables.js';
+export * from '../backups/backups.tables.js';
 export * from '../billing/billing.tables.js';
 export * from '../billing/plans.tables.js';
 export * from '../certificates/certificates.tables.js';

@@ -67,6 +67,8 @@ export interface EdgeSettings {
   /** DNS resolvers nginx uses for OCSP stapling (TLS mode). */
   resolvers: string[];
   limits: EdgeLimits;
+  /** The largest backup zip a tenant may upload (BACKUP_UPLOAD_MAX_MB): that route alone takes bodies this big. */
+  backupUploadMaxMb: number;
   mimeTypesFile: string;
 }
 
@@ -88,6 +90,8 @@ export function validateSettings(settings: EdgeSettings): EdgeSettings {
   for (const [name, value] of Object.entries(settings.limits)) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`limits.${name} must be a positive integer`);
   }
+  if (!Number.isInteger(settings.backupUploadMaxMb) || settings.backupUploadMaxMb < 1)
+    throw new Error('backupUploadMaxMb must be a positive integer');
   return {
     ...settings,
     publicHost: normalizeHostname(settings.publicHost, 'publicHost'),
@@ -143,6 +147,7 @@ export function edgeSettingsFromConfig(config: Config): EdgeSettings {
     apiUpstream: `${api}:${config.port}`,
     resolvers: config.edge.tls ? systemResolvers() : [],
     limits: DEFAULT_LIMITS,
+    backupUploadMaxMb: Math.ceil(config.backups.uploadMaxBytes / 2 ** 20),
     mimeTypesFile: '/etc/nginx/mime.types',
   };
 }

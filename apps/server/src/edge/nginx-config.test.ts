@@ -21,6 +21,7 @@ const settings = (over: Partial<EdgeSettings> = {}): EdgeSettings => ({
   apiUpstream: '127.0.0.1:3000',
   resolvers: [],
   limits: DEFAULT_LIMITS,
+  backupUploadMaxMb: 64,
   mimeTypesFile: '/etc/nginx/mime.types',
   ...over,
 });

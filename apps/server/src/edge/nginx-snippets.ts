@@ -9,7 +9,8 @@ export function renderSnippets(s: EdgeSettings, p: EdgePaths): [string, string][
   return [
     ['snippets/security-headers.conf', securityHeadersSnippet()],
     ['snippets/well-known.conf', wellKnownSnippet(p)],
-    ['snippets/api-proxy.conf', apiProxySnippet()],
+    ['snippets/api-proxy.conf', apiProxySnippet('60s')],
+    ['snippets/api-proxy-long.conf', apiProxySnippet('3600s')],
     ['snippets/api-404.conf', api404Snippet()],
     [
       'snippets/api-public.conf',
@@ -67,7 +68,7 @@ function wellKnownSnippet(p: EdgePaths): string {
   return `# ACME HTTP-01 challenges (and the platform's domain checks), for every host.\n${locations.join('')}`;
 }
 
-function apiProxySnippet(): string {
+function apiProxySnippet(readTimeout: string): string {
   return `# Proxy settings for the API (included inside /api/ locations).
 proxy_pass http://saas_api;
 proxy_http_version 1.1;
@@ -79,7 +80,7 @@ proxy_set_header X-Forwarded-Proto $scheme;
 proxy_set_header X-Forwarded-For $remote_addr;
 proxy_set_header X-Real-IP $remote_addr;
 proxy_set_header X-Request-Id $request_id;
-proxy_read_timeout 60s;
+proxy_read_timeout ${readTimeout};
 `;
 }
 
@@ -121,6 +122,19 @@ location ^~ /api/v1/auth/ {
 
 location ^~ /api/v1/ {
     include snippets/api-public.conf;
+
+    # Backup uploads: the zip is the body, passed on as it arrives (not spooled here) up to its own
+    # limit; the API checks size and content, and answers once it has validated the whole archive.
+    location ~ "^/api/v1/instances/[0-9a-f-]{36}/backups/upload$" {
+        client_max_body_size ${s.backupUploadMaxMb}m;
+        proxy_request_buffering off;
+        include snippets/api-proxy-long.conf;
+    }
+    # Backup downloads (signed links): streamed to the client as read from storage.
+    location ^~ /api/v1/backup-downloads/ {
+        proxy_buffering off;
+        include snippets/api-proxy-long.conf;
+    }
 }
 location = /api/openapi.json {
     include snippets/api-public.conf;

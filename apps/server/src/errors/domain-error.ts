@@ -18,6 +18,7 @@ export type ErrorKind =
   | 'not_found'
   | 'conflict'
   | 'gone'
+  | 'too_large'
   | 'locked'
   | 'rate_limited'
   | 'unavailable';
@@ -53,6 +54,7 @@ export const forbidden = (code: string, message: string) => new DomainError('for
 export const paymentRequired = (code: string, message: string) => new DomainError('payment_required', code, message);
 /** An outside service we call (the billing provider) refused or failed. */
 export const badGateway = (code: string, message: string) => new DomainError('bad_gateway', code, message);
+export const tooLarge = (code: string, message: string) => new DomainError('too_large', code, message);
 export const gone = (code: string, message: string) => new DomainError('gone', code, message);
 export const locked = (code: string, message: string, retryAfterSeconds: number) =>
   new DomainError('locked', code, message, { retryAfterSeconds });

@@ -15,6 +15,8 @@ import { adminInstancesRoutes } from '../admin/admin-instances.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { meRoutes } from '../auth/me.routes.js';
+import { adminBackupsRoutes } from '../backups/admin-backups.routes.js';
+import { backupsRoutes } from '../backups/backups.routes.js';
 import { adminBillingRoutes } from '../billing/admin-billing.routes.js';
 import { billingRoutes } from '../billing/billing.routes.js';
 import { plansRoutes } from '../billing/plans.routes.js';
@@ -129,6 +131,8 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(billingRoutes, { billing: platform.billing, events: platform.billingEvents });
       await api.register(adminBillingRoutes, { reports: platform.billingReports });
       await api.register(domainsRoutes, { domains: platform.domains, instances: platform.instances });
+      await api.register(backupsRoutes, { backups: platform.backups, instances: platform.instances, hub });
+      await api.register(adminBackupsRoutes, { backups: platform.backups });
       await api.register(certificatesRoutes, { admin: platform.admin });
       await api.register(operationsRoutes, { operations: platform.operations });
       if (config.devMailbox) await api.register(devMailboxRoutes, { mail: platform.mail });

@@ -1,3 +1,4 @@
+import { Stream } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { type FieldError, invalid } from '../errors/domain-error.js';
 
@@ -6,6 +7,13 @@ interface Node {
   key: string;
   parent: Node | null;
 }
+
+/**
+ * Parsed data only: a route that takes its body as a stream (backup uploads) must not have the stream's
+ * socket, server and buffers walked as if they were fields (they are cyclic and huge).
+ */
+const isParsedData = (value: unknown): value is object =>
+  typeof value === 'object' && value !== null && !(value instanceof Stream) && !ArrayBuffer.isView(value);
 
 /**
  * Where in a parsed request a string holds a NUL character, named like validation errors (`email`, `params.userId`).
@@ -23,7 +31,7 @@ function nulFields(value: unknown, context: string): FieldError[] {
       const path = keys.join('.');
       const field = !path ? context : context === 'body' ? path : `${context}.${path}`;
       found.push({ field, code: 'nul_character', message: 'Must not contain NUL characters.' });
-    } else if (node.value && typeof node.value === 'object') {
+    } else if (isParsedData(node.value)) {
       // Reversed, so fields are reported in their order in the request.
       for (const [key, item] of Object.entries(node.value).reverse()) stack.push({ value: item, key, parent: node });
     }

@@ -49,6 +49,7 @@ export const statusOfKind: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   gone: 410,
+  too_large: 413,
   locked: 423,
   rate_limited: 429,
   bad_gateway: 502,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { decrypt, secretContext } from '../auth/secrets.js';
+import type { BackupStorage } from '../backups/storage/backup-storage.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import type { EdgeRouter, InstanceRoute, RouteState } from '../edge/edge-router.js';
@@ -20,6 +21,8 @@ export interface InstanceOpsDeps {
   database: Database;
   runtime: InstanceRuntime;
   tenantDb: TenantDbServer;
+  /** Where backups are kept (a restore into a new instance reads its archive there). */
+  backupStorage: BackupStorage;
   edge: EdgeRouter;
   redis: Redis;
   log: FastifyBaseLogger;

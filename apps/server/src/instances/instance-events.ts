@@ -53,11 +53,11 @@ export class InstanceUpdateHub {
  * change, in order. Reads never overlap; changes announced while a read runs are folded into one more
  * read. `read` resolves to null once the instance no longer exists. Returns the function that stops.
  */
-export async function followInstance(
+export async function followInstance<T = InstanceDto>(
   hub: InstanceUpdateHub,
   id: string,
-  read: () => Promise<InstanceDto | null>,
-  send: (instance: InstanceDto | null) => void,
+  read: () => Promise<T | null>,
+  send: (value: T | null) => void,
   onError: (err: unknown) => void,
 ): Promise<() => Promise<void>> {
   let queued = false;

@@ -54,3 +54,13 @@ export async function withTemplateLock<T>(pool: pg.Pool, version: string, work: 
   if (!result.locked) throw new Error('unreachable: waiting lock not taken');
   return result.value;
 }
+
+/**
+ * One backup or restore at a time per instance (a restore's safety backup runs inside it). Separate from the
+ * instance lock: a backup runs while the instance serves, start and stop included.
+ */
+export async function withBackupLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
+  const result = await withLock(pool, `backup:${instanceId}`, 'wait', work);
+  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
+  return result.value;
+}

@@ -2,10 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { access, requireAuth } from '../http/access.js';
+import { serveLiveStream } from '../http/live-stream.js';
 import { tenantParams } from '../tenants/tenants.schemas.js';
 import { instanceAccess } from './instance-access.js';
 import { toInstanceDto } from './instance-dto.js';
-import { followInstance, type InstanceUpdateHub, isSettled } from './instance-events.js';
+import { type InstanceUpdateHub, isSettled } from './instance-events.js';
 import type { InstanceRow } from './instances.repo.js';
 import {
   createInstanceBody,
@@ -145,46 +146,16 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const id = request.params.instanceId;
       await instances.get(id);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
+      await serveLiveStream<InstanceDto>(request, reply, {
+        hub,
+        instanceId: id,
+        event: 'instance' satisfies InstanceUpdate['event'],
+        read: async () => {
+          const row = await instances.find(id);
+          return row ? dto(row) : null;
+        },
+        settled: isSettled,
       });
-      let closed = false;
-      let unsubscribe: (() => Promise<void>) | undefined;
-      const timers: NodeJS.Timeout[] = [];
-      const finish = async () => {
-        if (closed) return;
-        closed = true;
-        for (const timer of timers) clearTimeout(timer);
-        // Redis may be away (a restart): the subscription goes with the connection anyway.
-        await unsubscribe?.().catch((err: Error) => request.log.warn({ err: err.message }, 'instance stream: unsubscribe failed'));
-        res.end();
-      };
-      res.on('close', () => void finish());
-      const send = (instance: InstanceDto | null) => {
-        if (closed) return;
-        if (!instance) return void finish();
-        const update: InstanceUpdate = { event: 'instance', data: instance };
-        res.write(`event: ${update.event}\ndata: ${JSON.stringify(update.data)}\n\n`);
-        // Nothing more to follow once the instance has settled; clients reconnect for the next operation.
-        if (isSettled(instance)) void finish();
-      };
-      const read = async () => {
-        const row = await instances.find(id);
-        return row ? dto(row) : null;
-      };
-      const stop = await followInstance(hub, id, read, send, (err) => {
-        request.log.warn({ err }, 'instance stream: reading the instance failed');
-        void finish();
-      });
-      unsubscribe = stop;
-      if (closed) return stop();
-      timers.push(setInterval(() => !closed && res.write(': keep-alive\n\n'), 15_000));
-      timers.push(setTimeout(() => void finish(), 15 * 60_000));
     },
   );
 

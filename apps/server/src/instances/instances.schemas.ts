@@ -87,7 +87,10 @@ export const instanceSchema = z
     limits: limitsSchema,
     progress: progressSchema.nullable(),
     lastError: z.string().nullable(),
-    provisionPath: z.enum(['template', 'fresh']).nullable(),
+    provisionPath: z.enum(['template', 'fresh', 'backup']).nullable(),
+    sourceBackupId: z.uuid().nullable().describe('Made from this backup (a duplicate or staging copy), neutralised'),
+    backupHour: z.number().int().nullable().describe('The hour (UTC) of the daily backup the tenant chose; null: spread by the platform'),
+    adminLogin: z.string().describe('The login of Odoo’s administrator'),
     credentialsAvailable: z.boolean().describe('The initial Odoo admin password can still be revealed once'),
     suspended: z.boolean().describe('Its tenant is suspended (unpaid subscription): stopped, and its address serves the suspended page'),
     createdAt: z.iso.datetime(),
@@ -128,6 +131,8 @@ export const createInstanceBody = z.object({
   name: z.string().trim().min(1).max(80),
   slug: z.string().trim().toLowerCase().min(1).max(63),
   version: z.string().trim().max(20).optional(),
+  /** Start from one of the tenant's backups (a duplicate or staging copy, neutralised) instead of an empty Odoo. */
+  fromBackupId: z.uuid().optional(),
 });
 
 export const instanceParams = z.object({ instanceId: z.uuid() });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { decrypt, encrypt, secretContext } from '../auth/secrets.js';
+import { BackupsRepository } from '../backups/backups.repo.js';
 import { currentAccess } from '../billing/enforcement.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
@@ -84,13 +85,19 @@ export class InstancesService {
     return { slug, available: true, code: null, message: null };
   }
 
-  async create(tenantId: string, actor: AuthenticatedUser, input: { name: string; slug: string; version?: string | undefined }) {
+  async create(
+    tenantId: string,
+    actor: AuthenticatedUser,
+    input: { name: string; slug: string; version?: string | undefined; fromBackupId?: string | undefined },
+  ) {
     if (!actor.emailVerified) throw forbidden('email_not_verified', 'Confirm your email address before creating an instance.');
     const problem = slugProblem(input.slug);
     if (problem) throw fieldInvalid('slug', problem.code, problem.message);
+    const source = input.fromBackupId ? await this.sourceBackup(tenantId, input.fromBackupId, input.version) : undefined;
 
     const versions = new OdooVersionsRepository(this.deps.db);
-    const version = input.version ? await versions.find(input.version) : await versions.findDefault();
+    const wanted = source?.odooVersion ?? input.version;
+    const version = wanted ? await versions.find(wanted) : await versions.findDefault();
     if (!version?.enabled) {
       throw fieldInvalid(
         'version',
@@ -143,6 +150,7 @@ export class InstancesService {
             pendingAdminPassword: encrypt(key, randomSecret(12), secretContext.instanceAdminPassword(id)),
             progress: { operation: 'provision', step: null, stepIndex: 0, stepCount: 0, percent: 0 },
             createdBy: actor.userId,
+            sourceBackupId: source?.id ?? null,
           });
           await repo.transition(created.id, ['pending'], 'pending', { actorId: actor.userId, reason: 'requested' });
           return created;
@@ -157,6 +165,22 @@ export class InstancesService {
       }
     }
     throw unavailable('capacity_exhausted', 'Could not allocate resources for the instance; try again.');
+  }
+
+  /** A completed backup of this tenant to start a new instance from, on its own Odoo version. */
+  private async sourceBackup(tenantId: string, backupId: string, version: string | undefined) {
+    const backup = await new BackupsRepository(this.deps.db).find(backupId);
+    if (!backup || backup.tenantId !== tenantId || backup.status !== 'completed') {
+      throw fieldInvalid('fromBackupId', 'backup_not_found', 'No completed backup with this id belongs to this organization.');
+    }
+    if (version && version !== backup.odooVersion) {
+      throw fieldInvalid(
+        'version',
+        'backup_version_mismatch',
+        `This backup is of Odoo ${backup.odooVersion}; a copy runs the same version.`,
+      );
+    }
+    return backup;
   }
 
   /** New instances need a subscription in good standing (billing/entitlements.ts). */
@@ -219,7 +243,7 @@ export class InstancesService {
       throw gone('credentials_already_shown', 'The initial password was already shown once. Reset the admin password to get a new one.');
     }
     return {
-      login: ODOO_ADMIN_LOGIN,
+      login: instance.adminLogin,
       password: decrypt(this.deps.config.encryptionKey, instance.pendingAdminPassword, secretContext.instanceAdminPassword(id)),
       url: instanceUrl(this.deps.config, instance.slug),
     };
@@ -235,9 +259,9 @@ export class InstancesService {
     const { db, role } = instanceNames(this.deps.config.resourcePrefix, id);
     // As the instance's own role: the tenant owns res_users, and its triggers must not run with the platform's rights.
     const as = { role, password: decrypt(this.deps.config.encryptionKey, instance.dbPassword, secretContext.instanceDbPassword(id)) };
-    await this.deps.tenantDb.setOdooPasswordHash(db, as, ODOO_ADMIN_LOGIN, await odooPasswordHash(password));
+    await this.deps.tenantDb.setOdooPasswordHash(db, as, instance.adminLogin, await odooPasswordHash(password));
     await this.repo.update(id, { pendingAdminPassword: null });
-    return { login: ODOO_ADMIN_LOGIN, password, url: instanceUrl(this.deps.config, instance.slug) };
+    return { login: instance.adminLogin, password, url: instanceUrl(this.deps.config, instance.slug) };
   }
 
   async logs(id: string, options: { tail: number; follow: boolean }): Promise<Readable> {

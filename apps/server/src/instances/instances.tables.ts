@@ -69,8 +69,14 @@ export const instances = pgTable(
     masterPassword: text('master_password').notNull(),
     /** The Odoo admin password until the owner has seen it once (then null). Encrypted. */
     pendingAdminPassword: text('pending_admin_password'),
-    provisionPath: text('provision_path', { enum: ['template', 'fresh'] }),
+    provisionPath: text('provision_path', { enum: ['template', 'fresh', 'backup'] }),
     progress: jsonb('progress').$type<InstanceProgress>(),
+    /** The hour (UTC) of the daily backup the tenant chose; null: spread over the night by the platform. */
+    backupHour: integer('backup_hour'),
+    /** The login of Odoo's administrator (base.user_admin): `admin`, or the restored database's own. */
+    adminLogin: text('admin_login').notNull().default('admin'),
+    /** Made from this backup (a duplicate or staging copy) instead of a fresh Odoo; see backups.tables.ts. */
+    sourceBackupId: uuid('source_backup_id'),
     lastError: text('last_error'),
     createdBy: uuid('created_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

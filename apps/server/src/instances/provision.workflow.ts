@@ -1,4 +1,5 @@
 import { decrypt, secretContext } from '../auth/secrets.js';
+import { prepareFromBackup } from '../backups/duplicate.js';
 import { PermanentStepError, type Workflow, WorkflowCancelled } from '../jobs/workflow.js';
 import { RuntimeError } from '../runtime/instance-runtime.js';
 import { type InstanceOpsDeps, instanceLabels, networkSpecFor, serverSpecFor } from './instance-context.js';
@@ -43,7 +44,10 @@ async function settleAll(work: Promise<unknown>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-async function prepareOdooDatabase({ deps, instance, signal, adminPasswordHash }: ProvisionContext) {
+async function prepareOdooDatabase(ctx: ProvisionContext) {
+  // A duplicate (or staging copy) starts from a backup instead of a fresh Odoo.
+  if (ctx.instance.sourceBackupId) return prepareFromBackup(ctx, ctx.instance.sourceBackupId);
+  const { deps, instance, signal, adminPasswordHash } = ctx;
   const { config, tenantDb, runtime } = deps;
   const names = instanceNames(deps.config.resourcePrefix, instance.id);
   const key = config.encryptionKey;

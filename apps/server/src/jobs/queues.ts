@@ -1,6 +1,7 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
+import type { BackupJob } from '../backups/backup-jobs.js';
 
-export const QUEUE_NAMES = { mail: 'mail', maintenance: 'maintenance', instances: 'instances' } as const;
+export const QUEUE_NAMES = { mail: 'mail', maintenance: 'maintenance', instances: 'instances', backups: 'backups' } as const;
 
 export type InstanceAction = 'provision' | 'converge' | 'restart' | 'delete' | 'update-limits';
 
@@ -18,6 +19,8 @@ export interface Queues {
   mail: Queue<MailJob>;
   maintenance: Queue;
   instances: Queue<InstanceJob>;
+  /** Backups and restores: heavy, so their own queue and concurrency (BACKUP_CONCURRENCY). */
+  backups: Queue<BackupJob>;
   /** Every queue above, for what applies to each (error listeners, depths, closing). */
   all: Queue[];
   close(): Promise<void>;
@@ -55,11 +58,13 @@ export function createQueues(redisUrl: string, prefix: string): Queues {
   const mail = new Queue<MailJob>(QUEUE_NAMES.mail, { connection, prefix, defaultJobOptions });
   const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions });
   const instances = new Queue<InstanceJob>(QUEUE_NAMES.instances, { connection, prefix, defaultJobOptions });
-  const all = [mail, maintenance, instances] as Queue[];
+  const backups = new Queue<BackupJob>(QUEUE_NAMES.backups, { connection, prefix, defaultJobOptions });
+  const all = [mail, maintenance, instances, backups] as Queue[];
   return {
     mail,
     maintenance,
     instances,
+    backups,
     all,
     close: async () => {
       await Promise.all(all.map((queue) => queue.close()));

@@ -1,4 +1,8 @@
 import { Worker } from 'bullmq';
+import { BACKUP_RETENTION_EVERY_MS, BACKUP_RETENTION_JOB, BACKUP_SCHEDULE_JOB, type BackupJob } from '../backups/backup-jobs.js';
+import { applyRetention, scheduleBackups } from '../backups/backup-maintenance.js';
+import { BackupRunner } from '../backups/backup-runner.js';
+import { RestoreRunner } from '../backups/restore-runner.js';
 import { BILLING_EVENT_JOB } from '../billing/billing-events.js';
 import { ENFORCE_ALL_JOB, ENFORCE_TENANT_JOB, enforceAll, enforceTenant } from '../billing/enforcement.js';
 import { countUsage, USAGE_COUNT_JOB } from '../billing/usage.js';
@@ -25,7 +29,7 @@ export function createMailer(platform: Platform): Mailer {
   return config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : new MailboxRepository(db);
 }
 
-type Consumer = 'mail' | 'instances' | 'maintenance';
+type Consumer = 'mail' | 'instances' | 'maintenance' | 'backups';
 
 export interface WorkerOptions {
   /** Which queues this process consumes (default: all). */
@@ -44,6 +48,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     database: platform.database,
     runtime: platform.runtime,
     tenantDb: platform.tenantDb,
+    backupStorage: platform.backupStorage,
     edge: platform.edge,
     redis: platform.redis,
     log,
@@ -51,6 +56,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
   const reconciler = new Reconciler(opsDeps, queues, platform.egress);
   const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme };
   const billingDeps = { ...opsDeps, db, queues, mail: platform.mail, billingProvider: platform.billingProvider };
+  const backupDeps = { ...opsDeps, queues };
 
   const factories: Record<Consumer, () => Worker> = {
     mail: () => {
@@ -77,6 +83,24 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
         },
         { connection, prefix, concurrency: 4, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 10 },
       ),
+    // A killed worker's backup or restore is taken back after lockDuration: a backup starts over, a restore resumes.
+    backups: () => {
+      const backups = new BackupRunner(opsDeps);
+      const restores = new RestoreRunner(opsDeps);
+      return new Worker<BackupJob>(
+        QUEUE_NAMES.backups,
+        async (job) => {
+          const data = job.data;
+          const result =
+            data.kind === 'backup'
+              ? await backups.run(data.backupId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) })
+              : await restores.run(data.restoreId);
+          log.info({ job: job.name, id: data.kind === 'backup' ? data.backupId : data.restoreId, result }, 'backup job done');
+          return result;
+        },
+        { connection, prefix, concurrency: config.backups.concurrency, lockDuration: 30_000, stalledInterval: 10_000, maxStalledCount: 10 },
+      );
+    },
     maintenance: () =>
       new Worker(
         QUEUE_NAMES.maintenance,
@@ -107,6 +131,10 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
               return enforceAll(billingDeps);
             case USAGE_COUNT_JOB:
               return countUsage(billingDeps);
+            case BACKUP_SCHEDULE_JOB:
+              return scheduleBackups(backupDeps);
+            case BACKUP_RETENTION_JOB:
+              return applyRetention(backupDeps);
             default:
               throw new Error(`unknown maintenance job ${job.name}`);
           }
@@ -150,6 +178,13 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
       { name: ENFORCE_ALL_JOB },
     );
     await queues.maintenance.upsertJobScheduler(USAGE_COUNT_JOB, { every: 24 * 3600_000 }, { name: USAGE_COUNT_JOB });
+    // Backups: due scheduled ones are looked for every few minutes (each instance has its own time of day).
+    await queues.maintenance.upsertJobScheduler(
+      BACKUP_SCHEDULE_JOB,
+      { every: config.backups.scheduleIntervalSeconds * 1000 },
+      { name: BACKUP_SCHEDULE_JOB },
+    );
+    await queues.maintenance.upsertJobScheduler(BACKUP_RETENTION_JOB, { every: BACKUP_RETENTION_EVERY_MS }, { name: BACKUP_RETENTION_JOB });
     for (const version of await templatesToBuild(opsDeps)) {
       await queues.maintenance.add('build-template', { version }, { jobId: `build-template-${version}-${Date.now()}` });
     }

@@ -126,6 +126,22 @@ export interface InstanceRuntime {
    * An existing destination is replaced; missing parents of the destination are created.
    */
   copyBetweenVolumes(from: { volume: string; path: string }, to: { volume: string; path: string }, image: string): Promise<void>;
+  /**
+   * Streams the volume's directory `path` into the local, empty (or missing) `destDir`: regular files and
+   * directories only (modes 0644/0755, owners dropped), under safe names; links, devices and unsafe names are
+   * skipped and listed. A missing `path` gives `found: false` and leaves `destDir` empty.
+   */
+  exportVolumeDir(
+    volume: string,
+    path: string,
+    destDir: string,
+    image: string,
+  ): Promise<{ found: boolean; files: number; bytes: number; skipped: string[] }>;
+  /**
+   * Replaces the volume's directory `path` with the local `srcDir` (regular files and directories only; a link
+   * in it is an error), every entry owned like the volume's root; missing parents are created likewise.
+   */
+  importVolumeDir(volume: string, path: string, srcDir: string, image: string): Promise<{ files: number; bytes: number }>;
 
   /**
    * Runs a container to completion (e.g. `odoo -i base --stop-after-init`), removes it, returns its exit code and output.

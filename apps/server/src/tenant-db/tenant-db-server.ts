@@ -59,6 +59,23 @@ export interface TenantDbServer {
   setOdooPasswordHash(db: string, as: TenantLogin, login: string, hash: string): Promise<void>;
   /** Odoo's active internal users (per-user pricing): `res_users` rows that are active and not shared (portal, public). */
   countOdooUsers(db: string, as: TenantLogin): Promise<number>;
+  /** Sets Odoo's `web.base.url` (a restored database keeps the address of where it was made). */
+  setOdooBaseUrl(db: string, as: TenantLogin, baseUrl: string): Promise<void>;
+  /** The login of Odoo's administrator (`base.user_admin`); null when the database has none. */
+  odooAdminLogin(db: string, as: TenantLogin): Promise<string | null>;
+
+  /**
+   * Dumps `db` as plain SQL without owners or grants (what Odoo's dump.sql holds) into the local `outFile`,
+   * connecting as the instance's own role; an aborted `signal` stops it.
+   */
+  dumpDatabase(db: string, as: TenantLogin, outFile: string, signal?: AbortSignal): Promise<{ bytes: number }>;
+  /** What a backup's manifest records: installed modules with their versions, and the server's version number. */
+  odooDumpFacts(db: string, as: TenantLogin): Promise<{ modules: Record<string, string | null>; serverVersionNum: number }>;
+  /**
+   * Renames a database, closing its sessions first. Already done (`from` gone, `to` there) is fine;
+   * both present is an error.
+   */
+  renameDatabase(from: string, to: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -231,4 +231,35 @@ describe('the tenant web app, end to end', () => {
     await visible(heading(memberPage, 'Instance not found'));
     expect(await memberPage.getByText(foreign.name, { exact: true }).count()).toBe(0);
   });
+
+  it('deletes the instance once its subdomain is typed, following the deletion live back to the list', async () => {
+    watched = page;
+    await page.goto(`${stack.webUrl}/instances`);
+    await page.getByRole('link', { name: 'Manage Ada Trading' }).click();
+    await visible(heading(page, /Ada Trading/));
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Delete instance' }).click();
+    const dialog = await visible(page.getByRole('dialog', { name: 'Delete Ada Trading?' }));
+    await visible(dialog.getByText('is deleted permanently'));
+    const confirm = dialog.getByRole('button', { name: 'Delete permanently' });
+    const field = dialog.getByRole('textbox', { name: `Type ${slug} to confirm` });
+    expect(await confirm.isDisabled()).toBe(true);
+    await field.fill(`${slug}x`);
+    expect(await confirm.isDisabled()).toBe(true);
+
+    // Cancelling empties the field: the next opening asks again.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Delete instance' }).click();
+    await visible(dialog);
+    expect(await field.inputValue()).toBe('');
+
+    await field.fill(slug);
+    await confirm.click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.waitForURL((url) => url.pathname === '/instances', { timeout: 120_000 });
+    await visible(page.getByText('Ada Trading was deleted.'));
+    const gone = await odoo.goto(`${stack.instanceUrl(slug)}/web/login`);
+    expect(gone?.status()).not.toBe(200);
+  }, 180_000);
 });

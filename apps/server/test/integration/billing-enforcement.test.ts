@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.tables.js';
+import { backups } from '../../src/backups/backups.tables.js';
 import { billingAccounts, type SubscriptionStatus } from '../../src/billing/billing.tables.js';
 import { ENFORCE_TENANT_JOB } from '../../src/billing/enforcement.js';
 import { restartingForWorkers } from '../../src/billing/owner-mail.js';
@@ -237,6 +238,12 @@ describe('billing enforcement on real instances', () => {
     await waitForStatus(h, owner, instance.id, ['stopped'], 60_000);
     expect((await get()).body).toContain('This instance is suspended');
     await waitForMail(h.app, owner.email, 'has ended');
+    // The cancellation's final backup (the retention period is weeks in real life).
+    await waitUntil(
+      async () => (await h.platform.db.select().from(backups).where(eq(backups.instanceId, instance.id)))[0]?.status === 'completed',
+      60_000,
+      'the final backup at cancellation',
+    );
 
     await setSubscription('canceled', RETENTION_SECONDS + 1);
     expect((await enforce()).result).toBe('suspended → deleted');
@@ -254,5 +261,13 @@ describe('billing enforcement on real instances', () => {
     const events = await new InstancesRepository(h.platform.db).events(instance.id);
     expect(events.some((e) => e.reason === 'billing retention ended' && e.actorId === null)).toBe(true);
     await waitForMail(h.app, owner.email, 'were deleted');
+    // Final backups: one at the cancellation, one before the deletion, both kept for the retention period.
+    const finals = await h.platform.db.select().from(backups).where(eq(backups.instanceId, instance.id));
+    expect(finals.map((b) => [b.kind, b.status])).toEqual([
+      ['final', 'completed'],
+      ['final', 'completed'],
+    ]);
+    for (const b of finals) expect(b.keepUntil?.getTime()).toBeGreaterThan(Date.now() + 27 * 86_400_000);
+    for (const b of finals) expect(await h.platform.backupStorage.head(b.storageKey ?? '')).not.toBeNull();
   }, 180_000);
 });

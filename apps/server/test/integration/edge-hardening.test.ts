@@ -51,6 +51,27 @@ afterAll(async () => {
   await Promise.all([api?.close(), odoo?.close(), gevent?.close()]);
 });
 
+describe('backup uploads and downloads through the edge', () => {
+  it('lets a backup upload through past the API’s usual body limit, and no other route', async () => {
+    const body = 'x'.repeat(5 * 2 ** 20);
+    const headers = { 'content-type': 'application/zip' };
+    const upload = await get('localhost', `/api/v1/instances/${FIRST}/backups/upload`, { method: 'POST', headers, body });
+    expect(upload.status).toBe(200);
+    expect(JSON.parse(upload.body)).toMatchObject({ upstream: 'api', url: `/api/v1/instances/${FIRST}/backups/upload` });
+    const other = await get('localhost', `/api/v1/instances/${FIRST}/domains`, { method: 'POST', headers, body });
+    expect(other.status).toBe(413);
+    // Only the exact upload path: a look-alike under it is the ordinary API.
+    const lookAlike = await get('localhost', `/api/v1/instances/${FIRST}/backups/upload/x`, { method: 'POST', headers, body });
+    expect(lookAlike.status).toBe(413);
+  });
+
+  it('proxies signed download links to the API', async () => {
+    const res = await get('localhost', `/api/v1/backup-downloads/${FIRST}?expires=1&signature=x`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ upstream: 'api' });
+  });
+});
+
 describe('the API through the edge: an allow-list', () => {
   it('answers 404 for every path under /api outside /api/v1/ and the docs, without reaching the API', async () => {
     const before = api.seen.length;

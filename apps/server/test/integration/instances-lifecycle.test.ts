@@ -13,15 +13,7 @@ let h: Harness;
 let owner: TestUser;
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
-const opsDeps = () => ({
-  config: h.platform.config,
-  database: h.platform.database,
-  runtime: h.platform.runtime,
-  tenantDb: h.platform.tenantDb,
-  edge: h.platform.edge,
-  redis: h.platform.redis,
-  log: h.platform.log,
-});
+const opsDeps = () => h.platform;
 
 beforeAll(async () => {
   h = await startHarness({ workerOptions: { maintenance: false } });

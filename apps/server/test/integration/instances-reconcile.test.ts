@@ -15,10 +15,7 @@ beforeAll(async () => {
   owner = await createUser(h, { label: 'reconcile' });
   const { Reconciler } = await import('../../src/instances/reconciler.js');
   const p = h.platform;
-  reconciler = new Reconciler(
-    { config: p.config, database: p.database, runtime: p.runtime, tenantDb: p.tenantDb, edge: p.edge, redis: p.redis, log: p.log },
-    p.queues,
-  );
+  reconciler = new Reconciler(p, p.queues);
 }, 60_000);
 afterAll(async () => {
   await h.close();
@@ -100,15 +97,7 @@ describe('reconciler', () => {
     const orphanName = `saas-odoo-orphan-${Date.now()}`;
     const { serverSpecFor } = await import('../../src/instances/instance-context.js');
     const p = h.platform;
-    const deps = {
-      config: p.config,
-      database: p.database,
-      runtime: p.runtime,
-      tenantDb: p.tenantDb,
-      edge: p.edge,
-      redis: p.redis,
-      log: p.log,
-    };
+    const deps = p;
     const spec = await serverSpecFor(deps, row as NonNullable<typeof row>);
     await p.runtime
       .runOneOff(

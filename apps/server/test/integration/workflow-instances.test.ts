@@ -33,10 +33,7 @@ describe('instance workflows', () => {
       sql`update instances set status = 'provisioning', updated_at = now() - interval '1 minute' where id = ${created.id}`,
     );
     const p = h.platform;
-    const reconciler = new Reconciler(
-      { config: p.config, database: p.database, runtime: p.runtime, tenantDb: p.tenantDb, edge: p.edge, redis: p.redis, log: p.log },
-      p.queues,
-    );
+    const reconciler = new Reconciler(p, p.queues);
     const findings = await reconciler.run();
     expect(findings).toContainEqual(expect.objectContaining({ kind: 'stuck_operation', target: created.id, action: 'requeued provision' }));
     await waitForStatus(h, owner, created.id, ['running'], 30_000);

@@ -94,6 +94,7 @@ export async function createTestEdge(options: TestEdgeOptions): Promise<TestEdge
     apiUpstream: `127.0.0.1:${options.apiPort}`,
     resolvers: [],
     limits: { ...DEFAULT_LIMITS, ...options.limits },
+    backupUploadMaxMb: 64,
     mimeTypesFile: '/etc/nginx/mime.types',
   };
   const router = new NginxEdgeRouter({

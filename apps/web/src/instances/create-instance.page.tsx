@@ -1,45 +1,13 @@
-import { Alert, Anchor, Button, Group, Loader, Paper, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Anchor, Button, Group, Paper, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useDebouncedValue } from '@mantine/hooks';
-import { isApiProblem } from '@saas/api-client';
-import { applyProblemToForm, EmptyState, ErrorState, focusFirstError, PageTitle, problemMessage, useSession } from '@saas/ui';
+import { EmptyState, ErrorState, focusFirstError, PageTitle, useSession } from '@saas/ui';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { billingProblem } from '../billing/billing-problem';
 import { useCurrentTenant } from '../tenants/current-tenant';
-import { instanceAddress, SLUG_HINT, suggestSlug } from './instance-address';
-import { useCreateInstance, useInstances, useOdooVersions, useSlugAvailability } from './instances.queries';
+import { suggestSlug } from './instance-address';
+import { useCreateInstance, useInstances, useOdooVersions } from './instances.queries';
 import { OnboardingSteps } from './onboarding-steps';
-
-function SlugState({
-  slug,
-  pending,
-  available,
-  message,
-}: {
-  slug: string;
-  pending: boolean;
-  available?: boolean;
-  message?: string | null;
-}) {
-  if (!slug) return null;
-  if (pending) {
-    return (
-      <Group gap={6} wrap="nowrap">
-        <Loader size={12} aria-hidden />
-        <Text size="sm" c="dimmed">
-          Checking whether “{slug}” is free…
-        </Text>
-      </Group>
-    );
-  }
-  if (available === undefined) return null;
-  return (
-    <Text size="sm" c={available ? 'teal.9' : 'red.9'} fw={500}>
-      {available ? `“${slug}” is available.` : (message ?? 'This name cannot be used.')}
-    </Text>
-  );
-}
+import { type CreateRefusal, CreateRefusedAlert, createRefusal, refuseUnavailableSlug, SlugField, useSlugCheck } from './slug-field';
 
 export function CreateInstancePage() {
   const { me } = useSession();
@@ -49,9 +17,8 @@ export function CreateInstancePage() {
   const versions = useOdooVersions();
   const create = useCreateInstance(tenant?.id ?? '');
   const [slugEdited, setSlugEdited] = useState(false);
-  const [formError, setFormError] = useState<string | null>(null);
-  // The refusal came from billing (402 subscription_required / tenant_suspended): offer the way there.
-  const [billingRefused, setBillingRefused] = useState(false);
+  // A billing refusal (402 subscription_required / tenant_suspended) offers the way there.
+  const [refusal, setRefusal] = useState<CreateRefusal | null>(null);
 
   const form = useForm({
     initialValues: { name: '', slug: '', version: '' },
@@ -68,10 +35,7 @@ export function CreateInstancePage() {
     if (defaultVersion && !form.getValues().version) form.setFieldValue('version', defaultVersion);
   }, [defaultVersion, form]);
 
-  const [slug] = useDebouncedValue(form.values.slug, 350);
-  const availability = useSlugAvailability(slug);
-  const checking = form.values.slug !== slug || availability.isFetching;
-  const slugAvailable = slug === form.values.slug ? availability.data?.available : undefined;
+  const slugCheck = useSlugCheck(form.values.slug);
 
   if (!me || !tenant) {
     return (
@@ -102,24 +66,13 @@ export function CreateInstancePage() {
   }
 
   async function submit(values: typeof form.values) {
-    setFormError(null);
-    if (slugAvailable === false) {
-      form.setFieldError('slug', availability.data?.message ?? 'This name cannot be used.');
-      focusFirstError(form, { slug: true });
-      return;
-    }
+    setRefusal(null);
+    if (refuseUnavailableSlug(form, slugCheck)) return;
     try {
       const instance = await create.mutateAsync({ name: values.name.trim(), slug: values.slug, version: values.version || undefined });
       navigate(`/instances/${instance.id}/setup`);
     } catch (e) {
-      if (isApiProblem(e) && e.fieldErrors.length > 0) applyProblemToForm(form, e);
-      else if (isApiProblem(e) && e.code === 'slug_taken') {
-        form.setFieldError('slug', e.detail);
-        focusFirstError(form, { slug: true });
-      } else {
-        setBillingRefused(billingProblem(e) !== null);
-        setFormError(problemMessage(e));
-      }
+      setRefusal(createRefusal(form, e));
     }
   }
 
@@ -148,19 +101,7 @@ export function CreateInstancePage() {
       <Paper withBorder p={{ base: 'md', sm: 'lg' }}>
         <form onSubmit={form.onSubmit(submit, (errors) => focusFirstError(form, errors))} noValidate>
           <Stack>
-            {formError && (
-              <Alert color="red" role="alert" title="The instance was not created">
-                {formError}
-                {billingRefused && (
-                  <>
-                    {' '}
-                    <Anchor component={Link} to="/billing" underline="always">
-                      Go to billing
-                    </Anchor>
-                  </>
-                )}
-              </Alert>
-            )}
+            <CreateRefusedAlert title="The instance was not created" refusal={refusal} />
             <TextInput
               label="Name"
               description="For you and your team, e.g. your company name. You can use any characters."
@@ -174,44 +115,13 @@ export function CreateInstancePage() {
                 if (!slugEdited) form.setFieldValue('slug', suggestSlug(name));
               }}
             />
-            <Stack gap={6}>
-              <TextInput
-                label="Subdomain"
-                description={SLUG_HINT}
-                required
-                maxLength={63}
-                autoCapitalize="none"
-                autoCorrect="off"
-                spellCheck={false}
-                {...form.getInputProps('slug')}
-                onChange={(e) => {
-                  setSlugEdited(true);
-                  form.setFieldValue('slug', e.currentTarget.value.toLowerCase().replace(/\s+/g, '-'));
-                }}
-              />
-              <div id="slug-state" aria-live="polite">
-                {!form.errors.slug && (
-                  <SlugState
-                    slug={form.values.slug}
-                    pending={Boolean(form.values.slug) && checking}
-                    available={slugAvailable}
-                    message={availability.data?.message}
-                  />
-                )}
-                {availability.isError && !checking && (
-                  <Text size="sm" c="dimmed">
-                    Could not check the name right now ({problemMessage(availability.error)}); it is checked again when you create the
-                    instance.
-                  </Text>
-                )}
-              </div>
-              <Text size="sm" id="slug-address">
-                Your Odoo will be at{' '}
-                <Text span ff="monospace" fw={600} style={{ wordBreak: 'break-all' }}>
-                  {instanceAddress(form.values.slug || 'your-name')}
-                </Text>
-              </Text>
-            </Stack>
+            <SlugField
+              form={form}
+              check={slugCheck}
+              ids={{ state: 'slug-state', address: 'slug-address' }}
+              addressLead="Your Odoo will be at"
+              onEdited={() => setSlugEdited(true)}
+            />
             {versions.isError ? (
               <ErrorState title="Could not load the Odoo versions" error={versions.error} onRetry={() => versions.refetch()} />
             ) : (

@@ -1,20 +1,16 @@
-import { Alert, Button, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { FormActions, problemMessage } from '@saas/ui';
-import { useState } from 'react';
+import { ConfirmBySubdomain } from './confirm-by-subdomain';
 import { type Instance, useDeleteInstance } from './instances.queries';
 
 /** Danger zone: deletion after typing the subdomain; the page then follows it until it is gone. */
 export function DeleteInstance({ instance }: { instance: Instance }) {
   const [opened, { open, close }] = useDisclosure(false);
-  const [typed, setTyped] = useState('');
   const remove = useDeleteInstance(instance);
-  const matches = typed.trim() === instance.slug;
   const deleting = instance.status === 'deleting';
 
   const dismiss = () => {
     close();
-    setTyped('');
     remove.reset();
   };
 
@@ -29,45 +25,20 @@ export function DeleteInstance({ instance }: { instance: Instance }) {
       <Button color="red.9" onClick={open} disabled={deleting}>
         {deleting ? 'Deleting…' : 'Delete instance'}
       </Button>
-      <Modal opened={opened} onClose={dismiss} title={`Delete ${instance.name}?`} centered>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (matches) remove.mutate(undefined, { onSuccess: dismiss });
-          }}
-        >
-          <Stack>
-            <Text size="sm">
-              Everything in <strong>{instance.url}</strong> — the database, attachments and settings — is deleted permanently.
-            </Text>
-            {remove.isError && (
-              <Alert color="red" role="alert">
-                {problemMessage(remove.error)}
-              </Alert>
-            )}
-            <TextInput
-              label={
-                <>
-                  Type <strong>{instance.slug}</strong> to confirm
-                </>
-              }
-              value={typed}
-              onChange={(e) => setTyped(e.currentTarget.value)}
-              autoComplete="off"
-              autoCapitalize="none"
-              spellCheck={false}
-              data-autofocus
-            />
-            <FormActions
-              submitLabel="Delete permanently"
-              submitColor="red.9"
-              pending={remove.isPending}
-              onCancel={dismiss}
-              submitDisabled={!matches}
-            />
-          </Stack>
-        </form>
-      </Modal>
+      <ConfirmBySubdomain
+        opened={opened}
+        onClose={dismiss}
+        title={`Delete ${instance.name}?`}
+        slug={instance.slug}
+        submitLabel="Delete permanently"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate(undefined, { onSuccess: dismiss })}
+      >
+        <Text size="sm">
+          Everything in <strong>{instance.url}</strong> — the database, attachments and settings — is deleted permanently.
+        </Text>
+      </ConfirmBySubdomain>
     </section>
   );
 }

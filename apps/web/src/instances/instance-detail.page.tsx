@@ -3,6 +3,7 @@ import { useMediaQuery } from '@mantine/hooks';
 import { formatCpu, formatDateTime, formatMemory, LoadingState, notifySuccess, PageTitle } from '@saas/ui';
 import { useEffect } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { InstanceBackups } from '../backups/instance-backups';
 import { useCurrentTenant } from '../tenants/current-tenant';
 import { AdminCredentials } from './credentials';
 import { CustomDomains } from './custom-domains';
@@ -17,7 +18,7 @@ import { LogsViewer } from './logs-viewer';
 import { ProvisioningProgress } from './provisioning-progress';
 import { UsagePanel, useStatsHistory } from './usage-panel';
 
-const TABS = ['overview', 'usage', 'logs', 'history', 'settings'] as const;
+const TABS = ['overview', 'usage', 'logs', 'history', 'backups', 'settings'] as const;
 type Tab = (typeof TABS)[number];
 
 function Details({ instance }: { instance: Instance }) {
@@ -122,6 +123,7 @@ export function InstanceDetailPage() {
           <Tabs.Tab value="usage">Usage</Tabs.Tab>
           <Tabs.Tab value="logs">Logs</Tabs.Tab>
           <Tabs.Tab value="history">History</Tabs.Tab>
+          <Tabs.Tab value="backups">Backups</Tabs.Tab>
           <Tabs.Tab value="settings">Settings</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="overview" pt="md">
@@ -161,6 +163,9 @@ export function InstanceDetailPage() {
         </Tabs.Panel>
         <Tabs.Panel value="history" pt="md">
           <HistoryList instanceId={instance.id} tenantId={instance.tenantId} />
+        </Tabs.Panel>
+        <Tabs.Panel value="backups" pt="md">
+          <InstanceBackups instance={instance} role={role} />
         </Tabs.Panel>
         <Tabs.Panel value="settings" pt="md">
           <Paper withBorder p="md">

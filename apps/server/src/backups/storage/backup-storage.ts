@@ -45,14 +45,16 @@ export interface S3StorageSettings {
 export type BackupStorageSettings = ({ driver: 'local'; dir: string } | S3StorageSettings) & {
   /** The operator's 32-byte key; null stores plaintext. */
   encryptionKey: Buffer | null;
+  /** Keys of earlier rotations: objects they encrypted stay readable; new ones use `encryptionKey`. */
+  previousKeys?: Buffer[];
 };
 
 export function createBackupStorage(settings: BackupStorageSettings): BackupStorage {
-  if (settings.encryptionKey) assertOperatorKey(settings.encryptionKey);
+  for (const key of [settings.encryptionKey, ...(settings.previousKeys ?? [])]) if (key) assertOperatorKey(key);
   switch (settings.driver) {
     case 'local':
-      return new LocalBackupStorage(settings.dir, settings.encryptionKey);
+      return new LocalBackupStorage(settings.dir, settings.encryptionKey, settings.previousKeys);
     case 's3':
-      return new S3BackupStorage(settings, settings.encryptionKey);
+      return new S3BackupStorage(settings, settings.encryptionKey, settings.previousKeys);
   }
 }

@@ -19,7 +19,7 @@ function chunked(data: Buffer): Readable {
 
 const encrypt = (plain: Buffer, recordBytes = RECORD) => buffer(chunked(plain).pipe(createEncryptStream(key, recordBytes)));
 
-async function decrypt(sealed: Buffer, withKey = key): Promise<Buffer> {
+async function decrypt(sealed: Buffer, withKey: Buffer | Buffer[] = key): Promise<Buffer> {
   const chunks: Buffer[] = [];
   await pipeline(chunked(sealed), createDecryptStream(withKey), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) chunks.push(chunk);
@@ -66,6 +66,14 @@ describe('backup encryption', () => {
     const sealed = await encrypt(randomBytes(3000));
     const error = await refusal(sealed, randomBytes(32));
     expect(error.reason).toBe('wrong_key');
+  });
+
+  it('reads with any key of a rotation (the current one and those it replaced), and no other', async () => {
+    const plain = randomBytes(3000);
+    const sealed = await encrypt(plain);
+    expect((await decrypt(sealed, [randomBytes(32), key])).equals(plain)).toBe(true);
+    const error = await decrypt(sealed, [randomBytes(32), randomBytes(32)]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'wrong_key' });
   });
 
   it('refuses any flipped byte, in the header or in a record', async () => {

@@ -103,8 +103,10 @@ export function createEncryptStream(operatorKey: Buffer, recordBytes = DEFAULT_R
 }
 
 /** A Transform that checks and decrypts the layout above; it fails with a BackupDecryptionError, never emits unauthenticated bytes. */
-export function createDecryptStream(operatorKey: Buffer): Transform {
-  assertOperatorKey(operatorKey);
+export function createDecryptStream(operatorKey: Buffer | readonly Buffer[]): Transform {
+  // Several keys: the current one and those it replaced (key rotation); the header's check says which one fits.
+  const candidates = Array.isArray(operatorKey) ? operatorKey : [operatorKey as Buffer];
+  for (const key of candidates) assertOperatorKey(key);
   let header: Buffer | null = null;
   let aesKey: Buffer | null = null;
   let recordBytes = 0;
@@ -137,10 +139,9 @@ export function createDecryptStream(operatorKey: Buffer): Transform {
     recordBytes = h.readUInt32BE(MAGIC.length + 1);
     if (recordBytes < 1 || recordBytes > MAX_RECORD_BYTES) throw new BackupDecryptionError('corrupt', 'Invalid record size in header.');
     const salt = h.subarray(MAGIC.length + 5, MAGIC.length + 5 + SALT_BYTES);
-    const keys = deriveKeys(operatorKey, salt);
-    if (!timingSafeEqual(keys.check, h.subarray(MAGIC.length + 5 + SALT_BYTES))) {
-      throw new BackupDecryptionError('wrong_key', 'The backup was encrypted with a different key.');
-    }
+    const check = h.subarray(MAGIC.length + 5 + SALT_BYTES);
+    const keys = candidates.map((key) => deriveKeys(key, salt)).find((k) => timingSafeEqual(k.check, check));
+    if (!keys) throw new BackupDecryptionError('wrong_key', 'The backup was encrypted with a different key.');
     header = Buffer.from(h);
     aesKey = keys.aesKey;
     buffered = buffered.subarray(HEADER_BYTES);

@@ -21,6 +21,8 @@ export class LocalBackupStorage implements BackupStorage {
   constructor(
     root: string,
     private readonly encryptionKey: Buffer | null,
+    /** Keys that encrypted older objects (rotation): read with them, never written. */
+    private readonly previousKeys: readonly Buffer[] = [],
   ) {
     this.root = path.resolve(root);
   }
@@ -29,6 +31,8 @@ export class LocalBackupStorage implements BackupStorage {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    // A key has one writer at a time (a backup's lock): a temp file of the same key is a killed attempt's.
+    await removeTempFiles(dir, path.basename(file));
     const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
     const encoded = encodeForStorage(this.encryptionKey);
     const sink = createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true });
@@ -59,7 +63,7 @@ export class LocalBackupStorage implements BackupStorage {
       if (isMissing(error)) throw notFound('Backup object');
       throw error;
     }
-    return decodeFromStorage(handle.createReadStream(), this.encryptionKey);
+    return decodeFromStorage(handle.createReadStream(), this.encryptionKey, this.previousKeys);
   }
 
   async head(key: string) {
@@ -112,6 +116,11 @@ export class LocalBackupStorage implements BackupStorage {
     assertValidKey(key);
     return path.join(this.root, ...key.split('/'));
   }
+}
+
+async function removeTempFiles(dir: string, base: string) {
+  const stale = (await readdir(dir)).filter((name) => name.startsWith(`.${base}.`) && name.endsWith('.tmp'));
+  await Promise.all(stale.map((name) => unlink(path.join(dir, name)).catch(() => {})));
 }
 
 async function syncDirectory(dir: string) {

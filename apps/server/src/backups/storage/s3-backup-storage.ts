@@ -38,6 +38,8 @@ export class S3BackupStorage implements BackupStorage {
   constructor(
     settings: Omit<S3StorageSettings, 'driver'>,
     private readonly encryptionKey: Buffer | null,
+    /** Keys that encrypted older objects (rotation): read with them, never written. */
+    private readonly previousKeys: readonly Buffer[] = [],
   ) {
     this.prefix = settings.prefix.replace(/^\/+|\/+$/g, '');
     if (this.prefix) assertValidKey(this.prefix);
@@ -76,7 +78,7 @@ export class S3BackupStorage implements BackupStorage {
   async get(key: string): Promise<Readable> {
     try {
       const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
-      return decodeFromStorage(result.Body as Readable, this.encryptionKey);
+      return decodeFromStorage(result.Body as Readable, this.encryptionKey, this.previousKeys);
     } catch (error) {
       if (isNotFound(error)) throw notFound('Backup object');
       throw error;

@@ -69,9 +69,10 @@ export function encodeForStorage(encryptionKey: Buffer | null): EncodedBody {
 }
 
 /** The plaintext view of stored bytes; a read or decryption error surfaces as an error on the returned stream. */
-export function decodeFromStorage(stored: Readable, encryptionKey: Buffer | null): Readable {
-  if (!encryptionKey) return stored;
-  const decrypt = createDecryptStream(encryptionKey);
+export function decodeFromStorage(stored: Readable, encryptionKey: Buffer | null, previousKeys: readonly Buffer[] = []): Readable {
+  const keys = encryptionKey ? [encryptionKey, ...previousKeys] : [...previousKeys];
+  if (keys.length === 0) return stored;
+  const decrypt = createDecryptStream(keys);
   stored.on('error', (error) => decrypt.destroy(error));
   // A consumer that gives up early must not leave the underlying file or socket open.
   decrypt.on('close', () => stored.destroy());

@@ -25,6 +25,7 @@ import { engineCall, tolerate } from './docker-errors.js';
 import { ensureImage } from './docker-images.js';
 import { ensureNetwork, listNetworks, removeNetwork } from './docker-networks.js';
 import { assertLimits, assertName, labelFilters, limitsToHostConfig, MANAGED_LABEL, REMOVE } from './docker-spec.js';
+import { exportVolumeDir, importVolumeDir } from './docker-volume-files.js';
 import { copyBetweenVolumes, ensureVolume, removeVolume, volumeExists, volumeUsage } from './docker-volumes.js';
 
 /**
@@ -78,6 +79,14 @@ export class DockerRuntime implements InstanceRuntime {
 
   copyBetweenVolumes(from: { volume: string; path: string }, to: { volume: string; path: string }, image: string): Promise<void> {
     return copyBetweenVolumes(this.docker, from, to, image);
+  }
+
+  exportVolumeDir(volume: string, path: string, destDir: string, image: string) {
+    return exportVolumeDir(this.docker, volume, path, destDir, image);
+  }
+
+  importVolumeDir(volume: string, path: string, srcDir: string, image: string) {
+    return importVolumeDir(this.docker, volume, path, srcDir, image);
   }
 
   runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number, signal?: AbortSignal): Promise<OneOffResult> {

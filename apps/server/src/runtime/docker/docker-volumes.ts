@@ -80,13 +80,13 @@ export async function volumeUsage(docker: Docker, name: string): Promise<number 
 }
 
 /** Where the helper containers mount their volume. */
-const MOUNT = '/saas-copy';
+export const MOUNT = '/saas-copy';
 
 /**
  * A container that is created and never started: the engine's archive endpoints then read and write its
  * volume with no shell or tool needed in the image.
  */
-function createHelper(docker: Docker, name: string, image: string, volume: string, readOnly: boolean): Promise<Docker.Container> {
+export function createHelper(docker: Docker, name: string, image: string, volume: string, readOnly: boolean): Promise<Docker.Container> {
   return docker.createContainer({
     name,
     Image: image,
@@ -110,7 +110,7 @@ function createHelper(docker: Docker, name: string, image: string, volume: strin
   });
 }
 
-async function pathExists(container: Docker.Container, path: string): Promise<boolean> {
+export async function pathExists(container: Docker.Container, path: string): Promise<boolean> {
   return (await tolerate(container.infoArchive({ path }), [404])) !== undefined;
 }
 

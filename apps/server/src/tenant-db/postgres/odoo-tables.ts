@@ -20,6 +20,23 @@ async function setParameter(client: pg.Client, key: string, value: string) {
   }
 }
 
+/** Sets `web.base.url` (a restored database carries the address of where it was made). */
+export async function setBaseUrl(client: pg.Client, baseUrl: string) {
+  // Unchanged when it is right already: a restore of the instance's own backup leaves its data exactly as backed up.
+  const current = await client.query<{ value: string }>("select value from ir_config_parameter where key = 'web.base.url'");
+  if (current.rows[0]?.value !== baseUrl) await setParameter(client, 'web.base.url', baseUrl);
+}
+
+/** The login of Odoo's administrator (the `base.user_admin` record), which a restored database may have renamed. */
+export async function adminLogin(client: pg.Client): Promise<string | null> {
+  const known = await client.query<{ t: string | null }>("select to_regclass('ir_model_data')::text as t");
+  if (!known.rows[0]?.t) return null;
+  const res = await client.query<{ login: string }>(
+    "select u.login from res_users u join ir_model_data d on d.res_id = u.id and d.model = 'res.users' where d.module = 'base' and d.name = 'user_admin'",
+  );
+  return res.rows[0]?.login ?? null;
+}
+
 export async function setPasswordHash(client: pg.Client, login: string, hash: string) {
   const res = await client.query('update res_users set password = $1, write_date = now() at time zone $3 where login = $2', [
     hash,

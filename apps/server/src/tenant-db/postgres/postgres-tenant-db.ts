@@ -2,7 +2,8 @@ import pg from 'pg';
 import type { TenantDbServer, TenantLogin } from '../tenant-db-server.js';
 import { ident } from './identifiers.js';
 import { transferObjects } from './object-ownership.js';
-import { personalize, setPasswordHash } from './odoo-tables.js';
+import { adminLogin, personalize, setBaseUrl, setPasswordHash } from './odoo-tables.js';
+import { odooDumpFacts, pgDump } from './postgres-dump.js';
 
 /**
  * `TenantDbServer` on one PostgreSQL server. Roles and databases are managed as the platform's admin role;
@@ -174,6 +175,14 @@ export class PostgresTenantDbServer implements TenantDbServer {
     return this.withDatabase(db, as, (client) => setPasswordHash(client, login, hash));
   }
 
+  setOdooBaseUrl(db: string, as: TenantLogin, baseUrl: string): Promise<void> {
+    return this.withDatabase(db, as, (client) => setBaseUrl(client, baseUrl));
+  }
+
+  odooAdminLogin(db: string, as: TenantLogin): Promise<string | null> {
+    return this.withDatabase(db, as, (client) => adminLogin(client));
+  }
+
   countOdooUsers(db: string, as: TenantLogin): Promise<number> {
     return this.withDatabase(db, as, async (client) => {
       // The tenant owns the table: a slow view or trigger it planted must not hold the daily count up.
@@ -181,6 +190,32 @@ export class PostgresTenantDbServer implements TenantDbServer {
       const res = await client.query<{ n: string }>('select count(*) as n from res_users where active and not share');
       return Number(res.rows[0]?.n ?? 0);
     });
+  }
+
+  dumpDatabase(db: string, as: TenantLogin, outFile: string, signal?: AbortSignal): Promise<{ bytes: number }> {
+    return pgDump(this.adminUrl, db, as, outFile, signal);
+  }
+
+  odooDumpFacts(db: string, as: TenantLogin) {
+    return this.withDatabase(db, as, (client) => odooDumpFacts(client));
+  }
+
+  async renameDatabase(from: string, to: string): Promise<void> {
+    const [hasFrom, hasTo] = [await this.databaseExists(from), await this.databaseExists(to)];
+    if (!hasFrom && hasTo) return;
+    if (hasFrom && hasTo) throw new Error(`cannot rename database ${from} to ${to}: both exist`);
+    // A client may connect between the close and the rename: close again and retry a few times.
+    for (let attempt = 0; ; attempt++) {
+      await this.disconnectAll(from);
+      try {
+        await this.run(`ALTER DATABASE ${ident(from)} RENAME TO ${ident(to)}`);
+        return;
+      } catch (err) {
+        // 55006: object_in_use.
+        if (attempt >= 4 || (err as { code?: string }).code !== '55006') throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   close() {
