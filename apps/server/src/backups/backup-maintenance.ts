@@ -19,8 +19,15 @@ export interface BackupMaintenanceDeps extends InstanceOpsDeps {
   queues: Queues;
 }
 
+/** Which tenants a run looks at: all (the scheduled jobs), or some (tests sharing one database). */
+export interface MaintenanceScope {
+  tenantIds?: string[];
+}
+
 /** How long an unfinished backup or restore may go without progress before its job is assumed lost and queued again. */
 const LOST_AFTER_MS = 10 * 60_000;
+/** An upload's row exists only while the API stores the validated archive (minutes): far beyond that, it was cut off. */
+const UPLOAD_STALE_MS = 2 * 3600_000;
 
 /**
  * Queues the scheduled backups that are due (see backup-schedule.ts), and again the jobs of backups and
@@ -28,7 +35,8 @@ const LOST_AFTER_MS = 10 * 60_000;
  * backup means a job still known is never doubled). Suspended tenants' instances are not backed up: they
  * are stopped, so nothing changes in them.
  */
-export async function scheduleBackups(deps: BackupMaintenanceDeps, now = new Date()) {
+export async function scheduleBackups(deps: BackupMaintenanceDeps, now = new Date(), scope: MaintenanceScope = {}) {
+  const { tenantIds } = scope;
   const { db } = deps.database;
   const lastScheduled = db
     .select({ instanceId: backups.instanceId, at: max(backups.createdAt).as('at') })
@@ -40,7 +48,13 @@ export async function scheduleBackups(deps: BackupMaintenanceDeps, now = new Dat
     .select({ instance: instances, lastScheduledAt: lastScheduled.at })
     .from(instances)
     .leftJoin(lastScheduled, eq(lastScheduled.instanceId, instances.id))
-    .where(and(inArray(instances.status, ['running', 'stopped']), eq(instances.suspended, false)));
+    .where(
+      and(
+        inArray(instances.status, ['running', 'stopped']),
+        eq(instances.suspended, false),
+        tenantIds ? inArray(instances.tenantId, tenantIds) : undefined,
+      ),
+    );
   const repo = new BackupsRepository(db);
   let queued = 0;
   for (const { instance, lastScheduledAt } of candidates) {
@@ -60,14 +74,20 @@ export async function scheduleBackups(deps: BackupMaintenanceDeps, now = new Dat
     queued++;
   }
   const before = new Date(now.getTime() - LOST_AFTER_MS);
-  const lost = await repo.listUnfinished(before);
+  const lost = await repo.listUnfinished(before, tenantIds);
   for (const backup of lost) await enqueueBackup(deps.queues, backup.id);
   const liveRestores = await db
     .select()
     .from(restores)
-    .where(inArray(restores.status, ['queued', 'running']));
+    .where(and(inArray(restores.status, ['queued', 'running']), tenantIds ? inArray(restores.tenantId, tenantIds) : undefined));
   for (const restore of liveRestores) if (restore.createdAt < before) await enqueueRestore(deps.queues, restore.id);
-  return { queued, requeued: lost.length };
+  // An upload is stored by the API within its request: one still unfinished long after was cut off by a crash.
+  const stale = await repo.staleUploads(new Date(now.getTime() - UPLOAD_STALE_MS), tenantIds);
+  for (const upload of stale) {
+    if (upload.storageKey) await deps.backupStorage.delete(upload.storageKey).catch(() => undefined);
+    await repo.fail(upload.id, 'The upload was interrupted before it was stored; upload the archive again.');
+  }
+  return { queued, requeued: lost.length, abandonedUploads: stale.length };
 }
 
 /**
@@ -75,13 +95,13 @@ export async function scheduleBackups(deps: BackupMaintenanceDeps, now = new Dat
  * outside the kept set are removed from storage, then marked deleted. Final backups are kept until their
  * `keepUntil`; backups a live restore uses are never removed. One failure does not stop the others.
  */
-export async function applyRetention(deps: BackupMaintenanceDeps, now = new Date()) {
+export async function applyRetention(deps: BackupMaintenanceDeps, now = new Date(), scope: MaintenanceScope = {}) {
   const { db } = deps.database;
   const repo = new BackupsRepository(db);
   const pinned = await repo.pinnedByRestores();
   let removed = 0;
   const errors: string[] = [];
-  for (const instanceId of await repo.instancesWithBackups()) {
+  for (const instanceId of await repo.instancesWithBackups(scope.tenantIds)) {
     const [row] = await db
       .select({ retention: plans.backupRetention })
       .from(instances)

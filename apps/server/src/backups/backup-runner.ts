@@ -12,9 +12,6 @@ import { type BackupRow, BackupsRepository } from './backups.repo.js';
 import type { BackupKindValue, JobProgress } from './backups.tables.js';
 import { buildManifest, type OdooVersionInfo, writeOdooArchive } from './odoo-archive.js';
 
-/** The worker's side of backups: one archive per call, written straight into backup storage. */
-export interface BackupDeps extends InstanceOpsDeps {}
-
 /** Odoo's version_info for a major version ('17.0' → [17, 0, 0, 'final', 0, '']); Odoo's own manifest has the same shape. */
 export function versionInfoOf(version: string): OdooVersionInfo {
   const [major, minor] = version
@@ -24,13 +21,13 @@ export function versionInfoOf(version: string): OdooVersionInfo {
   return [major ?? 0, minor ?? 0, 0, 'final', 0, ''];
 }
 
-export function instanceLogin(deps: Pick<BackupDeps, 'config'>, instance: Pick<InstanceRow, 'id' | 'dbPassword'>): TenantLogin {
+export function instanceLogin(deps: Pick<InstanceOpsDeps, 'config'>, instance: Pick<InstanceRow, 'id' | 'dbPassword'>): TenantLogin {
   const { role } = instanceNames(deps.config.resourcePrefix, instance.id);
   return { role, password: decrypt(deps.config.encryptionKey, instance.dbPassword, secretContext.instanceDbPassword(instance.id)) };
 }
 
 /** A scratch directory of one job under BACKUP_WORK_DIR, removed by `release`. */
-export async function workDirFor(deps: Pick<BackupDeps, 'config'>, label: string) {
+export async function workDirFor(deps: Pick<InstanceOpsDeps, 'config'>, label: string) {
   await mkdir(deps.config.backups.workDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(deps.config.backups.workDir, `${label}-`));
   return { dir, release: () => rm(dir, { recursive: true, force: true }) };
@@ -48,8 +45,9 @@ function meter(onBytes: (total: number) => void): Transform {
   });
 }
 
+/** The worker's side of backups: one archive per call, written straight into backup storage. */
 export class BackupRunner {
-  constructor(private readonly deps: BackupDeps) {}
+  constructor(private readonly deps: InstanceOpsDeps) {}
 
   private get repo() {
     return new BackupsRepository(this.deps.database.db);

@@ -142,12 +142,35 @@ export class BackupsRepository {
   }
 
   /** Unfinished backups older than `before`: their job may be lost (Redis flushed), so they are queued again. */
-  listUnfinished(before: Date) {
+  listUnfinished(before: Date, tenantIds?: string[]) {
     return this.db
       .select()
       .from(backups)
-      .where(and(inArray(backups.status, ['queued', 'running']), ne(backups.kind, 'upload'), lt(backups.createdAt, before)))
+      .where(
+        and(
+          inArray(backups.status, ['queued', 'running']),
+          ne(backups.kind, 'upload'),
+          lt(backups.createdAt, before),
+          tenantIds ? inArray(backups.tenantId, tenantIds) : undefined,
+        ),
+      )
       .orderBy(asc(backups.createdAt))
+      .limit(100);
+  }
+
+  /** Uploads still `running` since before `before`: the API process that stored them died between row and object. */
+  staleUploads(before: Date, tenantIds?: string[]) {
+    return this.db
+      .select()
+      .from(backups)
+      .where(
+        and(
+          eq(backups.status, 'running'),
+          eq(backups.kind, 'upload'),
+          lt(backups.createdAt, before),
+          tenantIds ? inArray(backups.tenantId, tenantIds) : undefined,
+        ),
+      )
       .limit(100);
   }
 
@@ -161,8 +184,11 @@ export class BackupsRepository {
   }
 
   /** Instances that have completed backups (live or deleted), for the retention sweep. */
-  async instancesWithBackups(): Promise<string[]> {
-    const rows = await this.db.selectDistinct({ id: backups.instanceId }).from(backups).where(eq(backups.status, 'completed'));
+  async instancesWithBackups(tenantIds?: string[]): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ id: backups.instanceId })
+      .from(backups)
+      .where(and(eq(backups.status, 'completed'), tenantIds ? inArray(backups.tenantId, tenantIds) : undefined));
     return rows.map((r) => r.id);
   }
 

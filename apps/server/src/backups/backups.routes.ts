@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { invalid } from '../errors/domain-error.js';
+import { DomainError, invalid } from '../errors/domain-error.js';
 import { access, isUuid, requireAuth } from '../http/access.js';
 import { serveLiveStream } from '../http/live-stream.js';
 import { noContent, sendNoContent } from '../http/route-helpers.js';
@@ -234,7 +234,8 @@ export const backupsRoutes: FastifyPluginAsyncZod<{
   await app.register(async (scope) => {
     const raw = scope.withTypeProvider<ZodTypeProvider>();
     raw.removeAllContentTypeParsers();
-    raw.addContentTypeParser(ZIP_TYPES, (_request, payload, done) => done(null, payload));
+    // Any type reaches the handler (as a stream, unread): access is checked before the type, as on every route.
+    raw.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     raw.post(
       '/instances/:instanceId/backups/upload',
       {
@@ -251,6 +252,14 @@ export const backupsRoutes: FastifyPluginAsyncZod<{
         config: { access: managers, audit: { action: 'backup.upload', targetType: 'backup' } },
       },
       async (request, reply) => {
+        const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        if (!ZIP_TYPES.includes(type)) {
+          throw new DomainError(
+            'unsupported_media_type',
+            'unsupported_media_type',
+            `Send the zip itself as the body, with Content-Type ${ZIP_TYPES[0]}.`,
+          );
+        }
         const body = request.body as Readable | undefined;
         if (!body || typeof (body as Readable).pipe !== 'function') throw invalid('archive_missing', 'Send the zip as the request body.');
         const backup = await backups.upload(request.params.instanceId, requireAuth(request), body);

@@ -85,7 +85,8 @@ export class BackupsService {
   /** A backup of a tenant; `instanceId` narrows it to one of its instances (routes under /instances/:id). */
   async backup(id: string): Promise<BackupRow> {
     const backup = await this.repo.find(id);
-    if (!backup || backup.status === 'deleted') throw notFound('Backup');
+    if (!backup || backup.status === 'deleted')
+      throw new DomainError('not_found', 'backup_not_found', 'This backup does not exist or was deleted.');
     return backup;
   }
 

@@ -19,6 +19,7 @@ export type ErrorKind =
   | 'conflict'
   | 'gone'
   | 'too_large'
+  | 'unsupported_media_type'
   | 'locked'
   | 'rate_limited'
   | 'unavailable';

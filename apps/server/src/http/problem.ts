@@ -50,6 +50,7 @@ export const statusOfKind: Record<ErrorKind, number> = {
   conflict: 409,
   gone: 410,
   too_large: 413,
+  unsupported_media_type: 415,
   locked: 423,
   rate_limited: 429,
   bad_gateway: 502,

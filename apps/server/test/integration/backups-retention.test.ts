@@ -146,7 +146,7 @@ describe('retention over a simulated calendar', () => {
         }
         // The job runs every hour; once a day at 23:00 is enough to see every change.
         const now = new Date(midnight.getTime() + 23 * 3600_000);
-        await applyRetention(deps, now);
+        await applyRetention(deps, now, { tenantIds: [owner.tenantId] });
         const expected = expectedKept(planted, policy, now, pinned);
         const status = await statusOf(planted.map((b) => b.id));
         const kept = planted.filter((b) => status.get(b.id) === 'completed').map((b) => b.id);
@@ -205,7 +205,7 @@ describe('the backup scheduler over a simulated day', () => {
     const made = new Map<string, Date[]>();
     for (let t = day.getTime(); t < day.getTime() + DAY; t += 2 * 60_000) {
       const now = new Date(t);
-      await scheduleBackups(deps, now);
+      await scheduleBackups(deps, now, { tenantIds: [owner.tenantId] });
       const fresh = await h.platform.db
         .update(backups)
         .set({ createdAt: now })
@@ -271,14 +271,40 @@ describe('the backup scheduler over a simulated day', () => {
     await repo.update(recent.id, { createdAt: new Date(now.getTime() - 5 * 60_000) });
     expect(await h.platform.queues.backups.getJob(`backup-${lost.id}`)).toBeUndefined();
 
-    const result = await scheduleBackups(deps, now);
+    const result = await scheduleBackups(deps, now, { tenantIds: [owner.tenantId] });
     expect(result.requeued).toBeGreaterThanOrEqual(1);
     const job = await h.platform.queues.backups.getJob(`backup-${lost.id}`);
     expect(job?.data).toEqual({ kind: 'backup', backupId: lost.id });
     expect(await h.platform.queues.backups.getJob(`backup-${recent.id}`)).toBeUndefined();
     // Asking again does not double it: the job id is the backup's.
-    await scheduleBackups(deps, now);
+    await scheduleBackups(deps, now, { tenantIds: [owner.tenantId] });
     const waiting = await h.platform.queues.backups.getJobs(['waiting', 'delayed', 'prioritized']);
     expect(waiting.filter((j) => j.id === `backup-${lost.id}`)).toHaveLength(1);
+  }, 60_000);
+
+  it('fails an upload cut off by a crash (left running for hours) and removes whatever it stored; a recent one is left alone', async () => {
+    const owner = await tenantWithRetention({ daily: 7, weekly: 4, monthly: 3 });
+    const instance = await insertInstanceRow(h, owner.tenantId, 'running');
+    const repo = new BackupsRepository(h.platform.db);
+    const now = new Date();
+    const upload = async (ageMs: number) => {
+      const row = await repo.create({
+        tenantId: owner.tenantId,
+        instanceId: instance.id,
+        kind: 'upload',
+        odooVersion: '18.0',
+        requestedBy: null,
+      });
+      await repo.update(row.id, { createdAt: new Date(now.getTime() - ageMs) });
+      await h.platform.backupStorage.put(row.storageKey ?? '', Readable.from([Buffer.from('partial')]), {});
+      return row;
+    };
+    const cut = await upload(3 * 3600_000);
+    const ongoing = await upload(60_000);
+    expect((await scheduleBackups(deps, now, { tenantIds: [owner.tenantId] })).abandonedUploads).toBeGreaterThanOrEqual(1);
+    expect(await repo.find(cut.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('interrupted') });
+    expect(await h.platform.backupStorage.head(cut.storageKey ?? '')).toBeNull();
+    expect((await repo.find(ongoing.id))?.status).toBe('running');
+    expect(await h.platform.backupStorage.head(ongoing.storageKey ?? '')).not.toBeNull();
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupsRepository, storageKeyOf } from '../../src/backups/backups.repo.js';
 import { backups } from '../../src/backups/backups.tables.js';
@@ -134,8 +134,11 @@ describe('backups', () => {
   });
 
   it('accepts its own download as an upload, and refuses a zip that is not an Odoo backup with nothing kept', async () => {
-    // Uploads share the manual allowance: this test's own, whatever the test before it used.
-    await h.platform.db.update(backups).set({ kind: 'scheduled' }).where(eq(backups.instanceId, instance.id));
+    // Uploads share the manual allowance (per UTC day): this test's own, whatever the tests before it used.
+    await h.platform.db
+      .update(backups)
+      .set({ createdAt: new Date(Date.now() - 86_400_000) })
+      .where(and(eq(backups.instanceId, instance.id), eq(backups.kind, 'manual')));
     const zip = await download(owner, backup.id);
     const ok = await upload(owner, instance.id, zip);
     expect(ok.statusCode, ok.body).toBe(201);

@@ -109,7 +109,14 @@ describe('reconciler', () => {
     await p.runtime.ensureContainer({ ...spec, name: orphanName, publish: [], labels: { ...spec.labels, [LABELS.instance]: orphanId } });
     expect(await p.runtime.inspectContainer(orphanName)).not.toBeNull();
     const findings = await reconciler.run();
-    expect(findings).toContainEqual(expect.objectContaining({ kind: 'orphan_container', target: orphanName, action: 'removed' }));
+    const removal = expect.objectContaining({ kind: 'orphan_container', target: orphanName, action: 'removed' });
+    if (!findings.some((f) => f.kind === 'orphan_container' && f.target === orphanName)) {
+      // Another reconciler on the same engine and database (a worker process of a test running alongside) got there first.
+      const runs = await p.db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.startedAt)).limit(50);
+      expect(runs.flatMap((r) => r.findings)).toContainEqual(removal);
+    } else {
+      expect(findings).toContainEqual(removal);
+    }
     expect(await p.runtime.inspectContainer(orphanName)).toBeNull();
   }, 120_000);
 });

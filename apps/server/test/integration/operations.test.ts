@@ -83,7 +83,7 @@ describe('queues and failed jobs', () => {
     expect(JSON.stringify(item)).not.toContain('hunter2');
 
     const depths = (await call(h.app, 'GET', '/api/v1/admin/system/queues', { client: support })).json() as QueueDepth[];
-    expect(depths.map((q) => q.name).sort()).toEqual(['instances', 'mail', 'maintenance']);
+    expect(depths.map((q) => q.name).sort()).toEqual(['backups', 'instances', 'mail', 'maintenance']);
     expect(depths.find((q) => q.name === 'maintenance')?.failed).toBeGreaterThanOrEqual(1);
   });
 

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
+import { BackupsRepository } from '../../src/backups/backups.repo.js';
 import { registerAccessControl } from '../../src/http/access.js';
 import { type Client, call, createUser, type Harness, joinTenant, startHarness, type TestUser } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
@@ -45,6 +46,7 @@ let owner: TestUser;
 const clients = {} as Record<Role, Client>;
 
 let instanceId: string;
+let backupId: string;
 
 beforeAll(async () => {
   // Mail only: instance jobs the matrix causes are queued but never run.
@@ -62,6 +64,10 @@ beforeAll(async () => {
   await new UsersRepository(h.platform.db).update(support.userId, { platformRole: 'support' });
   await new UsersRepository(h.platform.db).update(platformAdmin.userId, { platformRole: 'admin' });
   instanceId = (await insertInstanceRow(h, owner.tenantId, 'failed')).id;
+  // A failed backup of it: nothing to download, its live stream ends at once, and deleting it goes late (below).
+  const backups = new BackupsRepository(h.platform.db);
+  backupId = (await backups.create({ tenantId: owner.tenantId, instanceId, kind: 'manual', odooVersion: '18.0', requestedBy: null })).id;
+  await backups.fail(backupId, 'fixture');
   Object.assign(clients, { anonymous: { ip: owner.ip }, outsider, member, tenantAdmin, owner, support, platformAdmin });
 });
 afterAll(async () => {
@@ -86,18 +92,26 @@ describe('RBAC matrix over the OpenAPI document', () => {
       Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, rule: op['x-access'] })),
     );
     // Deleting the fixture instance and logging out end what later requests need, so they go last.
-    const rank = (op: { method: string; path: string }) =>
-      op.path.endsWith('/logout') ? 2 : op.method === 'DELETE' && op.path.includes('{instanceId}') ? 1 : 0;
+    // The owner's deletion of the fixture backup comes before the admins' (which then finds it gone: 404 backup_not_found).
+    const rank = (op: { method: string; path: string }) => {
+      if (op.path.endsWith('/logout')) return 4;
+      if (op.method !== 'DELETE') return 0;
+      if (op.path.includes('{instanceId}')) return 3;
+      if (op.path.startsWith('/api/v1/admin/backups/')) return 2;
+      return op.path.includes('{backupId}') ? 1 : 0;
+    };
     operations.sort((a, b) => rank(a) - rank(b));
 
     const mismatches: string[] = [];
     let checked = 0;
     for (const op of operations) {
       // The tenant is real; any other id is malformed, so a request that passes access stops at validation and changes nothing.
-      // The instance is real too (it belongs to that tenant and has failed, so actions on it are refused or harmless).
+      // The instance is real too (it belongs to that tenant and has failed, so actions on it are refused or harmless),
+      // and so is a backup of it (failed: there is nothing to download).
       const url = op.path
         .replace('{tenantId}', owner.tenantId)
         .replace('{instanceId}', instanceId)
+        .replace('{backupId}', backupId)
         .replace(/\{[^}]+\}/g, 'not-a-uuid');
       for (const role of ROLES) {
         const res = await call(h.app, op.method as 'GET', url, {
