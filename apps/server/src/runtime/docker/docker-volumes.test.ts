@@ -20,15 +20,38 @@ describe('volumes', () => {
     expect(await runtime.volumeExists(name)).toBe(false);
   });
 
+  it('waits for another process’s disk-usage walk instead of failing', async () => {
+    const client = new Docker();
+    const df = client.df.bind(client);
+    let calls = 0;
+    // The engine's answer while another df runs, once; then the real df.
+    client.df = ((...args: Parameters<typeof df>) =>
+      calls++ === 0
+        ? Promise.reject(new Error('(HTTP code 500) unexpected - a disk usage operation is already running'))
+        : df(...args)) as typeof client.df;
+    const runtime = new DockerRuntime(client);
+    const name = n('vol-busy');
+    await runtime.ensureVolume(name, RUN_LABEL);
+    try {
+      const usage = await runtime.volumeUsage(name);
+      expect(usage === null || usage >= 0).toBe(true);
+      expect(calls).toBe(2);
+    } finally {
+      await runtime.removeVolume(name);
+    }
+  });
+
   it('answers usage from one shared `df` per minute, however many callers ask at once', async () => {
     // A runtime of the test's own over a real engine client whose df calls are counted.
     const client = new Docker();
     const df = client.df.bind(client);
     let dfCalls = 0;
-    client.df = ((...args: Parameters<typeof df>) => {
-      dfCalls++;
-      return df(...args);
-    }) as typeof client.df;
+    // Answers counted: a call the engine refused because another process's df was running is retried, not shared.
+    client.df = ((...args: Parameters<typeof df>) =>
+      (df(...args) as Promise<unknown>).then((answer) => {
+        dfCalls++;
+        return answer;
+      })) as typeof client.df;
     const counted = new DockerRuntime(client);
     const [a, b] = [n('vol-usage-a'), n('vol-usage-b')];
     for (const name of [a, b]) await counted.ensureVolume(name, RUN_LABEL);

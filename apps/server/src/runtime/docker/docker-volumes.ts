@@ -56,7 +56,7 @@ function volumeSizes(docker: Docker, now = Date.now()): Promise<Map<string, numb
   if (cached && now - cached.at < VOLUME_USAGE_MAX_AGE_MS) return cached.sizes;
   const sample: UsageSample = {
     at: now,
-    sizes: engineCall('volumeUsage', 'df', () => docker.df()).then((df: { Volumes?: Docker.VolumeInspectInfo[] | null }) => {
+    sizes: engineCall('volumeUsage', 'df', () => dfWhenFree(docker)).then((df: { Volumes?: Docker.VolumeInspectInfo[] | null }) => {
       const sizes = new Map<string, number>();
       for (const v of df.Volumes ?? []) {
         const size = v.UsageData?.Size;
@@ -71,6 +71,22 @@ function volumeSizes(docker: Docker, now = Date.now()): Promise<Map<string, numb
   });
   usageSamples.set(docker, sample);
   return sample.sizes;
+}
+
+/**
+ * The engine runs one disk-usage walk at a time and refuses a second one meanwhile ("a disk usage operation is
+ * already running", from another process's `df`): wait for it, up to half a minute, rather than fail.
+ */
+async function dfWhenFree(docker: Docker): Promise<{ Volumes?: Docker.VolumeInspectInfo[] | null }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await docker.df();
+    } catch (err) {
+      const busy = /disk usage operation is already running/i.test(err instanceof Error ? err.message : String(err));
+      if (!busy || attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 /** Bytes used by a volume, from a `df` sample at most VOLUME_USAGE_MAX_AGE_MS old (null when unknown). */
