@@ -192,7 +192,7 @@ export class BackupsRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Failed or uploaded-but-abandoned rows whose object may remain (a crash between put and the row's update). */
+  /** Deleted (by its owner, an admin or retention): kept as history, its object gone. */
   markDeleted(id: string) {
     return this.db
       .update(backups)

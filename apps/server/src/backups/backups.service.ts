@@ -82,7 +82,7 @@ export class BackupsService {
     return instance;
   }
 
-  /** A backup of a tenant; `instanceId` narrows it to one of its instances (routes under /instances/:id). */
+  /** A backup that exists (not deleted). */
   async backup(id: string): Promise<BackupRow> {
     const backup = await this.repo.find(id);
     if (!backup || backup.status === 'deleted')

@@ -5,7 +5,6 @@ import { InstancesRepository } from '../instances/instances.repo.js';
 import { instanceUrl, ODOO_ADMIN_LOGIN } from '../instances/instances.service.js';
 import type { ProvisionContext } from '../instances/provision.workflow.js';
 import { PermanentStepError } from '../jobs/workflow.js';
-import { ArchiveRefused } from './archive-validation.js';
 import { instanceLogin } from './backup-runner.js';
 import { BackupsRepository } from './backups.repo.js';
 import { neutralizeDatabase } from './odoo-sandbox.js';
@@ -25,11 +24,7 @@ export async function prepareFromBackup({ deps, instance, signal, adminPasswordH
   const names = instanceNames(deps.config.resourcePrefix, instance.id);
   const workDir = join(deps.config.backups.workDir, `duplicate-${instance.id}`);
   try {
-    const { root } = await extractBackup(deps, backup, workDir, instance.version).catch((err: unknown) => {
-      // A backup that fails its checks will fail them again: no point retrying.
-      if (err instanceof ArchiveRefused) throw new PermanentStepError(err.message, { cause: err });
-      throw err;
-    });
+    const { root } = await extractBackup(deps, backup, workDir, instance.version);
     await loadDatabase(deps, instance, root, signal);
     await loadFilestore(deps, instance, root);
     await neutralizeDatabase(deps, instance, names.db, signal);

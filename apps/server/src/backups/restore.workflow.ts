@@ -7,12 +7,10 @@ import { type InstanceRow, InstancesRepository } from '../instances/instances.re
 import { instanceUrl } from '../instances/instances.service.js';
 import { healthFailureText, waitForOdoo } from '../instances/odoo-health.js';
 import { PermanentStepError, type Workflow } from '../jobs/workflow.js';
-import { ArchiveRefused } from './archive-validation.js';
 import type { BackupRunner } from './backup-runner.js';
 import { instanceLogin } from './backup-runner.js';
 import { type BackupRow, BackupsRepository, type RestoreRow } from './backups.repo.js';
 import { extractBackup, loadDatabase, loadFilestore } from './restore-source.js';
-import { BackupDecryptionError } from './storage/encryption.js';
 
 export interface RestoreContext {
   deps: InstanceOpsDeps;
@@ -73,12 +71,7 @@ export const restoreWorkflow: Workflow<RestoreContext> = {
       name: 'fetch',
       label: 'Fetching and checking the backup',
       invoke: async (ctx) => {
-        await extractBackup(ctx.deps, ctx.source, join(ctx.workDir, 'source'), ctx.instance.version).catch((err: unknown) => {
-          // A corrupt or refused archive stays so: fail at once rather than after every retry.
-          if (err instanceof BackupDecryptionError || err instanceof ArchiveRefused)
-            throw new PermanentStepError(err instanceof Error ? err.message : String(err), { cause: err });
-          throw err;
-        });
+        await extractBackup(ctx.deps, ctx.source, join(ctx.workDir, 'source'), ctx.instance.version);
       },
     },
     {
