@@ -61,6 +61,9 @@ export const billingAccounts = pgTable(
     /** The provider's time of the newest change applied: an older event never rolls the state back. */
     providerUpdatedAt: timestamp('provider_updated_at', { withTimezone: true }),
     access: text('access', { enum: ACCESS_STATES }).notNull().default('full'),
+    /** An operator's suspension (admin dashboard), whatever the subscription says; lifted by resuming. */
+    operatorSuspendedAt: timestamp('operator_suspended_at', { withTimezone: true }),
+    operatorSuspendReason: text('operator_suspend_reason'),
     accessChangedAt: timestamp('access_changed_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
