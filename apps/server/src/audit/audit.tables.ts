@@ -23,6 +23,7 @@ export const auditLog = pgTable(
   (t) => [
     index('audit_log_tenant_idx').on(t.tenantId, t.at),
     index('audit_log_actor_idx').on(t.actorId, t.at),
+    index('audit_log_target_idx').on(t.targetId, t.at),
     index('audit_log_at_idx').on(t.at),
   ],
 );

@@ -14,6 +14,13 @@ export const tenants = pgTable('tenants', {
     .references(() => plans.code),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * An operator's deletion (admin dashboard): from here the tenant is gone for its members, its
+   * instances are deleted through their workflow (final backups first), and the row stays so the
+   * final backups and the audit trail keep their tenant (docs/admin.md).
+   */
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  deletionReason: text('deletion_reason'),
 });
 
 export const memberships = pgTable(
