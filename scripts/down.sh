@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# npm run down: stops the API and the worker (through their supervisord) and our nginx.
+# npm run down: stops the API, the worker and the metrics stack (through their supervisord) and our nginx.
 # PostgreSQL, Redis and Docker keep running, and their data stays where it is.
 set -euo pipefail
 

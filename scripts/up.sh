@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # npm run up: installs and starts everything needed to run the platform locally,
-# builds it, and starts the API and the worker under supervisord (restarted when they crash) and
-# the edge nginx. Safe to re-run.
+# builds it, and starts the API, the worker and the metrics stack (Prometheus, Alertmanager, exporters)
+# under supervisord (restarted when they crash) and the edge nginx. Safe to re-run.
 set -euo pipefail
 
 # shellcheck source=lib/system.sh
@@ -11,6 +11,8 @@ set -euo pipefail
 . "$ROOT/scripts/lib/nginx.sh"
 # shellcheck source=lib/supervisor.sh
 . "$ROOT/scripts/lib/supervisor.sh"
+# shellcheck source=lib/monitoring.sh
+. "$ROOT/scripts/lib/monitoring.sh"
 
 SERVER_DIST="apps/server/dist"
 LOG_DIR="$RUN_DIR/logs"
@@ -71,6 +73,8 @@ print_summary() {
     "Web app          $PUBLIC_URL"
     "Admin dashboard  $ADMIN_URL"
     "API docs         $PUBLIC_URL/api/docs"
+    "Prometheus       http://127.0.0.1:$MON_PORT_PROMETHEUS"
+    "Alertmanager     http://127.0.0.1:$MON_PORT_ALERTMANAGER"
     ""
     "Admin email      $email"
     "Admin password   $password"
@@ -80,6 +84,7 @@ print_summary() {
     ""
     "Logs             .run/logs/api.log, .run/logs/worker.log"
     "                 .run/logs/supervisord.log (restarts)"
+    "                 .run/logs/prometheus.log, alertmanager.log, *-exporter.log"
     "                 .run/nginx/logs/, .run/dockerd.log"
     "Stop             npm run down"
   )
@@ -125,10 +130,12 @@ main() {
 
   step "Migrate"
   node "$SERVER_DIST/cli.js" migrate
+  monitoring_prepare
 
   step "Start"
   supervisor_start
   wait_for_api
+  monitoring_check
   start_nginx
   ensure_admin
   check_edge

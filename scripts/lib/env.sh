@@ -9,6 +9,7 @@ _env_generated_value() {
     JWT_SECRET) openssl rand -hex 32 ;; # 64 chars
     ENCRYPTION_KEY) openssl rand -base64 32 ;;
     BACKUP_ENCRYPTION_KEY) openssl rand -base64 32 ;;
+    ALERTMANAGER_WEBHOOK_TOKEN) openssl rand -hex 32 ;;
     # The dev mailbox is for local mode only: appended to an existing .env that is not local mode,
     # it stays off (the API would refuse to start otherwise).
     DEV_MAILBOX) if _env_local_mode; then printf 'true'; else printf 'false'; fi ;;

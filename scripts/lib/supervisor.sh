@@ -90,6 +90,8 @@ serverurl=unix://$(_sv_escape "$SUPERVISOR_SOCK")
 EOF
     _sv_program api apps/server/dist/main-api.js
     _sv_program worker apps/server/dist/main-worker.js
+    # The metrics stack (monitoring.sh), when npm run up prepared it.
+    if declare -F monitoring_programs >/dev/null; then monitoring_programs; fi
   } >"$tmp"
   mv -f "$tmp" "$SUPERVISOR_CONF"
 }

@@ -13,6 +13,7 @@ const nav = [
   { label: 'Plans', to: '/plans' },
   { label: 'Billing', to: '/billing' },
   { label: 'System', to: '/system' },
+  { label: 'Alerts', to: '/alerts' },
   { label: 'Audit log', to: '/audit-log' },
 ];
 

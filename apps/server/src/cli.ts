@@ -11,6 +11,8 @@ const USAGE = `usage: cli.js <command>
   openapi        print the OpenAPI document
   edge-render    render, validate and install the edge's nginx config (reloads nginx if it runs); prints one JSON line
   edge-cert      TLS mode: obtain the platform hosts' certificates through ACME (--force to renew now); prints one JSON line
+  monitoring-config --out <dir>
+                 write prometheus.yml, alert rules and alertmanager.yml from the configuration (docs/monitoring.md); prints one JSON line
   backup-decrypt <in> <out>
                  decrypt a backup archive as stored into the plain zip with BACKUP_ENCRYPTION_KEY (docs/backups.md); prints one JSON line`;
 
@@ -65,6 +67,12 @@ switch (command) {
     const config = await loadConfig().catch(exitOnConfigError);
     const { edgeCertCommand } = await import('./edge/edge-cli.js');
     process.exitCode = await edgeCertCommand(config, process.argv.slice(3));
+    break;
+  }
+  case 'monitoring-config': {
+    const config = await loadConfig().catch(exitOnConfigError);
+    const { monitoringConfigCommand } = await import('./monitoring/monitoring-cli.js');
+    process.exitCode = await monitoringConfigCommand(config, process.argv.slice(3));
     break;
   }
   case 'backup-decrypt': {

@@ -2,10 +2,14 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { AdminService } from './admin/admin.service.js';
+import { AdminInstancesService } from './admin/admin-instances.service.js';
+import { AdminTenantsService } from './admin/admin-tenants.service.js';
+import { AdminUsersService } from './admin/admin-users.service.js';
 import { AuditService } from './audit/audit.service.js';
 import { AccessTokens } from './auth/access-token.js';
 import { AccountService } from './auth/account.service.js';
 import { AuthService } from './auth/auth.service.js';
+import { ImpersonationService } from './auth/impersonation.service.js';
 import { RateLimits } from './auth/rate-limits.js';
 import { upgradeSealedSecrets } from './auth/sealed-secrets-upgrade.js';
 import { TotpService } from './auth/totp.service.js';
@@ -34,6 +38,9 @@ import { InstancesService } from './instances/instances.service.js';
 import { VersionsService } from './instances/versions.service.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { MailService } from './mail/mail.service.js';
+import { AlertsService } from './monitoring/alerts.service.js';
+import { MetricsService } from './monitoring/metrics.service.js';
+import { createMetricsStore } from './monitoring/prometheus/create-metrics-store.js';
 import { type DependencyErrorLog, dependencyErrorLog } from './process.js';
 import { DockerRuntime } from './runtime/docker/docker-runtime.js';
 import type { EgressPolicy } from './runtime/egress-policy.js';
@@ -61,6 +68,14 @@ export interface Platform {
   totp: TotpService;
   audit: AuditService;
   admin: AdminService;
+  /** Operators' tenant screens and actions: detail, suspension and resumption (docs/admin.md#tenants). */
+  adminTenants: AdminTenantsService;
+  /** Operators' instance screens and actions across tenants (docs/admin.md#instances). */
+  adminInstances: AdminInstancesService;
+  /** Operators' user screens and actions, support impersonation included (docs/admin.md). */
+  adminUsers: AdminUsersService;
+  /** Support impersonation sessions and their handoff to the tenant app. */
+  impersonation: ImpersonationService;
   plans: PlansService;
   /** Stripe when configured; null is the manual provider (docs/billing.md). */
   billingProvider: BillingProvider | null;
@@ -87,6 +102,10 @@ export interface Platform {
   /** Worker processes announce themselves here; /ready and the admin System page read it. */
   heartbeats: WorkerHeartbeats;
   operations: OperationsService;
+  /** Alertmanager's notifications: the alerts table and the operators' mail (docs/monitoring.md). */
+  alerts: AlertsService;
+  /** Charts over time, read from Prometheus (docs/monitoring.md#charts). */
+  metrics: MetricsService;
   /** The ACME issuer of this machine's edge, created on first use (it reads ACME_CA_FILE). */
   acme: () => AcmeIssuer;
   close(): Promise<void>;
@@ -110,10 +129,12 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
   for (const queue of queues.all) queue.on('error', (err) => dependencyError(`queue ${queue.name}`, err));
   const mail = new MailService(db, queues, log);
   const totp = new TotpService(db, config.encryptionKey);
+  const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  const impersonation = new ImpersonationService({ db, redis, tokens, config });
   const auth = new AuthService({
     db,
     config,
-    tokens: new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds),
+    tokens,
     limits: new RateLimits(redis, config),
     mail,
     totp,
@@ -131,6 +152,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     return issuer;
   };
   const heartbeats = new WorkerHeartbeats(redis, config.queuePrefix);
+  const instances = new InstancesService({ db, config, queues, runtime, tenantDb });
   const audit = new AuditService(db);
   const billingProvider = createBillingProvider(config);
   const billing = new BillingService({ db, config, queues, mail, audit, billingProvider, log });
@@ -153,8 +175,10 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     domains: new DomainsService({ db, config, queues }),
     heartbeats,
     operations: new OperationsService({ queues, heartbeats }),
+    metrics: new MetricsService({ store: createMetricsStore(config.monitoring), db }),
+    alerts: new AlertsService({ db, mail, log, emailTo: config.monitoring.alertEmailTo, adminUrl: config.adminUrl }),
     acme,
-    instances: new InstancesService({ db, config, queues, runtime, tenantDb }),
+    instances,
     database,
     db,
     redis,
@@ -168,6 +192,10 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     billing,
     billingEvents: new BillingEvents({ db, queues, mail, billing, billingProvider, log }),
     admin: new AdminService(db),
+    adminTenants: new AdminTenantsService({ db, config, queues, mail, redis, log, billingProvider }),
+    adminInstances: new AdminInstancesService({ db, config, instances }),
+    adminUsers: new AdminUsersService({ db, config, auth, mail, impersonation }),
+    impersonation,
     plans: new PlansService({ db, queues, config, mail, billingProvider }),
     billingReports: new BillingReports({ db, config }),
     versions: new VersionsService({ db, queues }),

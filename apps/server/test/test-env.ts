@@ -50,6 +50,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     INSTANCE_HEALTH_TIMEOUT_SECONDS: '60',
     // API processes of tests run side by side: each one's metrics listener takes any free loopback port.
     METRICS_PORT: '0',
+    WORKER_METRICS_PORT: '0',
     // Tests read mail from the dev mailbox (loopback URLs only; a test with public URLs turns it off).
     DEV_MAILBOX: 'true',
     // Backups of tests: a directory of their own, encrypted as in production.

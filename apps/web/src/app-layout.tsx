@@ -2,6 +2,7 @@ import { AppLayout, RequireAuth } from '@saas/ui';
 import { Outlet } from 'react-router';
 import { BillingBanners } from './billing/billing-banners';
 import { PRODUCT_NAME } from './config';
+import { ImpersonationBanner } from './impersonation/impersonation-banner';
 import { CurrentTenantProvider } from './tenants/current-tenant';
 import { TenantSwitcher } from './tenants/tenant-switcher';
 
@@ -10,6 +11,7 @@ const nav = [
   { label: 'Instances', to: '/instances' },
   { label: 'Backups', to: '/backups' },
   { label: 'Team', to: '/team' },
+  { label: 'Activity', to: '/activity' },
   { label: 'Billing', to: '/billing' },
   { label: 'Account', to: '/account', end: true },
   { label: 'Sessions', to: '/account/sessions' },
@@ -26,6 +28,7 @@ export function TenantAppLayout() {
     <RequireAuth>
       <CurrentTenantProvider>
         <AppLayout productName={PRODUCT_NAME} nav={nav} userMenu={userMenu} headerExtra={<TenantSwitcher />}>
+          <ImpersonationBanner />
           <BillingBanners />
           <Outlet />
         </AppLayout>

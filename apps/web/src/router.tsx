@@ -49,6 +49,14 @@ export const router = createBrowserRouter([
     ),
   },
   {
+    // The admin dashboard's support impersonation link (docs/admin.md).
+    path: '/impersonate',
+    element: page(
+      () => import('./impersonation/impersonate.page'),
+      (m) => m.ImpersonatePage,
+    ),
+  },
+  {
     path: '/accept-invitation',
     element: page(
       () => import('./invitations/accept-invitation.page'),
@@ -117,6 +125,13 @@ export const router = createBrowserRouter([
         element: page(
           () => import('./team/team.page'),
           (m) => m.TeamPage,
+        ),
+      },
+      {
+        path: 'activity',
+        element: page(
+          () => import('./activity/activity.page'),
+          (m) => m.ActivityPage,
         ),
       },
       {

@@ -1,4 +1,4 @@
-import { Badge, Button, Group, Paper, Table, Text } from '@mantine/core';
+import { Badge, Button, Paper, Select, SimpleGrid, Table, Text, TextInput } from '@mantine/core';
 import { EmptyState, formatDateTime, PageTitle, QueryTable, SearchField, useSearchTerm } from '@saas/ui';
 import { PAGE_SIZE } from '../config';
 import { useUrlParams } from '../shared/url-params';
@@ -57,37 +57,84 @@ function AuditRow({ entry: e, onTenant }: { entry: AuditEntry; onTenant: (tenant
   );
 }
 
-// Filters and page live in the URL so a filtered view can be linked (e.g. from the tenants table).
+const RESULTS = [
+  { value: 'all', label: 'All results' },
+  { value: 'success', label: 'Success' },
+  { value: 'failure', label: 'Failure' },
+];
+const SORTS = [
+  { value: 'newest', label: 'Newest first' },
+  { value: 'oldest', label: 'Oldest first' },
+];
+const FILTERS = ['actorEmail', 'action', 'tenantId', 'result', 'from', 'to'] as const;
+const isDay = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Filters, sort and page live in the URL so a filtered view can be linked (e.g. from a tenant's page).
 export function AuditLogPage() {
   const { params, offset, update, setOffset } = useUrlParams();
-  const action = params.get('action') ?? '';
-  const tenantId = params.get('tenantId') ?? '';
-  const actionTerm = useSearchTerm(action);
-  const tenantTerm = useSearchTerm(tenantId);
-  const log = useAdminAuditLog({ action: actionTerm, tenantId: tenantTerm, limit: PAGE_SIZE, offset });
+  const value = (name: string) => params.get(name) ?? '';
+  const actorTerm = useSearchTerm(value('actorEmail'));
+  const actionTerm = useSearchTerm(value('action'));
+  const tenantTerm = useSearchTerm(value('tenantId'));
+  const result = value('result');
+  const sort = value('sort') === 'oldest' ? 'oldest' : 'newest';
+  const from = isDay(value('from')) ? value('from') : undefined;
+  const to = isDay(value('to')) ? value('to') : undefined;
+  const log = useAdminAuditLog({
+    actorEmail: actorTerm,
+    action: actionTerm,
+    // Half a tenant id is not one: the API would refuse it, so wait until it is whole.
+    tenantId: tenantTerm && UUID.test(tenantTerm) ? tenantTerm : undefined,
+    result: result === 'success' || result === 'failure' ? result : undefined,
+    from,
+    to,
+    sort,
+    limit: PAGE_SIZE,
+    offset,
+  });
+  const filtered = FILTERS.some((name) => value(name));
+  const set = (name: string) => (v: string) => update({ [name]: v, offset: '' });
 
   return (
     <>
       <PageTitle>Audit log</PageTitle>
       <Paper withBorder p="md">
-        <Group align="flex-end" mb="md" wrap="wrap">
-          <SearchField
-            label="Action"
-            placeholder="e.g. auth.login"
-            value={action}
-            onChange={(v) => update({ action: v, offset: '' })}
-            w={220}
+        {/* Two filters a row on a phone, four on a wide screen. */}
+        <SimpleGrid cols={{ base: 2, sm: 3, lg: 4 }} spacing="sm" verticalSpacing="xs" mb="md">
+          <SearchField label="Actor email" placeholder="e.g. ada@" value={value('actorEmail')} onChange={set('actorEmail')} maw="none" />
+          <SearchField label="Action" placeholder="e.g. auth.login" value={value('action')} onChange={set('action')} maw="none" />
+          <SearchField label="Tenant ID" value={value('tenantId')} onChange={set('tenantId')} maw="none" />
+          <Select
+            label="Result"
+            data={RESULTS}
+            value={result || 'all'}
+            allowDeselect={false}
+            onChange={(v) => set('result')(v && v !== 'all' ? v : '')}
           />
-          <SearchField label="Tenant ID" value={tenantId} onChange={(v) => update({ tenantId: v, offset: '' })} w={320} />
-          {(action || tenantId) && (
-            <Button variant="default" onClick={() => update({ action: '', tenantId: '', offset: '' })}>
+          <TextInput type="date" label="From" value={value('from')} onChange={(e) => set('from')(e.currentTarget.value)} />
+          <TextInput type="date" label="To (inclusive)" value={value('to')} min={from} onChange={(e) => set('to')(e.currentTarget.value)} />
+          <Select
+            label="Sort"
+            data={SORTS}
+            value={sort}
+            allowDeselect={false}
+            onChange={(v) => update({ sort: v === 'oldest' ? 'oldest' : '', offset: '' })}
+          />
+          {filtered && (
+            <Button
+              variant="default"
+              style={{ alignSelf: 'end' }}
+              onClick={() => update({ ...Object.fromEntries(FILTERS.map((f) => [f, ''])), offset: '' })}
+            >
               Clear filters
             </Button>
           )}
-        </Group>
+        </SimpleGrid>
         <QueryTable
           query={log}
-          empty={<EmptyState title="No entries" description={action || tenantId ? 'No entries match these filters.' : undefined} />}
+          keepDataOnError
+          empty={<EmptyState title="No entries" description={filtered ? 'No entries match these filters.' : undefined} />}
           label="Audit log"
           minWidth={960}
           verticalSpacing="xs"

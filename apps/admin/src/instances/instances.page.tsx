@@ -1,9 +1,11 @@
-import { Anchor, Button, Group, Paper, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
-import { formatCpu, formatDate, formatDateTime, formatMemory, PageTitle, QueryTable } from '@saas/ui';
+import { Anchor, Button, Group, Paper, Select, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { formatCpu, formatDate, formatDateTime, formatMemory, PageTitle, QueryTable, SearchField, useSearchTerm } from '@saas/ui';
+import { Link } from 'react-router';
 import { PAGE_SIZE } from '../config';
 import { FilteredEmptyState, rawStatusOptions, StatusFilter, useStatusParams } from '../shared/status-filter';
+import { useOdooVersions } from '../versions/odoo-versions.queries';
 import { InstanceStatusBadge } from './instance-status-badge';
-import { type AdminInstance, INSTANCE_STATUSES, isInstanceStatus, useAdminInstances, useTenantNames } from './instances.queries';
+import { type AdminInstance, type AdminInstancesQuery, INSTANCE_STATUSES, isInstanceStatus, useAdminInstances } from './instances.queries';
 
 const statusOptions = rawStatusOptions(INSTANCE_STATUSES);
 
@@ -20,18 +22,69 @@ function Limits({ limits }: { limits: AdminInstance['limits'] }) {
   );
 }
 
-// Filter and page live in the URL so the overview's counts can link to a filtered list.
+type Sort = NonNullable<AdminInstancesQuery['sort']>;
+type Order = NonNullable<AdminInstancesQuery['order']>;
+const sortOptions: { value: string; label: string; sort: Sort; order: Order }[] = [
+  { value: 'created-desc', label: 'Newest first', sort: 'created', order: 'desc' },
+  { value: 'created-asc', label: 'Oldest first', sort: 'created', order: 'asc' },
+  { value: 'slug-asc', label: 'Subdomain A–Z', sort: 'slug', order: 'asc' },
+  { value: 'status-asc', label: 'Status', sort: 'status', order: 'asc' },
+  { value: 'tenant-asc', label: 'Tenant A–Z', sort: 'tenant', order: 'asc' },
+  { value: 'version-desc', label: 'Version, newest first', sort: 'version', order: 'desc' },
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Filters, sort and page live in the URL so the overview's counts and a tenant's page can link to a filtered list.
 export function InstancesPage() {
-  const { offset, setOffset, status, setStatus } = useStatusParams(isInstanceStatus);
-  const instances = useAdminInstances({ status, limit: PAGE_SIZE, offset });
-  const tenantNames = useTenantNames();
+  const { params, update, offset, setOffset, status, setStatus } = useStatusParams(isInstanceStatus);
+  const text = params.get('q') ?? '';
+  const q = useSearchTerm(text);
+  const tenantId = UUID.test(params.get('tenantId') ?? '') ? (params.get('tenantId') ?? undefined) : undefined;
+  const version = params.get('version') || undefined;
+  const sort = sortOptions.find((o) => o.value === params.get('sort')) ?? sortOptions[0];
+  const instances = useAdminInstances({ status, q, tenantId, version, sort: sort?.sort, order: sort?.order, limit: PAGE_SIZE, offset });
+  const versions = useOdooVersions();
+  const versionOptions = [
+    { value: 'all', label: 'Any version' },
+    ...(versions.data ?? []).map((v) => ({ value: v.version, label: v.version })),
+  ];
 
   return (
     <>
       <PageTitle>Instances</PageTitle>
       <Paper withBorder p="md">
         <Group align="flex-end" justify="space-between" mb="md" wrap="wrap">
-          <StatusFilter status={status} onChange={setStatus} allLabel="All (except deleted)" options={statusOptions} />
+          <Group align="flex-end" wrap="wrap">
+            <SearchField
+              label="Search instances"
+              placeholder="Subdomain"
+              value={text}
+              onChange={(v) => update({ q: v, offset: '' })}
+              w={220}
+            />
+            <StatusFilter status={status} onChange={setStatus} allLabel="All (except deleted)" options={statusOptions} />
+            <Select
+              label="Version"
+              data={versionOptions}
+              value={version ?? 'all'}
+              allowDeselect={false}
+              onChange={(v) => update({ version: v && v !== 'all' ? v : '', offset: '' })}
+              w={140}
+            />
+            <Select
+              label="Sort"
+              data={sortOptions}
+              value={sort?.value ?? 'created-desc'}
+              allowDeselect={false}
+              onChange={(v) => update({ sort: v ?? '', offset: '' })}
+              w={200}
+            />
+            {tenantId && (
+              <Button variant="default" onClick={() => update({ tenantId: '', offset: '' })}>
+                All tenants
+              </Button>
+            )}
+          </Group>
           <Group gap="xs" wrap="wrap">
             {instances.dataUpdatedAt > 0 && (
               <Text size="xs" c="dimmed" aria-live="off">
@@ -61,13 +114,12 @@ export function InstancesPage() {
           paging={{ limit: PAGE_SIZE, offset, onChange: setOffset }}
         >
           {(i) => {
-            const tenantName = tenantNames.data?.get(i.tenantId);
             return (
               <Table.Tr key={i.id}>
                 <Table.Td>
-                  <Text size="sm" fw={500}>
+                  <Anchor component={Link} to={`/instances/${i.id}`} size="sm" fw={500}>
                     {i.name}
-                  </Text>
+                  </Anchor>
                   {i.status === 'deleted' ? (
                     <Text size="xs" c="dimmed" ff="monospace">
                       {i.slug}
@@ -88,7 +140,9 @@ export function InstancesPage() {
                   )}
                 </Table.Td>
                 <Table.Td>
-                  <Text size="sm">{tenantName ?? '—'}</Text>
+                  <Anchor component={Link} to={`/tenants/${i.tenantId}`} size="sm">
+                    {i.tenantName}
+                  </Anchor>
                   <Text size="xs" c="dimmed" ff="monospace" title={i.tenantId}>
                     {i.tenantId.slice(0, 8)}
                   </Text>

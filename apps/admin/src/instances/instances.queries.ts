@@ -1,6 +1,6 @@
 import { type ApiData, type ApiQuery, instanceStatusValues, unwrap } from '@saas/api-client';
 import { useApi } from '@saas/ui';
-import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 
 export type AdminInstance = ApiData<'get', '/admin/instances'>['items'][number];
 export type InstanceStatus = AdminInstance['status'];
@@ -65,5 +65,69 @@ export function useTenantNames() {
     queryFn: () => unwrap(api.GET('/admin/tenants', { params: { query: { limit: 200, offset: 0 } } })),
     select: (page) => new Map(page.items.map((t) => [t.id, t.name])),
     staleTime: 5 * 60_000,
+  });
+}
+
+export type AdminInstancesQuery = ApiQuery<'get', '/admin/instances'>;
+const ACTION_PATHS = {
+  start: '/admin/instances/{instanceId}/start',
+  stop: '/admin/instances/{instanceId}/stop',
+  restart: '/admin/instances/{instanceId}/restart',
+  retry: '/admin/instances/{instanceId}/retry',
+  delete: '/admin/instances/{instanceId}/delete',
+} as const;
+export type AdminInstanceAction = keyof typeof ACTION_PATHS;
+
+/** One instance for its detail page; refreshed while something is in flight. */
+export function useAdminInstance(instanceId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'instances', 'detail', instanceId],
+    queryFn: () => unwrap(api.GET('/admin/instances/{instanceId}', { params: { path: { instanceId } } })),
+    refetchInterval: (query) => {
+      const status = query.state.data?.status;
+      return status === 'pending' || status === 'provisioning' || status === 'deleting' ? 2_000 : REFRESH_MS;
+    },
+  });
+}
+
+export function useInstanceHistory(instanceId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'instances', 'history', instanceId],
+    queryFn: () => unwrap(api.GET('/admin/instances/{instanceId}/history', { params: { path: { instanceId } } })),
+    refetchInterval: REFRESH_MS,
+  });
+}
+
+export function useInstanceFindings(instanceId: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'instances', 'findings', instanceId],
+    queryFn: () => unwrap(api.GET('/admin/instances/{instanceId}/findings', { params: { path: { instanceId } } })),
+  });
+}
+
+export function useInstanceLogs(instanceId: string, tail: number) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'instances', 'logs', instanceId, tail],
+    queryFn: () => unwrap(api.GET('/admin/instances/{instanceId}/logs', { params: { path: { instanceId }, query: { tail } } })),
+    retry: false,
+  });
+}
+
+export function useInstanceAction(instanceId: string) {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ action, reason }: { action: AdminInstanceAction; reason: string }) =>
+      unwrap(
+        api.POST(ACTION_PATHS[action], {
+          params: { path: { instanceId } },
+          body: reason ? { reason } : {},
+        }),
+      ),
+    onSettled: () => qc.invalidateQueries({ queryKey: ['admin', 'instances'] }),
   });
 }

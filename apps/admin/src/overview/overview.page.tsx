@@ -4,8 +4,10 @@ import { Link } from 'react-router';
 import { useRevenue } from '../billing/billing.queries';
 import { formatMoney } from '../billing/money';
 import { COUNTED_STATUSES, type InstanceStatus, useInstanceCounts } from '../instances/instances.queries';
+import { ActiveAlerts } from '../monitoring/active-alerts';
 import { useCertificates } from '../system/system.queries';
 import { useOverview } from './overview.queries';
+import { OverviewCharts } from './overview-charts';
 
 function Stat({
   label,
@@ -79,6 +81,7 @@ export function OverviewPage() {
     <>
       <PageTitle>Overview</PageTitle>
       <Stack gap="xl">
+        <ActiveAlerts />
         {overview.isPending ? (
           <LoadingState />
         ) : overview.isError ? (
@@ -102,6 +105,7 @@ export function OverviewPage() {
           </Title>
           <InstanceCounts />
         </section>
+        <OverviewCharts />
       </Stack>
     </>
   );

@@ -25,3 +25,29 @@ export function useCertificates() {
     select: (certs) => [...certs].sort((a, b) => a.notAfter.localeCompare(b.notAfter)),
   });
 }
+
+export type EdgeRoute = ApiData<'get', '/admin/system/edge-routes'>['items'][number];
+export type EdgeRouteState = EdgeRoute['state'];
+export type PlatformSettingsDto = ApiData<'get', '/admin/system/settings'>;
+
+export const ROUTE_STATES: readonly EdgeRouteState[] = ['active', 'provisioning', 'stopped', 'failed', 'suspended'];
+export const isRouteState = (v: string | null): v is EdgeRouteState => ROUTE_STATES.includes(v as EdgeRouteState);
+
+export function useEdgeRoutes(query: ApiQuery<'get', '/admin/system/edge-routes'>) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'edge-routes', query],
+    queryFn: () => unwrap(api.GET('/admin/system/edge-routes', { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function usePlatformSettings() {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['admin', 'platform-settings'],
+    queryFn: () => unwrap(api.GET('/admin/system/settings')),
+    // It changes only when the platform restarts with another configuration.
+    staleTime: 5 * 60_000,
+  });
+}

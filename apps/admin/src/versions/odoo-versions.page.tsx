@@ -124,7 +124,7 @@ export function OdooVersionsPage() {
                     </Button>
                     <ConfirmButton
                       color="indigo"
-                      aria-label={`Rebuild the template of Odoo ${v.version}`}
+                      aria-label={`Rebuild template of Odoo ${v.version}`}
                       title={`Rebuild the template of Odoo ${v.version}?`}
                       message={`The worker initializes a new template database from ${v.image}. Running instances are not affected; new ones are initialized from scratch until it is ready.`}
                       confirmLabel="Rebuild"

@@ -24,16 +24,20 @@ export const SIGNUP_ACCEPTED = {
   message: 'We sent a message to this address. Follow it to confirm the address, then log in.',
 } as const satisfies z.infer<typeof signupAcceptedSchema>;
 
+/** Sets the session's refresh cookie (also used by the impersonation handoff, impersonation.routes.ts). */
+export function setRefreshCookie(reply: FastifyReply, config: Pick<Config, 'secureCookies'>, session: IssuedSession) {
+  const cookie = refreshCookie(config);
+  return reply.setCookie(cookie.name, session.refreshToken, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.secureCookies,
+    path: cookie.path,
+    expires: session.refreshExpiresAt,
+  });
+}
+
 export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Config }> = async (app, { auth, config }) => {
   const cookie = refreshCookie(config);
-  const setRefreshCookie = (reply: FastifyReply, session: IssuedSession) =>
-    reply.setCookie(cookie.name, session.refreshToken, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: config.secureCookies,
-      path: cookie.path,
-      expires: session.refreshExpiresAt,
-    });
   const clearRefreshCookie = (reply: FastifyReply) =>
     reply.clearCookie(cookie.name, { path: cookie.path, httpOnly: true, sameSite: 'strict', secure: config.secureCookies });
 
@@ -120,7 +124,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
       request.auditNote.actorEmail = request.body.email;
       const session = await auth.login(request.body, clientInfo(request));
       Object.assign(request.auditNote, { actorId: session.userId, targetId: session.userId });
-      setRefreshCookie(reply, session);
+      setRefreshCookie(reply, config, session);
       return { accessToken: session.accessToken, expiresIn: session.expiresIn };
     },
   );
@@ -141,7 +145,7 @@ export const authRoutes: FastifyPluginAsyncZod<{ auth: AuthService; config: Conf
         const session = await auth.refresh(request.cookies[cookie.name], clientInfo(request), (userId) => {
           Object.assign(request.auditNote, { actorId: userId, targetId: userId });
         });
-        setRefreshCookie(reply, session);
+        setRefreshCookie(reply, config, session);
         return { accessToken: session.accessToken, expiresIn: session.expiresIn };
       } catch (err) {
         clearRefreshCookie(reply);

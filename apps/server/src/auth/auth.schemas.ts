@@ -76,5 +76,7 @@ export const sessionSchema = z
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),
     current: z.boolean(),
+    /** A support impersonation session: platform staff viewing the account (docs/admin.md); the user may end it. */
+    support: z.boolean(),
   })
   .meta({ id: 'Session' });

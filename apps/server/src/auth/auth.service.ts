@@ -5,6 +5,7 @@ import { fieldInvalid, forbidden, invalid, unauthenticated } from '../errors/dom
 import type { ClientInfo } from '../http/route-helpers.js';
 import type { MailService } from '../mail/mail.service.js';
 import { mailTemplates } from '../mail/templates.js';
+import { signupsCounter } from '../monitoring/platform-metrics.js';
 import { TenantsRepository } from '../tenants/tenants.repo.js';
 import type { TenantRole } from '../tenants/tenants.schemas.js';
 import type { AccessTokens } from './access-token.js';
@@ -61,7 +62,7 @@ export class AuthService {
     await this.deps.limits.consume('signup', { ip: client.ip, account: input.email });
     assertStrongPassword(input.password, input);
     const passwordHash = await hashPassword(input.password);
-    return this.deps.mail.transaction(async (tx, queueMail) => {
+    const outcome = await this.deps.mail.transaction(async (tx, queueMail) => {
       const users = new UsersRepository(tx);
       const user = await users.create({ email: input.email, name: input.name, passwordHash });
       if (!user) {
@@ -78,6 +79,8 @@ export class AuthService {
       await queueMail(mailTemplates.verifyEmail(user.email, user.name, this.webLink('/verify-email', token)));
       return { created: { user, tenant } };
     });
+    if ('created' in outcome) signupsCounter.inc();
+    return outcome;
   }
 
   async verifyEmail(token: string) {
@@ -197,6 +200,11 @@ export class AuthService {
     await this.deps.limits.consume('passwordReset', { ip: client.ip, account: email });
     const user = await new UsersRepository(this.db).findByEmail(email);
     if (!user || user.disabledAt) return;
+    await this.mailPasswordReset(user);
+  }
+
+  /** Mails the user the normal reset link (also what an operator's "send a password reset" does). */
+  async mailPasswordReset(user: Pick<UserRow, 'id' | 'email'>) {
     await this.deps.mail.transaction(async (tx, queueMail) => {
       const token = randomToken();
       await new EmailTokensRepository(tx).create(user.id, 'reset_password', sha256(token), RESET_TTL_MINUTES);
@@ -249,13 +257,18 @@ export class AuthService {
     const live = await new SessionsRepository(this.db).findLiveUser(claims.sessionId, claims.userId, tenantId);
     if (!live) throw unauthenticated('session_revoked', 'This session has ended. Log in again.');
     if (live.disabledAt) throw unauthenticated('account_disabled', 'This account has been disabled.');
-    const user = {
+    // An impersonation ends as soon as its operator is no longer active staff.
+    if (live.impersonatorId && (!live.impersonatorRole || live.impersonatorDisabledAt)) {
+      throw unauthenticated('session_revoked', 'This session has ended. Log in again.');
+    }
+    const user: AuthenticatedUser = {
       userId: live.userId,
       sessionId: claims.sessionId,
       email: live.email,
       platformRole: live.platformRole,
       emailVerified: Boolean(live.emailVerifiedAt),
       totpEnabled: Boolean(live.totpEnabledAt),
+      impersonator: live.impersonatorId && live.impersonatorEmail ? { id: live.impersonatorId, email: live.impersonatorEmail } : null,
     };
     return { user, tenantRole: live.tenantRole };
   }

@@ -8,4 +8,6 @@ export interface AuthenticatedUser {
   platformRole: PlatformRole | null;
   emailVerified: boolean;
   totpEnabled: boolean;
+  /** Set when a platform operator is acting as this user (support impersonation, docs/admin.md). */
+  impersonator: { id: string; email: string } | null;
 }

@@ -6,26 +6,38 @@ import { tenantRoleSchema } from '../tenants/tenants.schemas.js';
 import type { AccountService } from './account.service.js';
 import { passwordSchema, personNameSchema, sessionSchema, toUserDto, userSchema } from './auth.schemas.js';
 import type { AuthService } from './auth.service.js';
+import type { ImpersonationService } from './impersonation.service.js';
 import type { TotpService } from './totp.service.js';
 
 const meSchema = z
-  .object({ user: userSchema, tenants: z.array(z.object({ id: z.uuid(), name: z.string(), role: tenantRoleSchema })) })
+  .object({
+    user: userSchema,
+    tenants: z.array(z.object({ id: z.uuid(), name: z.string(), role: tenantRoleSchema })),
+    /** Set while a platform operator views the account as this user (support impersonation, docs/admin.md). */
+    impersonation: z.object({ operatorEmail: z.string(), reason: z.string(), expiresAt: z.iso.datetime() }).nullable(),
+  })
   .meta({ id: 'Me' });
 
 const codeSchema = z.string().trim().min(6).max(10);
 
-export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: AuthService; totp: TotpService }> = async (
-  app,
-  { account, auth, totp },
-) => {
+export const meRoutes: FastifyPluginAsyncZod<{
+  account: AccountService;
+  auth: AuthService;
+  totp: TotpService;
+  impersonation: ImpersonationService;
+}> = async (app, { account, auth, totp, impersonation }) => {
   const self = { access: access.user() };
 
   app.get(
     '/me',
     { schema: { tags: ['account'], summary: 'The logged-in user and their tenants', response: { 200: meSchema } }, config: self },
     async (request) => {
-      const { user, tenants } = await account.profile(requireAuth(request).userId);
-      return { user: toUserDto(user), tenants };
+      const caller = requireAuth(request);
+      const [{ user, tenants }, viewedAs] = await Promise.all([
+        account.profile(caller.userId),
+        caller.impersonator ? impersonation.describe(caller.sessionId) : null,
+      ]);
+      return { user: toUserDto(user), tenants, impersonation: viewedAs };
     },
   );
 
@@ -57,7 +69,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: Au
         body: z.object({ currentPassword: passwordSchema, newPassword: passwordSchema }),
         response: { 204: noContent },
       },
-      config: { ...self, audit: { action: 'account.change_password', targetType: 'user' } },
+      config: { ...self, sensitive: true, audit: { action: 'account.change_password', targetType: 'user' } },
     },
     async (request, reply) => {
       const user = requireAuth(request);
@@ -80,6 +92,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: Au
         ip: s.ip,
         userAgent: s.userAgent,
         current: s.id === user.sessionId,
+        support: Boolean(s.impersonatorId),
       }));
     },
   );
@@ -110,7 +123,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: Au
         summary: 'Start two-factor setup: a new secret to add to an authenticator app',
         response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }) },
       },
-      config: { ...self, audit: { action: 'account.totp_setup', targetType: 'user' } },
+      config: { ...self, sensitive: true, audit: { action: 'account.totp_setup', targetType: 'user' } },
     },
     async (request) => totp.setup(requireAuth(request).userId),
   );
@@ -124,7 +137,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: Au
         body: z.object({ code: codeSchema }),
         response: { 200: z.object({ recoveryCodes: z.array(z.string()) }) },
       },
-      config: { ...self, audit: { action: 'account.totp_enable', targetType: 'user' } },
+      config: { ...self, sensitive: true, audit: { action: 'account.totp_enable', targetType: 'user' } },
     },
     async (request) => ({ recoveryCodes: await totp.enable(requireAuth(request).userId, request.body.code) }),
   );
@@ -138,7 +151,7 @@ export const meRoutes: FastifyPluginAsyncZod<{ account: AccountService; auth: Au
         body: z.object({ password: passwordSchema, code: codeSchema }),
         response: { 204: noContent },
       },
-      config: { ...self, audit: { action: 'account.totp_disable', targetType: 'user' } },
+      config: { ...self, sensitive: true, audit: { action: 'account.totp_disable', targetType: 'user' } },
     },
     async (request, reply) => {
       await totp.disable(requireAuth(request).userId, request.body.password, request.body.code);

@@ -1,12 +1,20 @@
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { type DbOrTx, prepared } from '../db/client.js';
-import { memberships } from '../tenants/tenants.tables.js';
+import { memberships, tenants } from '../tenants/tenants.tables.js';
 import { refreshTokens, sessions, users } from './auth.tables.js';
 
 export class SessionsRepository {
   constructor(private readonly db: DbOrTx) {}
 
-  async create(values: { userId: string; ip: string | null; userAgent: string | null; expiresAt: Date }) {
+  async create(values: {
+    userId: string;
+    ip: string | null;
+    userAgent: string | null;
+    expiresAt: Date;
+    impersonatorId?: string;
+    impersonationReason?: string;
+  }) {
     const [row] = await this.db.insert(sessions).values(values).returning();
     if (!row) throw new Error('session insert returned nothing');
     return row;
@@ -65,6 +73,17 @@ export class SessionsRepository {
       .orderBy(desc(sessions.lastUsedAt));
   }
 
+  /** A live impersonation session with its operator's address (null: not one, or over). */
+  findImpersonation(sessionId: string) {
+    const operator = alias(users, 'operator');
+    return this.db
+      .select({ session: sessions, operatorEmail: operator.email })
+      .from(sessions)
+      .innerJoin(operator, eq(operator.id, sessions.impersonatorId))
+      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+      .then((rows) => rows[0] ?? null);
+  }
+
   /**
    * The user behind a live session, for authenticating a request; given a tenant, the same query finds
    * their role there (null: not a member). A prepared statement: it runs on every authenticated request.
@@ -76,6 +95,8 @@ export class SessionsRepository {
   }
 }
 
+const impersonator = alias(users, 'impersonator');
+
 function liveUserQuery(db: DbOrTx, name: string) {
   return db
     .select({
@@ -86,10 +107,24 @@ function liveUserQuery(db: DbOrTx, name: string) {
       totpEnabledAt: users.totpEnabledAt,
       disabledAt: users.disabledAt,
       tenantRole: memberships.role,
+      // Support impersonation: the operator, who must still be staff for the session to stay live (docs/admin.md).
+      impersonatorId: impersonator.id,
+      impersonatorEmail: impersonator.email,
+      impersonatorRole: impersonator.platformRole,
+      impersonatorDisabledAt: impersonator.disabledAt,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(memberships, and(eq(memberships.userId, sessions.userId), eq(memberships.tenantId, sql.placeholder('tenantId'))))
+    .leftJoin(impersonator, eq(impersonator.id, sessions.impersonatorId))
+    .leftJoin(
+      memberships,
+      and(
+        eq(memberships.userId, sessions.userId),
+        eq(memberships.tenantId, sql.placeholder('tenantId')),
+        // The one membership check of every tenant-scoped route: a deleted tenant has no members (docs/admin.md#tenants).
+        sql`exists (select 1 from ${tenants} where ${tenants.id} = ${memberships.tenantId} and ${tenants.deletedAt} is null)`,
+      ),
+    )
     .where(
       and(
         eq(sessions.id, sql.placeholder('sessionId')),

@@ -11,6 +11,17 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** The banners of a tenant's billing page and app layout, from its account and what the entitlement rules decide. */
 export function billingNotices(account: BillingAccountRow, decision: AccessDecision, now: Date): Notice[] {
+  // The operator's suspension is the one to act on (paying does not lift it); the reason is the operator's own words.
+  if (account.operatorSuspendedAt && decision.access === 'suspended') {
+    const reason = account.operatorSuspendReason ? ` Reason: ${account.operatorSuspendReason}` : '';
+    return [
+      {
+        kind: 'operator-suspended',
+        message: `The platform operator suspended this organization on ${day(account.operatorSuspendedAt)}; its instances are stopped.${reason} Contact support to resume it.`,
+        deadline: null,
+      },
+    ];
+  }
   const deadline = decision.deadline?.toISOString() ?? null;
   switch (account.status) {
     case 'trialing': {

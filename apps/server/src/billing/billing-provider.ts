@@ -19,6 +19,8 @@ export interface BillingProvider {
   createPortal(customerId: string, returnUrl: string): Promise<{ url: string }>;
   /** Sets the subscription's quantity (per-user pricing), prorated. */
   setQuantity(subscriptionId: string, quantity: number, idempotencyKey: string): Promise<void>;
+  /** Ends the subscription now, without proration or a final invoice; ending one already ended is a no-op. */
+  cancelSubscription(subscriptionId: string, idempotencyKey: string): Promise<void>;
   /**
    * Checks a webhook's signature on its raw body and reads it. Throws WebhookSignatureError when the
    * signature is missing, wrong or stale; never returns an event it could not verify.

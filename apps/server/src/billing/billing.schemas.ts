@@ -9,7 +9,7 @@ const accessState = z.enum(ACCESS_STATES);
 /** Something the tenant should know about its billing, shown as a banner. */
 export const billingNoticeSchema = z
   .object({
-    kind: z.enum(['trial-ending', 'past-due', 'suspended', 'canceled', 'subscription-required']),
+    kind: z.enum(['trial-ending', 'past-due', 'suspended', 'canceled', 'subscription-required', 'operator-suspended']),
     message: z.string(),
     /** When it turns into the next step (suspension, deletion, trial end), if it does. */
     deadline: iso.nullable(),

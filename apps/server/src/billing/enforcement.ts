@@ -1,4 +1,4 @@
-import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, notInArray } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AuditRepository } from '../audit/audit.repo.js';
@@ -8,14 +8,15 @@ import type { Db, DbOrTx } from '../db/client.js';
 import { lockForTransaction } from '../db/transaction-lock.js';
 import { publishInstanceUpdate } from '../instances/instance-events.js';
 import { enqueueInstanceJob } from '../instances/instance-jobs.js';
-import { InstancesRepository } from '../instances/instances.repo.js';
 import { instances } from '../instances/instances.tables.js';
+import { deleteTenantInstances } from '../instances/tenant-instances-deletion.js';
 import type { Queues } from '../jobs/queues.js';
 import type { MailService } from '../mail/mail.service.js';
 import type { MailMessage } from '../mail/mailer.js';
+import { tenants } from '../tenants/tenants.tables.js';
 import { type AccessState, billingAccounts, type SubscriptionStatus } from './billing.tables.js';
 import { billingMail } from './billing-mail.js';
-import { type AccessDecision, evaluateAccess } from './entitlements.js';
+import { type AccessDecision, evaluateAccess, evaluateSubscription } from './entitlements.js';
 import { mailOwners } from './owner-mail.js';
 
 /** Re-evaluates one tenant (enqueued by BillingService after every change): `{ tenantId }`. */
@@ -34,7 +35,6 @@ export interface EnforcementDeps {
 
 /** Instance states a workflow is not already taking away. */
 const LIVE_NOT_LEAVING = ['deleted', 'deleting'] as const;
-const DELETABLE = ['pending', 'provisioning', 'running', 'stopped', 'failed'] as const;
 const ENDED: SubscriptionStatus[] = ['canceled', 'incomplete_expired'];
 
 /**
@@ -43,22 +43,46 @@ const ENDED: SubscriptionStatus[] = ['canceled', 'incomplete_expired'];
  * recorded last, together with its audit row and mail — so a run that dies before that is simply
  * repeated by the next one, and two concurrent runs record (and mail) the change once.
  */
-export async function enforceTenant(deps: EnforcementDeps, tenantId: string): Promise<string> {
+export async function enforceTenant(deps: EnforcementDeps, tenantId: string, operator?: OperatorChange): Promise<string> {
   // One run per tenant at a time (the lock is held by a transaction of its own; the work commits step by
   // step beside it), so two runs that read different states cannot interleave their instance changes.
   return deps.db.transaction(async (lock) => {
     await lockForTransaction(lock, `billing-enforce:${tenantId}`);
-    return enforceTenantLocked(deps, tenantId);
+    // Under the lock, so no scheduled run applies the operator's change first (with the billing mail).
+    if (operator) await operator.apply();
+    return enforceTenantLocked(deps, tenantId, Boolean(operator));
   });
 }
 
-async function enforceTenantLocked(deps: EnforcementDeps, tenantId: string): Promise<string> {
-  const [account] = await deps.db.select().from(billingAccounts).where(eq(billingAccounts.tenantId, tenantId));
-  if (!account) return 'no billing account';
-  const decision = evaluateAccess(account, new Date(), deps.config.billing);
+/**
+ * An operator's suspension or resumption (admin dashboard), committed by `apply` with its own mail to the
+ * owner; the run that follows applies it to the instances and sends no billing mail.
+ */
+export interface OperatorChange {
+  apply(): Promise<void>;
+}
+
+async function enforceTenantLocked(deps: EnforcementDeps, tenantId: string, byOperator: boolean): Promise<string> {
+  const [row] = await deps.db
+    .select({ account: billingAccounts, deletedAt: tenants.deletedAt })
+    .from(billingAccounts)
+    .innerJoin(tenants, eq(tenants.id, billingAccounts.tenantId))
+    .where(eq(billingAccounts.tenantId, tenantId));
+  if (!row) return 'no billing account';
+  // An operator deleted the tenant: its deletion took its instances away; billing no longer acts on it or mails it.
+  if (row.deletedAt) return 'tenant deleted';
+  const account = row.account;
+  const now = new Date();
+  const decision = evaluateAccess(account, now, deps.config.billing);
   if (decision.access === account.access) return `unchanged (${account.access})`;
   const from = account.access;
   const to = decision.access;
+  // The operator's own change, or one a crash left for a later run: the operator's mail was sent with it.
+  const operatorSuspension =
+    to === 'suspended' &&
+    account.operatorSuspendedAt !== null &&
+    evaluateSubscription(account, now, deps.config.billing).access !== 'suspended';
+  if ((byOperator && to !== 'deleted') || operatorSuspension) return applyOperatorChange(deps, tenantId, from, to);
 
   let details: Record<string, unknown> = { from, to, status: account.status };
   let action: string | null = null;
@@ -75,7 +99,7 @@ async function enforceTenantLocked(deps: EnforcementDeps, tenantId: string): Pro
         ? billingMail.canceled(owner, tenant, deletesAt, link)
         : billingMail.suspended(owner, tenant, deletesAt, link);
   } else if (to === 'deleted') {
-    const deleted = await deleteInstances(deps, tenantId);
+    const deleted = await deleteTenantInstances(deps, tenantId, 'billing retention ended');
     action = 'billing.instances_deleted';
     details = { ...details, instances: deleted };
     mail = (owner, tenant, link) => billingMail.deleted(owner, tenant, deleted.length, link);
@@ -118,8 +142,39 @@ async function enforceTenantLocked(deps: EnforcementDeps, tenantId: string): Pro
   return recorded ? `${from} → ${to}` : `unchanged (${to}, recorded by another run)`;
 }
 
-/** Every tenant whose access no longer matches its subscription; one failing tenant does not stop the others. */
-export async function enforceAll(deps: EnforcementDeps): Promise<{ changed: number; failed: number }> {
+/** An operator's suspension or resumption reaches the instances; audited as the enforcement's effect, mailed by the operator's change. */
+async function applyOperatorChange(deps: EnforcementDeps, tenantId: string, from: AccessState, to: AccessState): Promise<string> {
+  const affected = to === 'suspended' || from === 'suspended' ? await setSuspended(deps, tenantId, to === 'suspended') : 0;
+  const recorded = await deps.db.transaction(async (tx) => {
+    const moved = await tx
+      .update(billingAccounts)
+      .set({ access: to, accessChangedAt: new Date(), updatedAt: new Date() })
+      .where(and(eq(billingAccounts.tenantId, tenantId), eq(billingAccounts.access, from)))
+      .returning({ tenantId: billingAccounts.tenantId });
+    if (moved.length === 0) return false;
+    await new AuditRepository(tx).record({
+      actorId: null,
+      actorEmail: null,
+      tenantId,
+      action: to === 'suspended' ? 'tenant.operator_suspension_applied' : 'tenant.operator_resumption_applied',
+      targetType: 'tenant',
+      targetId: tenantId,
+      ip: null,
+      result: 'success',
+      requestId: null,
+      details: { from, to, instances: affected },
+    });
+    return true;
+  });
+  if (recorded) deps.log.info({ tenantId, from, to }, 'operator suspension applied');
+  return recorded ? `${from} → ${to}` : `unchanged (${to}, recorded by another run)`;
+}
+
+/**
+ * Every tenant whose access no longer matches its subscription; one failing tenant does not stop the others.
+ * Then the instances of deleted tenants that a crash left behind.
+ */
+export async function enforceAll(deps: EnforcementDeps): Promise<{ changed: number; failed: number; deletionsFinished: number }> {
   const accounts = await deps.db
     .select({
       tenantId: billingAccounts.tenantId,
@@ -127,9 +182,12 @@ export async function enforceAll(deps: EnforcementDeps): Promise<{ changed: numb
       statusSince: billingAccounts.statusSince,
       provider: billingAccounts.provider,
       trialEndsAt: billingAccounts.trialEndsAt,
+      operatorSuspendedAt: billingAccounts.operatorSuspendedAt,
       access: billingAccounts.access,
     })
-    .from(billingAccounts);
+    .from(billingAccounts)
+    // Deleted tenants are left alone (their deletion already took their instances away).
+    .innerJoin(tenants, and(eq(tenants.id, billingAccounts.tenantId), isNull(tenants.deletedAt)));
   const now = new Date();
   let changed = 0;
   let failed = 0;
@@ -143,7 +201,25 @@ export async function enforceAll(deps: EnforcementDeps): Promise<{ changed: numb
       deps.log.error({ tenantId: account.tenantId, err: err instanceof Error ? err.message : String(err) }, 'billing enforcement failed');
     }
   }
-  return { changed, failed };
+  return { changed, failed, deletionsFinished: await finishTenantDeletions(deps) };
+}
+
+/**
+ * An operator's tenant deletion marks the tenant first and queues its instances' deletions after: a crash in
+ * between would leave instances running for a tenant nobody can reach. This sweep (with the scheduled
+ * enforcement) sends them on their way; it is what repeating the deletion would do.
+ */
+async function finishTenantDeletions(deps: EnforcementDeps): Promise<number> {
+  const leftovers = await deps.db
+    .selectDistinct({ tenantId: instances.tenantId })
+    .from(instances)
+    .innerJoin(tenants, eq(tenants.id, instances.tenantId))
+    .where(and(isNotNull(tenants.deletedAt), notInArray(instances.status, [...LIVE_NOT_LEAVING])));
+  for (const { tenantId } of leftovers) {
+    await deleteTenantInstances(deps, tenantId, 'tenant deleted by the platform operator');
+    deps.log.warn({ tenantId }, 'finished the deletion of a deleted tenant’s instances');
+  }
+  return leftovers.length;
 }
 
 /**
@@ -165,31 +241,6 @@ async function setSuspended(deps: EnforcementDeps, tenantId: string, suspended: 
   return live.length;
 }
 
-/**
- * The end of retention: every instance of the tenant goes through the normal deletion workflow, whose
- * first step takes its final backup (kept for the plan's retention; docs/backups.md).
- */
-async function deleteInstances(deps: EnforcementDeps, tenantId: string): Promise<string[]> {
-  const repo = new InstancesRepository(deps.db);
-  const candidates = await deps.db
-    .select({ id: instances.id, slug: instances.slug })
-    .from(instances)
-    .where(and(eq(instances.tenantId, tenantId), inArray(instances.status, [...DELETABLE, 'deleting'])));
-  for (const { id } of candidates) {
-    await repo.transition(
-      id,
-      [...DELETABLE],
-      'deleting',
-      { actorId: null, reason: 'billing retention ended' },
-      { desiredState: 'deleted' },
-    );
-    // The job id is the instance's: asking again (a repeated run) never starts a second deletion.
-    await enqueueInstanceJob(deps.queues, id, 'delete', null);
-    await publishInstanceUpdate(deps.redis, { id }).catch(() => undefined);
-  }
-  return candidates.map((c) => c.slug);
-}
-
 function deadlineIso(decision: AccessDecision, status: SubscriptionStatus) {
   return status === 'past_due' ? null : (decision.deadline?.toISOString() ?? null);
 }
@@ -203,17 +254,23 @@ export async function currentAccess(
   db: DbOrTx,
   config: Pick<Config, 'billing'>,
   tenantId: string,
-): Promise<{ decision: AccessDecision; recorded: AccessState } | null> {
+): Promise<{ decision: AccessDecision; recorded: AccessState; operatorSuspended: boolean } | null> {
   const [account] = await db
     .select({
       status: billingAccounts.status,
       statusSince: billingAccounts.statusSince,
       provider: billingAccounts.provider,
       trialEndsAt: billingAccounts.trialEndsAt,
+      operatorSuspendedAt: billingAccounts.operatorSuspendedAt,
       access: billingAccounts.access,
     })
     .from(billingAccounts)
     .where(eq(billingAccounts.tenantId, tenantId));
   if (!account) return null;
-  return { decision: evaluateAccess(account, new Date(), config.billing), recorded: account.access };
+  return {
+    decision: evaluateAccess(account, new Date(), config.billing),
+    recorded: account.access,
+    // Whose suspension it is, so a refusal tells the owner whether paying helps.
+    operatorSuspended: account.operatorSuspendedAt !== null,
+  };
 }

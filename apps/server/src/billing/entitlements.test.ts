@@ -57,4 +57,21 @@ describe('evaluateAccess', () => {
     expect(evaluateAccess(manual, at((14 + 7) * 86_400), timings).access).toBe('suspended');
     expect(evaluateAccess({ ...manual, provider: 'stripe' }, at(60 * 86_400), timings).access).toBe('full');
   });
+
+  it('keeps an operator-suspended tenant suspended whatever it pays, but lets the end of retention delete it', () => {
+    const operatorSuspendedAt = at(10);
+    expect(evaluateAccess({ status: 'active', statusSince: since, operatorSuspendedAt }, at(20), timings)).toEqual({
+      access: 'suspended',
+      deadline: null,
+      mayCreateInstances: false,
+    });
+    expect(evaluateAccess({ status: 'past_due', statusSince: since, operatorSuspendedAt }, at(20), timings).access).toBe('suspended');
+    // Canceled meanwhile: the retention's deadline still stands, and 'deleted' wins at its end.
+    expect(evaluateAccess({ status: 'canceled', statusSince: since, operatorSuspendedAt }, at(20), timings)).toMatchObject({
+      access: 'suspended',
+      deadline: deletion,
+    });
+    expect(evaluateAccess({ status: 'canceled', statusSince: since, operatorSuspendedAt }, deletion, timings).access).toBe('deleted');
+    expect(evaluateAccess({ status: 'active', statusSince: since, operatorSuspendedAt: null }, at(20), timings).access).toBe('full');
+  });
 });

@@ -8,6 +8,8 @@ export interface AccessInput {
   /** With the manual provider nobody ends a trial but the clock: past its end it counts as past due. */
   provider?: BillingProviderKind;
   trialEndsAt?: Date | null;
+  /** Set while an operator has suspended the tenant (admin dashboard): suspended whatever the subscription says. */
+  operatorSuspendedAt?: Date | null;
 }
 
 export interface AccessTimings {
@@ -32,10 +34,18 @@ export interface AccessDecision {
  * suspended, at exactly statusSince + retention its instances are deleted.
  */
 export function evaluateAccess(account: AccessInput, now: Date, timings: AccessTimings): AccessDecision {
+  const billing = evaluateSubscription(account, now, timings);
+  // An operator's suspension keeps a tenant suspended; only the end of retention ('deleted') goes further.
+  if (!account.operatorSuspendedAt || billing.access === 'deleted') return billing;
+  return { access: 'suspended', deadline: billing.access === 'suspended' ? billing.deadline : null, mayCreateInstances: false };
+}
+
+/** What the subscription alone allows. */
+export function evaluateSubscription(account: AccessInput, now: Date, timings: AccessTimings): AccessDecision {
   // Stripe ends its trials itself (active, past_due…); a manual trial ends unpaid until an admin records a payment.
   const trialEnded = account.provider === 'manual' && account.status === 'trialing' && account.trialEndsAt && account.trialEndsAt <= now;
   if (trialEnded && account.trialEndsAt) {
-    return evaluateAccess({ status: 'past_due', statusSince: account.trialEndsAt }, now, timings);
+    return evaluateSubscription({ status: 'past_due', statusSince: account.trialEndsAt }, now, timings);
   }
   const since = account.statusSince.getTime();
   switch (account.status) {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { decrypt, secretContext } from '../auth/secrets.js';
 import type { Config } from '../config/config.js';
@@ -47,7 +47,8 @@ export async function countUsage(deps: UsageDeps, now = new Date()): Promise<{ t
     .from(billingAccounts)
     .innerJoin(tenants, eq(tenants.id, billingAccounts.tenantId))
     .innerJoin(plans, eq(plans.code, tenants.planCode))
-    .where(eq(plans.perUser, true));
+    // An operator's deleted tenants are not counted (their instances are gone; docs/admin.md#tenants).
+    .where(and(eq(plans.perUser, true), isNull(tenants.deletedAt)));
   let failed = 0;
   for (const { tenantId } of accounts) {
     try {

@@ -6,6 +6,7 @@ import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
 import { type BackupConfig, backupConfig, backupEnvShape, checkBackupEnv } from './backup-config.js';
 import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } from './billing-config.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
+import { type MonitoringConfig, monitoringConfig, monitoringEnvShape } from './monitoring-env.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
 
@@ -87,6 +88,8 @@ export const envSchema = z
     // Internal listener (metrics): loopback by default, never proxied by the edge. 0: any free port.
     METRICS_HOST: z.string().default('127.0.0.1'),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    // Monitoring (monitoring/): see docs/monitoring.md.
+    ...monitoringEnvShape,
     ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
     ACME_EMAIL: z.email().optional(),
     ACME_CA_FILE: z.string().optional(),
@@ -294,6 +297,8 @@ export interface Config {
   };
   /** The API's internal listener (Prometheus metrics), apart from the public API port. */
   metrics: { host: string; port: number };
+  /** Prometheus, Alertmanager, the worker's metrics listener and alert intake (docs/monitoring.md). */
+  monitoring: MonitoringConfig;
   acme: { directoryUrl: string; email: string | undefined; caFile: string | undefined };
   /** Custom domains: the A record tenants may point at, and how ownership is checked. */
   domains: {
@@ -380,6 +385,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       workerUser: env.EDGE_WORKER_USER,
     },
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
+    monitoring: monitoringConfig(env),
     acme: { directoryUrl: env.ACME_DIRECTORY_URL, email: env.ACME_EMAIL, caFile: env.ACME_CA_FILE },
     domains: {
       publicIpv4: env.PUBLIC_IPV4,

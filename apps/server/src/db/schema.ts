@@ -8,5 +8,5 @@ export * from '../certificates/certificates.tables.js';
 export * from '../domains/domains.tables.js';
 export * from '../instances/instances.tables.js';
 export * from '../mail/mail.tables.js';
-export * from '../tenants/tenants.tables.js';
 export * from '../monitoring/alerts.tables.js';
+export * from '../tenants/tenants.tables.js';

@@ -64,6 +64,8 @@ export interface EdgeSettings {
   adminRoot: string;
   /** address:port of the API. */
   apiUpstream: string;
+  /** Loopback port of nginx's stub_status (for prometheus-nginx-exporter); unset: none. */
+  statusPort?: number;
   /** DNS resolvers nginx uses for OCSP stapling (TLS mode). */
   resolvers: string[];
   limits: EdgeLimits;
@@ -82,6 +84,7 @@ export function validateSettings(settings: EdgeSettings): EdgeSettings {
   assertPort(settings.httpPort, 'httpPort');
   if (settings.httpsPort !== null) assertPort(settings.httpsPort, 'httpsPort');
   assertUpstreamAddress(settings.apiUpstream, 'apiUpstream');
+  if (settings.statusPort !== undefined) assertPort(settings.statusPort, 'statusPort');
   if (settings.user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(settings.user)) throw new Error(`invalid nginx user: ${settings.user}`);
   if (settings.workerProcesses !== 'auto' && !(Number.isInteger(settings.workerProcesses) && settings.workerProcesses > 0)) {
     throw new Error('workerProcesses must be "auto" or a positive integer');
@@ -145,6 +148,7 @@ export function edgeSettingsFromConfig(config: Config): EdgeSettings {
     webRoot,
     adminRoot,
     apiUpstream: `${api}:${config.port}`,
+    statusPort: config.monitoring.edgeStatusPort,
     resolvers: config.edge.tls ? systemResolvers() : [],
     limits: DEFAULT_LIMITS,
     backupUploadMaxMb: Math.ceil(config.backups.uploadMaxBytes / 2 ** 20),

@@ -12,8 +12,28 @@ import { UNKNOWN_HOST_PAGE } from './status-pages.js';
  * directory validates (nginx -t) exactly as the live one would.
  */
 
+/** nginx's connection counters for prometheus-nginx-exporter: loopback only, not logged. */
+function stubStatusServer(port: number): string {
+  return `    # Connection counters (stub_status) for prometheus-nginx-exporter: loopback only.
+    server {
+        listen 127.0.0.1:${port};
+        server_name _;
+        access_log off;
+        set $edge_instance "";
+        location = /stub_status {
+            stub_status;
+            allow 127.0.0.1;
+            deny all;
+        }
+        location / {
+            return 404;
+        }
+    }`;
+}
+
 function platformServers(s: EdgeSettings, host: string, root: string, cert: TlsCert | null, label: string): string {
   const body = `        server_name ${host};
+        set $edge_instance "";
         root "${root}";
         include snippets/platform-locations.conf;`;
   if (s.httpsPort === null || !cert) {
@@ -28,6 +48,7 @@ ${body}
     server {
         ${listenHttp(s)}
         server_name ${host};
+        set $edge_instance "";
         include snippets/well-known.conf;
         location / {
             ${httpsRedirect(s)}
@@ -96,8 +117,14 @@ http {
         "~[?]" "?[query hidden]";
         default "";
     }
+    # The instance a request went to (its id, set by the instance's servers; "-" elsewhere), so request
+    # counts per instance (mtail, docs/monitoring.md) are bounded by instances, never by Host headers.
+    map $edge_instance $edge_log_instance {
+        "" "-";
+        default $edge_instance;
+    }
     log_format edge '$remote_addr - [$time_local] "$host" "$request_method $edge_log_path$edge_log_query $server_protocol" '
-                    '$status $body_bytes_sent $request_time rid=$request_id up=$upstream_status';
+                    '$status $body_bytes_sent $request_time rid=$request_id up=$upstream_status inst=$edge_log_instance';
     access_log "${p.logs}/access.log" edge;
 
     client_body_temp_path "${p.temp}/client_body";
@@ -197,7 +224,12 @@ ${
 `
     : ''
 }
-${platformServers(s, s.publicHost, s.webRoot, certs.publicHost, 'Tenant web app.')}
+${platformServers(s, s.publicHost, s.webRoot, certs.publicHost, 'Tenant web app.')}${
+  s.statusPort === undefined
+    ? ''
+    : `
+${stubStatusServer(s.statusPort)}`
+}
 
 ${platformServers(s, s.adminHost, s.adminRoot, certs.adminHost, 'Platform admin dashboard.')}
 

@@ -46,8 +46,6 @@ function activeLocations(route: InstanceRoute, settings: EdgeSettings): string {
   const id = route.instanceId;
   return `include snippets/well-known.conf;
 ${ODOO_HEADERS}
-# The key of the Odoo rate limits (with the client address): all hosts of the instance share one budget.
-set $edge_instance "${id}";
 client_max_body_size 512m;
 # The container restarting or not answering yet: the platform's page, never a bare 502.
 error_page 502 504 = @instance_unavailable;
@@ -146,11 +144,16 @@ ${indent(statusPageDirectives(STATUS_PAGES[state], ''), '    ')}
 }`;
 }
 
-function server(listen: string, hosts: string[], body: string, tls?: TlsCert): string {
+/**
+ * `$edge_instance` is the key of the Odoo rate limits (with the client address: all hosts of the
+ * instance share one budget) and the instance id in the access log (per-instance request counts).
+ */
+function server(instanceId: string, listen: string, hosts: string[], body: string, tls?: TlsCert): string {
   return `server {
     ${listen}
     server_name ${hosts.join(' ')};
-${tls ? `${tlsDirectives(tls, '    ')}\n` : ''}${indent(body, '    ')}
+${tls ? `${tlsDirectives(tls, '    ')}\n` : ''}    set $edge_instance "${instanceId}";
+${indent(body, '    ')}
 }`;
 }
 
@@ -187,13 +190,18 @@ upstream ${upstreamName(route.instanceId, 'websocket')} {
     server ${route.upstream.websocket} max_fails=0;
 }`);
   }
-  if (plain.length > 0) parts.push(server(listenHttp(settings), plain, body));
+  if (plain.length > 0) parts.push(server(route.instanceId, listenHttp(settings), plain, body));
   const securedHosts = [...secured.values()].flatMap((g) => g.hosts);
   if (securedHosts.length > 0) {
     parts.push(
-      server(listenHttp(settings), securedHosts, `include snippets/well-known.conf;\nlocation / {\n    ${httpsRedirect(settings)}\n}`),
+      server(
+        route.instanceId,
+        listenHttp(settings),
+        securedHosts,
+        `include snippets/well-known.conf;\nlocation / {\n    ${httpsRedirect(settings)}\n}`,
+      ),
     );
   }
-  for (const group of secured.values()) parts.push(server(listenHttps(settings), group.hosts, body, group.cert));
+  for (const group of secured.values()) parts.push(server(route.instanceId, listenHttps(settings), group.hosts, body, group.cert));
   return `${parts.join('\n\n')}\n`;
 }

@@ -12,8 +12,12 @@ import {
 } from 'fastify-type-provider-zod';
 import { adminRoutes } from '../admin/admin.routes.js';
 import { adminInstancesRoutes } from '../admin/admin-instances.routes.js';
+import { adminTenantsRoutes } from '../admin/admin-tenants.routes.js';
+import { adminUsersRoutes } from '../admin/admin-users.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
+import { impersonationRoutes } from '../auth/impersonation.routes.js';
+import { registerImpersonationGuard } from '../auth/impersonation-guard.js';
 import { meRoutes } from '../auth/me.routes.js';
 import { adminBackupsRoutes } from '../backups/admin-backups.routes.js';
 import { backupsRoutes } from '../backups/backups.routes.js';
@@ -25,10 +29,15 @@ import { domainsRoutes } from '../domains/domains.routes.js';
 import { InstanceUpdateHub } from '../instances/instance-events.js';
 import { instancesRoutes } from '../instances/instances.routes.js';
 import { devMailboxRoutes } from '../mail/dev-mailbox.routes.js';
+import { adminAlertsRoutes, registerAlertWebhook } from '../monitoring/alerts.routes.js';
+import { metricsRoutes } from '../monitoring/metrics.routes.js';
+import { registerPlatformMetrics } from '../monitoring/platform-metrics.js';
 import type { Platform } from '../platform.js';
+import { EdgeRoutesService } from '../system/edge-routes.service.js';
 import { buildInternalApp, registerMetrics } from '../system/metrics.js';
 import { operationsRoutes } from '../system/operations.routes.js';
 import { systemRoutes } from '../system/system.routes.js';
+import { systemAdminRoutes } from '../system/system-admin.routes.js';
 import { tenantsRoutes } from '../tenants/tenants.routes.js';
 import { describeAccess, registerAccessControl } from './access.js';
 import { registerAuditTrail } from './audit-hook.js';
@@ -96,10 +105,16 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
     authenticate: (token, tenantId) => platform.auth.authenticate(token, tenantId),
     requireStaffTotp: config.staffTwoFactor,
   });
+  // After the access check, which it relies on: refuses sensitive routes to support impersonation sessions.
+  registerImpersonationGuard(app);
   registerInputGuard(app);
   registerAuditTrail(app, platform.audit);
   // Metrics are served by a second server (main-api.ts listens on METRICS_HOST:METRICS_PORT), never on this one.
-  const internal = buildInternalApp(registerMetrics(app));
+  const registry = registerMetrics(app);
+  registerPlatformMetrics(registry, platform);
+  const internal = buildInternalApp(registry);
+  // Alertmanager's webhook: internal listener only, bearer token besides (docs/monitoring.md).
+  registerAlertWebhook(internal, platform.alerts, config.monitoring.webhookToken);
   app.addHook('onClose', async () => {
     await internal.close();
   });
@@ -121,12 +136,24 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
         workers: platform.heartbeats,
       });
       await api.register(authRoutes, { auth: platform.auth, config });
-      await api.register(meRoutes, { account: platform.account, auth: platform.auth, totp: platform.totp });
+      await api.register(meRoutes, {
+        account: platform.account,
+        auth: platform.auth,
+        totp: platform.totp,
+        impersonation: platform.impersonation,
+      });
+      await api.register(impersonationRoutes, { impersonation: platform.impersonation, config });
       await api.register(tenantsRoutes, { tenants: platform.tenants });
       await api.register(auditRoutes, { audit: platform.audit });
       await api.register(adminRoutes, { admin: platform.admin, audit: platform.audit });
+      await api.register(adminUsersRoutes, { users: platform.adminUsers });
       await api.register(instancesRoutes, { config, instances: platform.instances, versions: platform.versions, hub });
-      await api.register(adminInstancesRoutes, { config, admin: platform.admin, versions: platform.versions });
+      await api.register(adminTenantsRoutes, { tenants: platform.adminTenants });
+      await api.register(adminInstancesRoutes, {
+        admin: platform.admin,
+        adminInstances: platform.adminInstances,
+        versions: platform.versions,
+      });
       await api.register(plansRoutes, { plans: platform.plans });
       await api.register(billingRoutes, { billing: platform.billing, events: platform.billingEvents });
       await api.register(adminBillingRoutes, { reports: platform.billingReports });
@@ -135,6 +162,9 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(adminBackupsRoutes, { backups: platform.backups });
       await api.register(certificatesRoutes, { admin: platform.admin });
       await api.register(operationsRoutes, { operations: platform.operations });
+      await api.register(systemAdminRoutes, { config, edgeRoutes: new EdgeRoutesService(db, config) });
+      await api.register(adminAlertsRoutes, { alerts: platform.alerts });
+      await api.register(metricsRoutes, { metrics: platform.metrics, instances: platform.instances });
       if (config.devMailbox) await api.register(devMailboxRoutes, { mail: platform.mail });
     },
     { prefix: '/api/v1' },

@@ -48,6 +48,11 @@ export function registerAuditTrail(app: FastifyInstance, audit: AuditService) {
     const spec = request.routeOptions.config.audit;
     if (!spec) return payload;
     const note = request.auditNote;
+    // Requests of a support impersonation session name the operator behind the user (docs/admin.md).
+    const impersonator = request.auth?.impersonator;
+    const details = impersonator
+      ? { ...note.details, impersonatorId: impersonator.id, impersonatorEmail: impersonator.email }
+      : note.details;
     try {
       await audit.record({
         actorId: note.actorId ?? request.auth?.userId ?? null,
@@ -60,7 +65,7 @@ export function registerAuditTrail(app: FastifyInstance, audit: AuditService) {
         result: reply.statusCode < 400 ? 'success' : 'failure',
         statusCode: reply.statusCode,
         requestId: request.id,
-        ...(note.details ? { details: note.details } : {}),
+        ...(details ? { details } : {}),
       });
     } catch (err) {
       request.log.error({ err }, 'could not write audit row');

@@ -18,3 +18,12 @@ export async function enqueueInstanceJob(queues: Queues, instanceId: string, act
     },
   );
 }
+
+/**
+ * Asks again for provisioning or deletion after an earlier run ended (a retry): the finished job keeps its
+ * id for a while, and the queue would ignore a new one under the same id, so it is removed first.
+ */
+export async function requeueInstanceJob(queues: Queues, instanceId: string, action: 'provision' | 'delete', actorId: string | null) {
+  await queues.instances.remove(`${action}-${instanceId}`);
+  await enqueueInstanceJob(queues, instanceId, action, actorId);
+}

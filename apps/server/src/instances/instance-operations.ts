@@ -1,6 +1,7 @@
 import type { InstanceAction } from '../jobs/queues.js';
 import { batches, type WorkflowOutcome } from '../jobs/workflow.js';
 import { WorkflowRunner } from '../jobs/workflow-runner.js';
+import { recordProvisioning } from '../monitoring/provisioning-metrics.js';
 import { deleteWorkflow } from './delete.workflow.js';
 import { type InstanceOpsDeps, ODOO_WORKERS_LABEL, routeState, serverSpecFor, wantsRunning } from './instance-context.js';
 import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
@@ -74,6 +75,7 @@ export class InstanceOperations {
       })
       .finally(deletion.stop);
     const after = await this.changed(await this.repo.findById(instance.id));
+    if (outcome.status !== 'cancelled') recordProvisioning(outcome.status === 'succeeded' ? 'success' : 'failure', after ?? undefined);
     if (outcome.status === 'cancelled') return 'cancelled (the instance is being deleted)';
     // The tenant was suspended while this instance was being made: it stops at once, like its others.
     if (outcome.status === 'succeeded') return after?.suspended ? `running, then ${await this.converge(after, null)}` : 'running';
@@ -146,7 +148,7 @@ export class InstanceOperations {
       // A refused route is recorded on the instance (the edge keeps its last good config); stopping goes on.
       const refused = await applyInstanceRoute(this.deps, instance, suspended ? 'suspended' : 'stopped');
       await runtime.stopContainer(container);
-      const reason = suspended ? 'suspended (subscription)' : 'stopped';
+      const reason = suspended ? 'suspended with its tenant' : 'stopped';
       await this.changed(
         await this.repo.transition(instance.id, ['running'], 'stopped', { actorId, reason }, refused ? {} : { lastError: null }),
       );

@@ -152,6 +152,12 @@ export async function recordStorageState(
   });
 }
 
+/**
+ * Each instance's storage in use (bytes) as this process last measured it: the worker's metrics
+ * (saas_instance_disk_bytes) read it rather than walking the volumes again.
+ */
+export const lastMeasuredStorage = new Map<string, number>();
+
 /** How often the reconciler measures every instance: sizing a volume walks its files. */
 export const STORAGE_CHECK_EVERY_MS = 5 * 60_000;
 
@@ -162,7 +168,9 @@ export const STORAGE_CHECK_EVERY_MS = 5 * 60_000;
 export async function checkStorage(deps: StorageDeps & { db: Db }): Promise<(StorageCrossing & { instanceId: string })[]> {
   const crossings: (StorageCrossing & { instanceId: string })[] = [];
   for (const instance of await new InstancesRepository(deps.db).listSettled()) {
-    const crossing = await recordStorageState(deps.db, instance, await measureStorage(deps, instance)).catch(() => null);
+    const usage = await measureStorage(deps, instance);
+    if (usage.usedBytes !== null) lastMeasuredStorage.set(instance.id, usage.usedBytes);
+    const crossing = await recordStorageState(deps.db, instance, usage).catch(() => null);
     if (crossing) crossings.push({ ...crossing, instanceId: instance.id });
   }
   return crossings;

@@ -35,18 +35,6 @@ export class InstancesRepository {
     ).execute({ tenantId });
   }
 
-  listAll(query: { limit: number; offset: number; status?: InstanceStatus | undefined }) {
-    const where = query.status ? eq(instances.status, query.status) : ne(instances.status, 'deleted');
-    return Promise.all([
-      this.db.select().from(instances).where(where).orderBy(desc(instances.createdAt)).limit(query.limit).offset(query.offset),
-      this.db
-        .select({ n: count() })
-        .from(instances)
-        .where(where)
-        .then((r) => r[0]?.n ?? 0),
-    ]);
-  }
-
   /** Instances whose engine state the reconciler converges (everything not gone or being created/deleted by a workflow). */
   listSettled() {
     return this.db

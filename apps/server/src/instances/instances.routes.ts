@@ -234,7 +234,7 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
         params: instanceParams,
         response: { 200: credentialsSchema },
       },
-      config: { access: ofInstance('owner'), audit: { action: 'instance.reveal_credentials', targetType: 'instance' } },
+      config: { access: ofInstance('owner'), sensitive: true, audit: { action: 'instance.reveal_credentials', targetType: 'instance' } },
     },
     async (request) => instances.revealCredentials(request.params.instanceId),
   );
@@ -248,7 +248,7 @@ export const instancesRoutes: FastifyPluginAsyncZod<{
         params: instanceParams,
         response: { 200: credentialsSchema },
       },
-      config: { access: managers, audit: { action: 'instance.reset_admin_password', targetType: 'instance' } },
+      config: { access: managers, sensitive: true, audit: { action: 'instance.reset_admin_password', targetType: 'instance' } },
     },
     async (request) => instances.resetAdminPassword(request.params.instanceId),
   );

@@ -12,7 +12,7 @@ import { conflict, fieldInvalid, forbidden, gone, notFound, paymentRequired, una
 import type { Queues } from '../jobs/queues.js';
 import { type InstanceRuntime, RuntimeError } from '../runtime/instance-runtime.js';
 import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
-import { enqueueInstanceJob } from './instance-jobs.js';
+import { enqueueInstanceJob, requeueInstanceJob } from './instance-jobs.js';
 import { instanceNames, slotCapacity } from './instance-names.js';
 import { measureStorage } from './instance-storage.js';
 import { type InstanceRow, InstancesRepository, OdooVersionsRepository } from './instances.repo.js';
@@ -37,10 +37,13 @@ export function instanceUrl(config: Pick<Config, 'instanceDomain' | 'publicUrl'>
   return `${base.protocol}//${instanceHost(config, slug)}${base.port ? `:${base.port}` : ''}`;
 }
 
-const tenantSuspended = () =>
+/** The platform operator's suspension is not about payment: paying would not lift it, so the message says whose it is. */
+const tenantSuspended = (byOperator: boolean) =>
   paymentRequired(
     'tenant_suspended',
-    'Your instances are suspended because the subscription is not paid. Pay on the billing page to resume them.',
+    byOperator
+      ? 'Your instances are suspended by the platform operator. Contact support to have them resumed.'
+      : 'Your instances are suspended because the subscription is not paid. Pay on the billing page to resume them.',
   );
 
 export class InstancesService {
@@ -187,15 +190,20 @@ export class InstancesService {
   private async refuseUnpaidCreation(tenantId: string) {
     const access = await currentAccess(this.deps.db, this.deps.config, tenantId);
     if (!access) return;
-    if (access.recorded === 'suspended' || access.decision.access === 'suspended') throw tenantSuspended();
+    if (access.recorded === 'suspended' || access.decision.access === 'suspended') throw tenantSuspended(access.operatorSuspended);
     if (!access.decision.mayCreateInstances) {
       throw paymentRequired('subscription_required', 'Choose a plan and subscribe on the billing page to create instances.');
     }
   }
 
+  private async suspendedRefusal(tenantId: string) {
+    const access = await currentAccess(this.deps.db, this.deps.config, tenantId);
+    return tenantSuspended(access?.operatorSuspended ?? false);
+  }
+
   async setDesiredState(id: string, actor: AuthenticatedUser, desired: 'running' | 'stopped') {
     const instance = await this.get(id);
-    if (desired === 'running' && instance.suspended) throw tenantSuspended();
+    if (desired === 'running' && instance.suspended) throw await this.suspendedRefusal(instance.tenantId);
     if (instance.status !== 'running' && instance.status !== 'stopped') {
       throw conflict('invalid_state', `The instance is ${instance.status}; try again when it is running or stopped.`);
     }
@@ -206,7 +214,7 @@ export class InstancesService {
 
   async restart(id: string, actor: AuthenticatedUser) {
     const instance = await this.get(id);
-    if (instance.suspended) throw tenantSuspended();
+    if (instance.suspended) throw await this.suspendedRefusal(instance.tenantId);
     if (instance.status !== 'running')
       throw conflict('invalid_state', `Only a running instance can be restarted (it is ${instance.status}).`);
     await enqueueInstanceJob(this.deps.queues, id, 'restart', actor.userId);
@@ -225,6 +233,27 @@ export class InstancesService {
     );
     if (!moved) throw conflict('invalid_state', 'The instance changed state; reload and try again.');
     await enqueueInstanceJob(this.deps.queues, id, 'delete', actor.userId);
+    return moved;
+  }
+
+  /**
+   * Provisions again an instance whose provisioning failed (it never ran: a failed deletion is retried by
+   * deleting again). The provisioning workflow starts over after a failed run.
+   */
+  async retryProvisioning(id: string, actor: AuthenticatedUser) {
+    const instance = await this.get(id);
+    if (instance.status !== 'failed' || instance.readyAt || instance.desiredState === 'deleted') {
+      throw conflict('not_retryable', `Only an instance whose provisioning failed can be provisioned again (it is ${instance.status}).`);
+    }
+    const moved = await this.repo.transition(
+      id,
+      ['failed'],
+      'pending',
+      { actorId: actor.userId, reason: 'provisioning retried' },
+      { lastError: null, progress: { operation: 'provision', step: null, stepIndex: 0, stepCount: 0, percent: 0 } },
+    );
+    if (!moved) throw conflict('invalid_state', 'The instance changed state; reload and try again.');
+    await requeueInstanceJob(this.deps.queues, id, 'provision', actor.userId);
     return moved;
   }
 

@@ -116,6 +116,9 @@ async function prepareOdooDatabase(ctx: ProvisionContext) {
 export const provisionWorkflow: Workflow<ProvisionContext> = {
   kind: 'instance.provision',
   version: 1,
+  // An operator's retry of a failed instance (InstancesService.retryProvisioning) runs it again; a job
+  // repeated after the failure finds the instance failed and skips, so nothing else starts over.
+  startOverAfterFailure: true,
   steps: [
     {
       name: 'image',

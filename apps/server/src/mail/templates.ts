@@ -40,4 +40,11 @@ export const mailTemplates = {
     text: `The password of your account was just changed and your other sessions were signed out. If this was not you, reset your password right away.${signature}`,
     links: [],
   }),
+  /** An operator removed the account's two-factor authentication (docs/admin.md). */
+  twoFactorReset: (to: string, accountLink: string): MailMessage => ({
+    to,
+    subject: 'Two-factor authentication was turned off on your account',
+    text: `At your request, our support team turned off two-factor authentication on your account and signed out all its sessions. Your recovery codes no longer work.\n\nLog in with your password and set it up again:\n${accountLink}\n\nIf you did not ask for this, reset your password and contact support right away.${signature}`,
+    links: [accountLink],
+  }),
 };

@@ -99,6 +99,14 @@ export interface ContainerStats {
   memoryLimitBytes: number;
 }
 
+/** A container's resource counters from one cheap engine read (metrics; no CPU-percent sampling). */
+export interface ContainerUsage {
+  /** CPU time used since the container started, in seconds (cumulative). */
+  cpuSeconds: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+}
+
 export interface InstanceRuntime {
   /** Whether the engine answers (readiness); rejects when it is away. */
   ping(): Promise<void>;
@@ -160,6 +168,8 @@ export interface InstanceRuntime {
   updateLimits(name: string, limits: ResourceLimits): Promise<void>;
   logs(name: string, options: { tail: number; follow: boolean; since?: number }): Promise<Readable>;
   stats(name: string): Promise<ContainerStats | null>;
+  /** Cumulative CPU and current memory in one read (Docker: one-shot stats); null when it is not running. */
+  usage(name: string): Promise<ContainerUsage | null>;
   /** Runs a command in a running container; used by diagnostics and isolation tests. */
   exec(name: string, command: string[]): Promise<OneOffResult>;
 }

@@ -1,7 +1,5 @@
-import { and, asc, count, desc, eq, gt, ilike, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import { users } from '../auth/auth.tables.js';
-import { escapeLike } from '../auth/users.repo.js';
-import { billingAccounts } from '../billing/billing.tables.js';
 import { BillingAccountsRepository, type NewTenantBilling } from '../billing/billing-accounts.repo.js';
 import type { DbOrTx } from '../db/client.js';
 import type { TenantRole } from './tenants.schemas.js';
@@ -41,12 +39,13 @@ export class TenantsRepository {
       .then((rows) => rows[0]?.role ?? null);
   }
 
+  /** Deleted tenants are gone for their members (the access check refuses them the same way). */
   listForUser(userId: string) {
     return this.db
       .select({ id: tenants.id, name: tenants.name, role: memberships.role, createdAt: tenants.createdAt })
       .from(memberships)
       .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
-      .where(eq(memberships.userId, userId))
+      .where(and(eq(memberships.userId, userId), isNull(tenants.deletedAt)))
       .orderBy(asc(tenants.createdAt));
   }
 
@@ -81,46 +80,23 @@ export class TenantsRepository {
     return rows.length === 1;
   }
 
-  async list(query: { q?: string; limit: number; offset: number }) {
-    const where = query.q ? ilike(tenants.name, `%${escapeLike(query.q)}%`) : undefined;
-    const owner = this.db
-      .select({ tenantId: memberships.tenantId, ownerId: users.id, ownerEmail: users.email })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(eq(memberships.role, 'owner'))
-      .as('owner');
-    const [rows, [total]] = await Promise.all([
-      this.db
-        .select({
-          id: tenants.id,
-          name: tenants.name,
-          planCode: tenants.planCode,
-          createdAt: tenants.createdAt,
-          ownerId: owner.ownerId,
-          ownerEmail: owner.ownerEmail,
-          memberCount: sql<number>`(select count(*)::int from ${memberships} m where m.tenant_id = ${tenants.id})`,
-          // How it pays, so the admin console offers manual-provider actions only where they apply.
-          billingProvider: billingAccounts.provider,
-          billingStatus: billingAccounts.status,
-          billingAccess: billingAccounts.access,
-        })
-        .from(tenants)
-        .leftJoin(owner, eq(owner.tenantId, tenants.id))
-        .leftJoin(billingAccounts, eq(billingAccounts.tenantId, tenants.id))
-        .where(where)
-        .orderBy(desc(tenants.createdAt))
-        .limit(query.limit)
-        .offset(query.offset),
-      this.db.select({ n: count() }).from(tenants).where(where),
-    ]);
-    return { rows, total: total?.n ?? 0 };
-  }
-
+  /** Tenants in use (an operator's deleted ones are not counted). */
   count() {
     return this.db
       .select({ n: count() })
       .from(tenants)
+      .where(isNull(tenants.deletedAt))
       .then((rows) => rows[0]?.n ?? 0);
+  }
+
+  /** Marks the tenant deleted; null when it already was (its deletion is then only resumed). */
+  async markDeleted(id: string, reason: string) {
+    const [row] = await this.db
+      .update(tenants)
+      .set({ deletedAt: new Date(), deletionReason: reason, updatedAt: new Date() })
+      .where(and(eq(tenants.id, id), isNull(tenants.deletedAt)))
+      .returning();
+    return row ?? null;
   }
 }
 
@@ -173,6 +149,16 @@ export class InvitationsRepository {
     return rows.length === 1;
   }
 
+  /** Revokes every open invitation of the tenant (its deletion); returns how many. */
+  async revokeAllOpen(tenantId: string) {
+    const rows = await this.db
+      .update(invitations)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(invitations.tenantId, tenantId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
+      .returning({ id: invitations.id });
+    return rows.length;
+  }
+
   findOpenByToken(tokenHash: string) {
     return this.db
       .select({ invitation: invitations, tenantName: tenants.name })
@@ -181,6 +167,7 @@ export class InvitationsRepository {
       .where(
         and(
           eq(invitations.tokenHash, tokenHash),
+          isNull(tenants.deletedAt),
           isNull(invitations.acceptedAt),
           isNull(invitations.revokedAt),
           gt(invitations.expiresAt, new Date()),

@@ -144,7 +144,7 @@ export const tenantsRoutes: FastifyPluginAsyncZod<{ tenants: TenantsService }> =
         body: transferBody,
         response: { 204: noContent },
       },
-      config: { access: access.tenant('owner'), audit: { action: 'tenant.transfer_ownership', targetType: 'user' } },
+      config: { access: access.tenant('owner'), sensitive: true, audit: { action: 'tenant.transfer_ownership', targetType: 'user' } },
     },
     async (request, reply) => {
       request.auditNote.targetId = request.body.userId;

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { CertificateStore } from '../../src/edge/certificate-store.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { type Harness, startHarness } from '../harness.js';
 import { createPlatformEdge, freePort, type PlatformEdge } from '../support/nginx.js';
+import { selfSignedCert } from '../support/pebble.js';
 import { UI_TIMEOUT } from './pages.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -28,12 +32,20 @@ export interface E2eStack {
   close(): Promise<void>;
 }
 
-/** `env`: settings merged over the stack's own (another database, prefix or Odoo images; PROVISION_FROM_TEMPLATE). */
-export async function startE2eStack(options: { env?: Record<string, string> } = {}): Promise<E2eStack> {
+/**
+ * `env`: settings merged over the stack's own (another database, prefix or Odoo images; PROVISION_FROM_TEMPLATE).
+ * `metricsPort`: the API's internal listener (its Prometheus metrics) also listens there, on loopback.
+ * `tls`: PUBLIC_URL and ADMIN_URL are https:// on the edge's HTTPS port, with a self-signed certificate for
+ * both hosts (the browser context must ignore certificate errors); instances stay on plain HTTP (`instanceUrl`).
+ */
+export async function startE2eStack(
+  options: { env?: Record<string, string>; metricsPort?: number; tls?: boolean } = {},
+): Promise<E2eStack> {
   for (const dist of [WEB_DIST, ADMIN_DIST]) {
     if (!existsSync(join(dist, 'index.html'))) throw new Error(`${dist} is not built: run \`npm run build\` at the repository root first.`);
   }
-  const edge = await createPlatformEdge();
+  const edge = await createPlatformEdge({ tls: options.tls ?? false });
+  if (options.tls) await storeSelfSignedCerts(edge.dir, ['localhost', 'admin.localhost']);
   const apiPort = await freePort();
   const h = await startHarness({
     env: {
@@ -49,6 +61,7 @@ export async function startE2eStack(options: { env?: Record<string, string> } = 
   });
   try {
     await h.app.listen({ host: '127.0.0.1', port: apiPort });
+    if (options.metricsPort !== undefined) await h.app.internal.listen({ host: '127.0.0.1', port: options.metricsPort });
     await edge.start(h.platform.edge as NginxEdgeRouter);
   } catch (err) {
     await h.close();
@@ -56,17 +69,29 @@ export async function startE2eStack(options: { env?: Record<string, string> } = 
     throw err;
   }
   const port = edge.httpPort;
+  const platform = edge.httpsPort ? `https://%s:${edge.httpsPort}` : `http://%s:${port}`;
   return {
     h,
     edge,
-    webUrl: `http://localhost:${port}`,
-    adminUrl: `http://admin.localhost:${port}`,
+    webUrl: platform.replace('%s', 'localhost'),
+    adminUrl: platform.replace('%s', 'admin.localhost'),
     instanceUrl: (slug) => `http://${slug}.localhost:${port}`,
     async close() {
       await h.close();
       await edge.stop();
     },
   };
+}
+
+/** A self-signed certificate per host, where the edge reads its certificates (`<edge dir>/certs`). */
+async function storeSelfSignedCerts(edgeDir: string, hosts: string[]) {
+  const store = new CertificateStore(join(edgeDir, 'certs'));
+  for (const host of hosts) {
+    const dir = await mkdtemp(join(tmpdir(), 'e2e-cert-'));
+    const cert = await selfSignedCert(dir, [host]);
+    await store.write(host, cert.pem, await readFile(cert.keyFile));
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

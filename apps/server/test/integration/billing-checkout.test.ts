@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsersRepository } from '../../src/auth/users.repo.js';
 import { billingAccounts, billingEvents } from '../../src/billing/billing.tables.js';
 import { planPrices, plans } from '../../src/billing/plans.tables.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
@@ -153,5 +154,40 @@ describe('Stripe checkout and portal', () => {
     expect(res.statusCode, res.body).toBe(502);
     expect(res.json().code).toBe('billing_provider_error');
     expect(res.json().detail).toContain(GONE_PRICE);
+  });
+
+  it('cancels the subscription at Stripe when an operator deletes the tenant', async () => {
+    const paying = await createUser(h, { label: 'co-deleted', verify: 'direct' });
+    const checkout = await call(h.app, 'POST', `/api/v1/tenants/${paying.tenantId}/billing/checkout`, {
+      client: paying,
+      body: { planCode: PLAN, interval: 'month' },
+    });
+    expect((await fetch(`${checkout.json().url}/pay`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+    await settled();
+    const { subscriptionId } = await account(paying.tenantId);
+    if (!subscriptionId) throw new Error('no subscription stored');
+    const admin = await createUser(h, { label: 'co-admin', verify: 'direct' });
+    await new UsersRepository(h.platform.db).update(admin.userId, { platformRole: 'admin' });
+
+    const tenantName = (await call(h.app, 'GET', `/api/v1/admin/tenants/${paying.tenantId}`, { client: admin })).json().name;
+    const deleted = await call(h.app, 'POST', `/api/v1/admin/tenants/${paying.tenantId}/delete`, {
+      client: admin,
+      body: { reason: 'closing the account on request', confirmName: tenantName },
+    });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(deleted.json()).toMatchObject({ firstRequest: true, subscription: 'canceled' });
+    const cancel = fake.requests.find((r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${subscriptionId}`);
+    expect(cancel?.idempotencyKey).toBe(`tenant-delete-${paying.tenantId}`);
+    expect(fake.state.subscription(subscriptionId).status).toBe('canceled');
+    await settled();
+    expect(await account(paying.tenantId)).toMatchObject({ status: 'canceled' });
+
+    // Repeating the deletion does not cancel twice.
+    const again = await call(h.app, 'POST', `/api/v1/admin/tenants/${paying.tenantId}/delete`, {
+      client: admin,
+      body: { reason: 'closing the account on request', confirmName: tenantName },
+    });
+    expect(again.json()).toMatchObject({ firstRequest: false, subscription: 'none' });
+    expect(fake.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
   });
 });

@@ -70,6 +70,8 @@ export interface TestEdgeOptions {
   limits?: Partial<EdgeLimits>;
   baseDomain?: string;
   router?: Partial<NginxEdgeRouterOptions>;
+  /** A loopback stub_status server on this port (monitoring). */
+  statusPort?: number;
 }
 
 /** A private nginx per test file: its own prefix under a temp dir, loopback ports, never the platform's 8080. */
@@ -96,6 +98,7 @@ export async function createTestEdge(options: TestEdgeOptions): Promise<TestEdge
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     backupUploadMaxMb: 64,
     mimeTypesFile: '/etc/nginx/mime.types',
+    ...(options.statusPort === undefined ? {} : { statusPort: options.statusPort }),
   };
   const router = new NginxEdgeRouter({
     settings,
@@ -197,6 +200,8 @@ export async function createPlatformEdge(options: { tls?: boolean } = {}): Promi
     EDGE_ROUTER: 'nginx',
     EDGE_DIR: dir,
     EDGE_PORT: String(httpPort),
+    // The stub_status listener for the nginx exporter: a port of each edge's own, as its HTTP port.
+    EDGE_STATUS_PORT: String(await freePort()),
     EDGE_LISTEN_ADDRESS: '127.0.0.1',
     EDGE_WEB_ROOT: join(dir, 'web'),
     EDGE_ADMIN_ROOT: join(dir, 'admin'),

@@ -77,6 +77,7 @@ export class FakeStripeApi {
     ['POST', /^\/v1\/billing_portal\/sessions$/, (f) => this.createPortal(f)],
     ['GET', /^\/v1\/subscriptions\/([^/]+)$/, (_, id) => this.subscription(id)],
     ['POST', /^\/v1\/subscriptions\/([^/]+)$/, (f, id) => this.updateSubscription(id, f)],
+    ['DELETE', /^\/v1\/subscriptions\/([^/]+)$/, (_, id) => this.cancelSubscription(id)],
   ];
 
   constructor(
@@ -232,6 +233,15 @@ export class FakeStripeApi {
     }
     if (form.cancel_at_period_end !== undefined) sub.cancel_at_period_end = form.cancel_at_period_end === 'true';
     this.emit('customer.subscription.updated', sub, previous);
+    return sub;
+  }
+
+  /** Stripe's immediate cancellation: the subscription ends now and `customer.subscription.deleted` follows. */
+  private cancelSubscription(id: string): FakeSubscription {
+    const sub = this.subscription(id);
+    if (sub.status === 'canceled') throw invalid('subscription', `This subscription is already canceled: ${id}`);
+    sub.status = 'canceled';
+    this.emit('customer.subscription.deleted', sub);
     return sub;
   }
 

@@ -33,6 +33,11 @@ export function SessionsPage() {
                           This device
                         </Badge>
                       )}
+                      {s.support && (
+                        <Badge size="sm" color="grape" variant="light" c="grape.9" title="Platform support viewing your account">
+                          Support
+                        </Badge>
+                      )}
                     </Group>
                   </Table.Td>
                   <Table.Td>{s.ip ?? '—'}</Table.Td>

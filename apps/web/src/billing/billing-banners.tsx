@@ -11,6 +11,8 @@ const LOOK: Record<BillingNotice['kind'], { title: string; color: string; action
   suspended: { title: 'Instances suspended', color: 'red', action: 'Pay to resume' },
   canceled: { title: 'Subscription canceled', color: 'gray', action: 'Subscribe again' },
   'subscription-required': { title: 'Subscription required', color: 'indigo', action: 'Choose a plan' },
+  // Lifted by the operator only: no billing action to offer.
+  'operator-suspended': { title: 'Organization suspended by the operator', color: 'red', action: '' },
 };
 
 /**
@@ -49,12 +51,12 @@ export function BillingBanners() {
             <Text size="sm">
               {notice.message}
               {notice.deadline && ` (${formatRelative(notice.deadline)})`}{' '}
-              {canManage && !onBillingPage && (
+              {canManage && !onBillingPage && look.action && (
                 <Anchor component={Link} to="/billing" size="sm" fw={600} underline="always">
                   {look.action}
                 </Anchor>
               )}
-              {!canManage && 'The organization’s owner or an admin can settle it.'}
+              {!canManage && look.action && 'The organization’s owner or an admin can settle it.'}
             </Text>
           </Alert>
         );

@@ -1,7 +1,9 @@
 import { Button, Group, Stack, Text, VisuallyHidden } from '@mantine/core';
 import { ConfirmButton, notifySuccess } from '@saas/ui';
 import { Link } from 'react-router';
+import { useBilling } from '../billing/billing.queries';
 import { notifyBillingError } from '../billing/billing-problem';
+import { useCurrentTenant } from '../tenants/current-tenant';
 import { isSuspended } from './instance-status';
 import { type Instance, type InstanceAction, useInstanceAction } from './instances.queries';
 
@@ -80,6 +82,9 @@ export function InstanceActions({
  * stay visible but disabled, with the reason, and owners and admins get the way to billing.
  */
 function SuspendedActions({ canManage }: { canManage: boolean }) {
+  const { tenant } = useCurrentTenant();
+  // An operator's suspension is not lifted by paying: no way to billing then.
+  const byOperator = useBilling(tenant?.id).data?.notices.some((n) => n.kind === 'operator-suspended') ?? false;
   return (
     <Stack gap={4} align="flex-end">
       {canManage && (
@@ -90,13 +95,17 @@ function SuspendedActions({ canManage }: { canManage: boolean }) {
           <Button variant="default" disabled aria-describedby="suspended-reason">
             Restart
           </Button>
-          <Button component={Link} to="/billing">
-            Go to billing
-          </Button>
+          {!byOperator && (
+            <Button component={Link} to="/billing">
+              Go to billing
+            </Button>
+          )}
         </Group>
       )}
       <Text size="sm" c="red.9" id="suspended-reason">
-        Suspended because the subscription is unpaid. It starts again once payment is settled.
+        {byOperator
+          ? 'Suspended by the platform operator. It starts again once they lift the suspension.'
+          : 'Suspended because the subscription is unpaid. It starts again once payment is settled.'}
       </Text>
     </Stack>
   );

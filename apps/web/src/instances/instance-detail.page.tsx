@@ -16,6 +16,7 @@ import { isBusy, StatusBadge } from './instance-status';
 import { type Instance, useInstance } from './instances.queries';
 import { LogsViewer } from './logs-viewer';
 import { ProvisioningProgress } from './provisioning-progress';
+import { UsageHistory } from './usage-history';
 import { UsagePanel, useStatsHistory } from './usage-panel';
 
 const TABS = ['overview', 'usage', 'logs', 'history', 'backups', 'settings'] as const;
@@ -140,13 +141,16 @@ export function InstanceDetailPage() {
           </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="usage" pt="md">
-          {settled ? (
-            <UsagePanel stats={stats} storageLimitGb={instance.limits.storageGb} running={instance.status === 'running'} />
-          ) : (
-            <Text size="sm" c="dimmed">
-              Usage is measured once the instance is running.
-            </Text>
-          )}
+          <Stack gap="xl">
+            {settled ? (
+              <UsagePanel stats={stats} storageLimitGb={instance.limits.storageGb} running={instance.status === 'running'} />
+            ) : (
+              <Text size="sm" c="dimmed">
+                Usage is measured once the instance is running.
+              </Text>
+            )}
+            <UsageHistory instanceId={instance.id} />
+          </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="logs" pt="md">
           {!canManage ? (

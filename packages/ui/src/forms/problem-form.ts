@@ -21,11 +21,15 @@ export function notifyError(error: unknown, title?: string): void {
     color: 'red',
     title: title ?? (isApiProblem(error) ? error.title : 'Error'),
     message: problemMessage(error),
+    closeButtonProps: CLOSE_BUTTON,
   });
 }
 
+/** Mantine's close button has no accessible name of its own (axe: button-name). */
+const CLOSE_BUTTON = { 'aria-label': 'Close notification' };
+
 export function notifySuccess(message: string, title?: string): void {
-  notifications.show({ color: 'teal', title, message });
+  notifications.show({ color: 'teal', title, message, closeButtonProps: CLOSE_BUTTON });
 }
 
 // The API names body fields plainly ("email", "members.0.role"); query and path fields carry a

@@ -21,6 +21,8 @@ interface SessionContextValue {
   api: ApiClient;
   status: SessionStatus;
   login: (input: LoginInput) => Promise<void>;
+  /** Takes over a session obtained another way (the support impersonation handoff); its refresh cookie is already set. */
+  adoptSession: (session: { accessToken: string; expiresIn: number }) => void;
   logout: () => Promise<void>;
   refreshMe: () => Promise<void>;
 }
@@ -117,6 +119,15 @@ export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
     [api, queryClient],
   );
 
+  const adoptSession = useCallback(
+    (session: { accessToken: string; expiresIn: number }) => {
+      api.adoptToken(session.accessToken, session.expiresIn);
+      queryClient.clear();
+      setStatus('authenticated');
+    },
+    [api, queryClient],
+  );
+
   const logout = useCallback(async () => {
     try {
       await api.POST('/auth/logout', { credentials: 'include' });
@@ -128,7 +139,10 @@ export function SessionProvider({ children, baseUrl }: SessionProviderProps) {
     endSession();
   }, [api, endSession]);
 
-  const value = useMemo(() => ({ api, status, login, logout, refreshMe }), [api, status, login, logout, refreshMe]);
+  const value = useMemo(
+    () => ({ api, status, login, adoptSession, logout, refreshMe }),
+    [api, status, login, adoptSession, logout, refreshMe],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
@@ -154,13 +168,14 @@ function meQueryOptions(api: ApiClient, status: SessionStatus) {
 
 /** Session state plus the signed-in user's `/me` (loaded once authenticated). */
 export function useSession() {
-  const { api, status, login, logout, refreshMe } = useSessionContext();
+  const { api, status, login, adoptSession, logout, refreshMe } = useSessionContext();
   const meQuery = useQuery(meQueryOptions(api, status));
   return {
     status,
     me: status === 'authenticated' ? meQuery.data : undefined,
     meQuery,
     login,
+    adoptSession,
     logout,
     /** Reads `/me` again here and in the app's other tabs: call it after changing the account. */
     refreshMe,

@@ -163,6 +163,14 @@ export class StripeProvider implements BillingProvider {
     );
   }
 
+  async cancelSubscription(subscriptionId: string, idempotencyKey: string): Promise<void> {
+    const subscription = await call('reading the subscription', () => this.stripe.subscriptions.retrieve(subscriptionId));
+    if (subscription.status === 'canceled' || subscription.status === 'incomplete_expired') return;
+    await call('canceling the subscription', () =>
+      this.stripe.subscriptions.cancel(subscriptionId, { invoice_now: false, prorate: false }, { idempotencyKey }),
+    );
+  }
+
   readWebhook(rawBody: Buffer, signature: string | undefined): ProviderEvent {
     if (!signature) throw new WebhookSignatureError('the Stripe-Signature header is missing');
     let event: Stripe.Event;

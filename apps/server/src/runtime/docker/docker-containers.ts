@@ -6,6 +6,7 @@ import {
   type ContainerRunState,
   type ContainerSpec,
   type ContainerStats,
+  type ContainerUsage,
   type OneOffResult,
   RuntimeError,
 } from '../instance-runtime.js';
@@ -271,6 +272,27 @@ export async function containerStats(docker: Docker, name: string): Promise<Cont
     cpuPercent: cpuDelta > 0 && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0,
     memoryBytes: inactive < usage ? usage - inactive : usage,
     memoryLimitBytes: memory.limit ?? 0,
+  };
+}
+
+/** As `docker stats` does: page cache that can be reclaimed is not the container's memory use. */
+function workingSet(memory: Docker.ContainerStats['memory_stats']): number {
+  const memoryStats = (memory.stats ?? {}) as unknown as Record<string, number | undefined>;
+  const usage = memory.usage ?? 0;
+  const inactive = memoryStats.total_inactive_file ?? memoryStats.inactive_file ?? 0;
+  return inactive < usage ? usage - inactive : usage;
+}
+
+/** One-shot stats (no second sample): cumulative CPU time and memory, cheap enough for a metrics loop. */
+export async function containerUsage(docker: Docker, name: string): Promise<ContainerUsage | null> {
+  const info = await engineCall('stats', name, () => inspectByName(docker, name));
+  if (!info?.State.Running) return null;
+  const options = { stream: false, 'one-shot': true } as { stream: false };
+  const stats = await engineCall('stats', name, () => docker.getContainer(info.Id).stats(options));
+  return {
+    cpuSeconds: stats.cpu_stats.cpu_usage.total_usage / 1e9,
+    memoryBytes: workingSet(stats.memory_stats),
+    memoryLimitBytes: stats.memory_stats.limit ?? 0,
   };
 }
 

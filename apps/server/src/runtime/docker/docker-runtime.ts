@@ -4,6 +4,7 @@ import type {
   ContainerInfo,
   ContainerSpec,
   ContainerStats,
+  ContainerUsage,
   InstanceRuntime,
   Labels,
   NetworkSpec,
@@ -13,6 +14,7 @@ import type {
 import {
   containerLogs,
   containerStats,
+  containerUsage,
   ensureContainer,
   execInContainer,
   inspectByName,
@@ -142,6 +144,11 @@ export class DockerRuntime implements InstanceRuntime {
   stats(name: string): Promise<ContainerStats | null> {
     assertName('container', name);
     return containerStats(this.docker, name);
+  }
+
+  usage(name: string): Promise<ContainerUsage | null> {
+    assertName('container', name);
+    return containerUsage(this.docker, name);
   }
 
   exec(name: string, command: string[]): Promise<OneOffResult> {

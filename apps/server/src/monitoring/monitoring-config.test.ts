@@ -1,0 +1,180 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ALERT_NAMES, DEFAULT_RULE_FOR } from './alert-rules.js';
+import { renderAlertmanagerConfig, renderAlertRules, renderPrometheusConfig } from './monitoring-config.js';
+
+const exec = promisify(execFile);
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'monitoring-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs a checker of the Debian packages; its output is the failure message. */
+async function check(command: string, args: string[]) {
+  const result = await exec(command, args).then(
+    (r) => ({ ok: true, out: r.stdout + r.stderr }),
+    (err: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+  );
+  expect(result.ok, result.out).toBe(true);
+  return result.out;
+}
+
+describe('alert rules', () => {
+  it('pass promtool and carry every fixed name with severity, summary and description', async () => {
+    const file = join(dir, 'rules.yml');
+    await writeFile(file, renderAlertRules());
+    const out = await check('promtool', ['check', 'rules', file]);
+    expect(out).toContain(`${ALERT_NAMES.length} rules found`);
+    const rules = parse(renderAlertRules()).groups[0].rules as {
+      alert: string;
+      for: string;
+      labels: { severity: string };
+      annotations: Record<string, string>;
+    }[];
+    expect(rules.map((r) => r.alert)).toEqual([...ALERT_NAMES]);
+    for (const rule of rules) {
+      expect(['critical', 'warning']).toContain(rule.labels.severity);
+      expect(rule.annotations.summary).toBeTruthy();
+      expect(rule.annotations.description).toBeTruthy();
+      expect(rule.for).toBe(DEFAULT_RULE_FOR[rule.alert as keyof typeof DEFAULT_RULE_FOR]);
+    }
+  });
+
+  it('take shorter `for` durations, for all rules or one', () => {
+    const all = parse(renderAlertRules({ ruleFor: '5s' })).groups[0].rules as { for: string }[];
+    expect(new Set(all.map((r) => r.for))).toEqual(new Set(['5s']));
+    const one = parse(renderAlertRules({ ruleFor: { WorkerDown: '2s' } })).groups[0].rules as { alert: string; for: string }[];
+    expect(one.find((r) => r.alert === 'WorkerDown')?.for).toBe('2s');
+    expect(one.find((r) => r.alert === 'DiskAlmostFull')?.for).toBe(DEFAULT_RULE_FOR.DiskAlmostFull);
+  });
+
+  it('behave as specified on sample series (promtool test rules)', async () => {
+    const rules = join(dir, 'unit-rules.yml');
+    await writeFile(rules, renderAlertRules({ ruleFor: '1m' }));
+    const tests = join(dir, 'rules.test.yml');
+    // WorkerDown fires per target that is down, and once (no instance) when no worker target exists;
+    // DiskAlmostFull only above 85%; CertificateExpiring under 14 days.
+    await writeFile(
+      tests,
+      JSON.stringify({
+        rule_files: [rules],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [
+              { series: 'up{job="worker",instance="w1"}', values: '1 1 0 0 0 0' },
+              { series: 'up{job="api",instance="a1"}', values: '1x6' },
+              { series: 'node_filesystem_avail_bytes{fstype="ext4",mountpoint="/"}', values: '10x6' },
+              { series: 'node_filesystem_size_bytes{fstype="ext4",mountpoint="/"}', values: '100x6' },
+              { series: 'node_filesystem_avail_bytes{fstype="ext4",mountpoint="/data"}', values: '50x6' },
+              { series: 'node_filesystem_size_bytes{fstype="ext4",mountpoint="/data"}', values: '100x6' },
+              { series: 'saas_certificate_expiry_timestamp_seconds{domain="soon.example.com"}', values: `${10 * 86400}x6` },
+              { series: 'saas_certificate_expiry_timestamp_seconds{domain="later.example.com"}', values: `${60 * 86400}x6` },
+            ],
+            alert_rule_test: [
+              { eval_time: '1m', alertname: 'WorkerDown', exp_alerts: [] },
+              {
+                eval_time: '4m',
+                alertname: 'WorkerDown',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'critical', job: 'worker', instance: 'w1' },
+                    exp_annotations: {
+                      summary: 'Worker w1 is down',
+                      description: parse(renderAlertRules()).groups[0].rules[0].annotations.description,
+                    },
+                  },
+                ],
+              },
+              {
+                eval_time: '3m',
+                alertname: 'DiskAlmostFull',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'warning', fstype: 'ext4', mountpoint: '/' },
+                    exp_annotations: {
+                      summary: 'Disk / is 90% full',
+                      description: parse(renderAlertRules()).groups[0].rules[2].annotations.description,
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+          {
+            interval: '1m',
+            input_series: [{ series: 'up{job="api",instance="a1"}', values: '1x4' }],
+            alert_rule_test: [
+              {
+                eval_time: '3m',
+                alertname: 'WorkerDown',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'critical' },
+                    exp_annotations: {
+                      summary: 'Worker is down',
+                      description: parse(renderAlertRules()).groups[0].rules[0].annotations.description,
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    await check('promtool', ['test', 'rules', tests]);
+  });
+});
+
+describe('prometheus.yml', () => {
+  it('passes promtool with every job, and leaves out jobs without targets', async () => {
+    const rulesFile = join(dir, 'alert-rules.yml');
+    await writeFile(rulesFile, renderAlertRules());
+    const file = join(dir, 'prometheus.yml');
+    const targets = {
+      api: ['127.0.0.1:9464'],
+      worker: ['127.0.0.1:9465'],
+      node: ['127.0.0.1:9100'],
+      postgres: ['127.0.0.1:9187'],
+      redis: ['127.0.0.1:9121'],
+      nginx: ['127.0.0.1:9113'],
+      edge_log: ['127.0.0.1:3903'],
+      alertmanager: ['127.0.0.1:9093'],
+      prometheus: ['127.0.0.1:9090'],
+    };
+    await writeFile(file, renderPrometheusConfig({ targets, rulesFile, alertmanagers: ['127.0.0.1:9093'] }));
+    await check('promtool', ['check', 'config', file]);
+    const jobs = parse(renderPrometheusConfig({ targets: { api: ['a:1'], worker: [] }, rulesFile, scrapeInterval: '1s' }));
+    expect(jobs.scrape_configs.map((j: { job_name: string }) => j.job_name)).toEqual(['api']);
+    expect(jobs.global).toMatchObject({ scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '1s' });
+    expect(jobs.alerting).toBeUndefined();
+  });
+});
+
+describe('alertmanager.yml', () => {
+  it('passes amtool, sends resolved notifications and keeps the token in its file', async () => {
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, 'a-secret-token-of-the-webhook', { mode: 0o600 });
+    const text = renderAlertmanagerConfig({ webhookUrl: 'http://127.0.0.1:9464/alerts/alertmanager', webhookTokenFile: tokenFile });
+    const file = join(dir, 'alertmanager.yml');
+    await writeFile(file, text);
+    await check('amtool', ['check-config', file]);
+    expect(text).not.toContain('a-secret-token');
+    const config = parse(text);
+    expect(config.receivers[0].webhook_configs[0]).toMatchObject({
+      send_resolved: true,
+      http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
+    });
+  });
+});

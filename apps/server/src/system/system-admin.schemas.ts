@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { pageQuery } from '../http/route-helpers.js';
+
+/** What the edge serves on a host: Odoo (`active`) or one of the platform's status pages. Mirrors RouteState (edge-router.ts). */
+export const ROUTE_STATES = ['active', 'provisioning', 'stopped', 'failed', 'suspended'] as const;
+
+/**
+ * The certificate a host is served with: `not_used` when the platform serves plain HTTP (local mode),
+ * `missing` when TLS is on but no certificate covers the host yet.
+ */
+export const HOST_CERTIFICATE_STATUSES = ['valid', 'expiring', 'expired', 'renewal_failed', 'missing', 'not_used'] as const;
+
+export const edgeRoutesQuery = pageQuery.extend({
+  q: z.string().trim().max(200).optional().describe('Part of the host name or of the instance’s slug or name'),
+  state: z.enum(ROUTE_STATES).optional(),
+});
+
+export const edgeRouteSchema = z
+  .object({
+    host: z.string(),
+    kind: z.enum(['subdomain', 'custom_domain']),
+    instance: z.object({ id: z.uuid(), slug: z.string(), name: z.string(), tenantId: z.uuid() }),
+    state: z.enum(ROUTE_STATES),
+    certificate: z.object({
+      status: z.enum(HOST_CERTIFICATE_STATUSES),
+      /** The certificate's directory name (a host or `_wildcard.<domain>`); null without one. */
+      name: z.string().nullable(),
+      notAfter: z.iso.datetime().nullable(),
+    }),
+  })
+  .meta({ id: 'EdgeRoute' });
+
+/**
+ * The effective configuration an operator may read. Built field by field from an allow-list
+ * (platform-settings.ts): no secret, key, password or URL with credentials ever goes in here.
+ */
+export const platformSettingsSchema = z
+  .object({
+    mode: z.enum(['development', 'test', 'production']),
+    domains: z.object({
+      publicUrl: z.string(),
+      adminUrl: z.string(),
+      baseDomain: z.string(),
+      instanceDomain: z.string().describe('Instances answer at <slug>.<this>'),
+      publicIpv4: z.string().nullable().describe('The address custom domains point at'),
+    }),
+    edge: z.object({
+      router: z.enum(['nginx', 'log']),
+      tls: z.boolean(),
+      httpPort: z.number().int(),
+      httpsPort: z.number().int(),
+      acmeDirectoryUrl: z.string().nullable().describe('Only in TLS mode'),
+    }),
+    billing: z.object({
+      provider: z.enum(['stripe', 'manual']),
+      currency: z.string(),
+      defaultPlan: z.string(),
+      stripeTax: z.boolean(),
+      graceDays: z.number(),
+      retentionDays: z.number(),
+    }),
+    backups: z.object({
+      storage: z.enum(['local', 's3']),
+      /** Where archives go: a directory, or the bucket (and endpoint) without credentials. */
+      location: z.string(),
+      encrypted: z.boolean(),
+      schedule: z.string().describe('When scheduled backups run, in words'),
+      checkIntervalSeconds: z.number().int(),
+      concurrency: z.number().int(),
+    }),
+    security: z.object({
+      staffTwoFactor: z.boolean(),
+      accessTokenTtlSeconds: z.number().int(),
+      refreshTokenTtlDays: z.number().int(),
+      loginLockThreshold: z.number().int(),
+      loginLockMinutes: z.number().int(),
+      egressPolicy: z.boolean(),
+    }),
+    mail: z.object({ from: z.string(), transport: z.enum(['smtp', 'log']) }),
+    odooVersions: z.array(z.object({ version: z.string(), image: z.string() })).describe('The seed of the catalog (ODOO_VERSIONS)'),
+    monitoring: z.object({ prometheusUrl: z.string().nullable(), alertmanagerUrl: z.string().nullable() }),
+  })
+  .meta({ id: 'PlatformSettings' });
+
+export type PlatformSettings = z.infer<typeof platformSettingsSchema>;
