@@ -1,58 +1,14 @@
 import { Anchor, Badge, Group, SimpleGrid, Stack, Table, Text } from '@mantine/core';
-import { EmptyState, formatDate, formatDateTime, PageTitle, QueryTable, QueryView } from '@saas/ui';
-import { useState } from 'react';
+import { EmptyState, formatDate, PageTitle, QueryView } from '@saas/ui';
 import { Link, useParams } from 'react-router';
-import { useAdminAuditLog } from '../audit/audit.queries';
+import { AuditTrail } from '../audit/audit-trail';
 import { AccessBadge, InvoiceStatusBadge, SubscriptionStatusBadge } from '../billing/billing-badges';
 import { formatMoney } from '../billing/money';
-import { PAGE_SIZE } from '../config';
 import { InstanceStatusBadge } from '../instances/instance-status-badge';
 import { Fact, Section, SmallTable, UUID } from '../shared/detail-parts';
-import { ActorCell } from '../users/user-audit-trail';
 import { TenantDeletion } from './tenant-deletion';
 import { TenantSuspension } from './tenant-suspension';
 import { type AdminTenantDetail, useAdminTenant } from './tenants.queries';
-
-function TenantAudit({ tenantId }: { tenantId: string }) {
-  const [offset, setOffset] = useState(0);
-  const log = useAdminAuditLog({ tenantId, limit: PAGE_SIZE, offset });
-  return (
-    <QueryTable
-      query={log}
-      empty={<EmptyState title="No audit entries" description="Nothing has been recorded for this tenant yet." />}
-      label="Audit log of the tenant"
-      minWidth={760}
-      verticalSpacing="xs"
-      striped
-      columns={['When', 'Actor', 'Action', 'Target', 'Result']}
-      paging={{ limit: PAGE_SIZE, offset, onChange: setOffset }}
-    >
-      {(e) => (
-        <Table.Tr key={e.id}>
-          <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
-          <Table.Td>
-            <ActorCell actor={e.actor} impersonator={e.impersonator ?? null} />
-          </Table.Td>
-          <Table.Td>
-            <Text size="sm" ff="monospace">
-              {e.action}
-            </Text>
-          </Table.Td>
-          <Table.Td>
-            <Text size="xs" ff="monospace">
-              {e.targetType ? `${e.targetType}:${e.targetId?.slice(0, 8) ?? ''}` : '—'}
-            </Text>
-          </Table.Td>
-          <Table.Td>
-            <Badge color={e.result === 'success' ? 'teal' : 'red'} variant="light">
-              {e.result}
-            </Badge>
-          </Table.Td>
-        </Table.Tr>
-      )}
-    </QueryTable>
-  );
-}
 
 function TenantDetail({ tenant }: { tenant: AdminTenantDetail }) {
   const sub = tenant.subscription;
@@ -190,7 +146,11 @@ function TenantDetail({ tenant }: { tenant: AdminTenantDetail }) {
         )}
       </Section>
       <Section title="Audit log">
-        <TenantAudit tenantId={tenant.id} />
+        <AuditTrail
+          filter={{ tenantId: tenant.id }}
+          label="Audit log of the tenant"
+          emptyDescription="Nothing has been recorded for this tenant yet."
+        />
       </Section>
     </Stack>
   );

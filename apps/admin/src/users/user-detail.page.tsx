@@ -1,9 +1,9 @@
 import { Anchor, Badge, SimpleGrid, Stack, Table, Text } from '@mantine/core';
 import { DataTable, EmptyState, formatDate, formatDateTime, PageTitle, QueryView } from '@saas/ui';
 import { Link, useParams } from 'react-router';
+import { AuditTrail } from '../audit/audit-trail';
 import { Fact, Section, UUID } from '../shared/detail-parts';
 import { UserActions } from './user-actions';
-import { UserAuditTrail } from './user-audit-trail';
 import { lightBadge, UserStatusBadges } from './user-status-badges';
 import { type AdminSession, type AdminUserDetail, useAdminUser } from './users.queries';
 
@@ -89,7 +89,11 @@ function UserDetail({ detail }: { detail: AdminUserDetail }) {
         )}
       </Section>
       <Section title="Audit trail">
-        <UserAuditTrail userId={user.id} />
+        <AuditTrail
+          filter={{ userId: user.id }}
+          label="Audit entries of the user"
+          emptyDescription="Nothing has been recorded for this user yet."
+        />
       </Section>
     </Stack>
   );

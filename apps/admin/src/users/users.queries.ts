@@ -30,16 +30,6 @@ export function useAdminUser(userId: string) {
 }
 
 /** The user's audit trail: rows where they are the actor or the target. */
-export function useUserAuditTrail(userId: string, paging: { limit: number; offset: number }) {
-  const api = useApi();
-  const query = { userId, ...paging };
-  return useQuery({
-    queryKey: ['admin', 'audit-log', query],
-    queryFn: () => unwrap(api.GET('/admin/audit-log', { params: { query } })),
-    placeholderData: keepPreviousData,
-  });
-}
-
 /** After any action: the lists, the detail page and the audit trail all changed. */
 function useInvalidate() {
   const qc = useQueryClient();
