@@ -25,20 +25,25 @@ export type LimitedAction = keyof typeof AUTH_LIMITS;
 export interface LoginLockSettings {
   loginLockThreshold: number;
   loginLockMinutes: number;
+  /**
+   * The platform's Redis namespace (its queues' prefix): the counters live under it, so platforms that
+   * share a Redis (test stacks side by side) never count each other's requests.
+   */
+  queuePrefix: string;
 }
 
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterRedis>();
   readonly loginLocks: LoginLocks;
 
-  constructor(redis: Redis, lockSettings: LoginLockSettings = { loginLockThreshold: 10, loginLockMinutes: 15 }) {
+  constructor(redis: Redis, lockSettings: LoginLockSettings) {
     for (const [action, limits] of Object.entries(AUTH_LIMITS)) {
       for (const [scope, limit] of Object.entries(limits)) {
         this.limiters.set(
           `${action}:${scope}`,
           new RateLimiterRedis({
             storeClient: redis,
-            keyPrefix: `rl:${action}:${scope}`,
+            keyPrefix: `${lockSettings.queuePrefix}:rl:${action}:${scope}`,
             points: limit.points,
             duration: limit.durationSeconds,
           }),
@@ -82,13 +87,13 @@ export class LoginLocks {
   ) {
     this.failures = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: 'rl:login-fail',
+      keyPrefix: `${settings.queuePrefix}:rl:login-fail`,
       points: settings.loginLockThreshold,
       duration: settings.loginLockMinutes * 60,
     });
     this.notices = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: 'rl:login-lock-mail',
+      keyPrefix: `${settings.queuePrefix}:rl:login-lock-mail`,
       points: 1,
       duration: settings.loginLockMinutes * 60,
     });
