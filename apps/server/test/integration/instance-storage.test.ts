@@ -62,6 +62,16 @@ describe('storage limit', () => {
     await new Reconciler(fresh(), h.platform.queues).watchStorage(findings, true);
     return findings.filter((f) => f.target === id);
   };
+  /**
+   * The storage check for this instance, crossing into a new state. Every test process's worker also runs
+   * it every few minutes over the shared database, so one of them may record the crossing first: the
+   * finding is theirs then, and what must hold is that it is recorded (and mailed) once — asserted after.
+   */
+  const crossing = async (action: string) => {
+    const findings = await watch();
+    if (findings.length > 0) expect(findings).toMatchObject([{ kind: 'storage_limit', action }]);
+    expect(await watch()).toEqual([]);
+  };
   const recorded = async () =>
     (
       await h.platform.db
@@ -96,9 +106,7 @@ describe('storage limit', () => {
     expect(s.filestoreBytes).toBeGreaterThanOrEqual(0.8 * GiB - (s.databaseBytes ?? 0));
     expect(s.state).toBe('warning');
 
-    const first = await watch();
-    expect(first).toMatchObject([{ kind: 'storage_limit', action: 'recorded storage_warning, mailed 1 owner(s)' }]);
-    expect(await watch()).toEqual([]);
+    await crossing('recorded storage_warning, mailed 1 owner(s)');
     expect(await recorded()).toEqual(['instance.storage_warning']);
     const sent = await mails();
     expect(sent.filter((m) => m.subject.includes('running out of storage'))).toHaveLength(1);
@@ -109,8 +117,7 @@ describe('storage limit', () => {
     await grow('filestore-ballast', GiB - before + 16 * 1024 * 1024);
     expect((await measure()).state).toBe('full');
 
-    expect(await watch()).toMatchObject([{ kind: 'storage_limit', action: 'recorded storage_full, mailed 1 owner(s)' }]);
-    expect(await watch()).toEqual([]);
+    await crossing('recorded storage_full, mailed 1 owner(s)');
     expect(await recorded()).toEqual(['instance.storage_warning', 'instance.storage_full']);
     expect((await mails()).filter((m) => m.subject.includes('used all of its storage'))).toHaveLength(1);
     // The tenant sees it in its audit trail; the instance itself is left running (docs/instances.md).
@@ -125,7 +132,7 @@ describe('storage limit', () => {
     const rm = await h.platform.runtime.exec(container, ['node', '-e', "require('fs').unlinkSync('/var/lib/odoo/filestore-ballast')"]);
     expect(rm.exitCode, rm.output).toBe(0);
     expect((await measure()).state).toBe('ok');
-    expect(await watch()).toMatchObject([{ kind: 'storage_limit', action: 'recorded storage_ok' }]);
+    await crossing('recorded storage_ok');
     expect(await recorded()).toEqual(['instance.storage_warning', 'instance.storage_full', 'instance.storage_ok']);
     expect((await mails()).filter((m) => m.subject.includes('storage'))).toHaveLength(2);
   });
