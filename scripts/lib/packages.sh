@@ -2,7 +2,7 @@
 # System packages (Debian/apt). Requires common.sh.
 
 # Tools the scripts themselves call, besides the services.
-BASE_PACKAGES=(ca-certificates curl openssl postgresql redis-server nginx docker.io)
+BASE_PACKAGES=(ca-certificates curl openssl postgresql redis-server nginx docker.io nftables)
 
 _apt_updated=0
 

@@ -113,7 +113,7 @@ const lastReason = new WeakMap<EgressPolicy, string>();
 
 /**
  * Applies the policy for the worker's start and each reconcile run: logs when rules had to be
- * (re)installed, and warns once per reason when they cannot be (not root, no iptables, no DOCKER-USER).
+ * (re)installed, and warns once per reason when they cannot be (not root, no nft).
  * Never throws: a firewall problem must not stop instances from being served.
  */
 export async function enforceEgressPolicy(policy: EgressPolicy, log: EgressLog): Promise<EgressResult> {

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decrypt, secretContext } from '../../src/auth/secrets.js';
 import { instanceNames, slotPorts } from '../../src/instances/instance-names.js';
+import { createEgressPolicy } from '../../src/runtime/firewall/create-egress-policy.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { canConnect, createInstance, type InstanceDto, waitForStatus } from '../support/instances.js';
 
-/** Tenant A and tenant B each run an instance; nothing of A may reach B. */
+/**
+ * Tenant A and tenant B each run an instance; nothing of A may reach B. The egress policy is on, as
+ * in production: Docker's own isolation between networks has gaps while it creates a network.
+ */
 let h: Harness;
 let a: TestUser;
 let b: TestUser;
@@ -12,12 +16,14 @@ let instA: InstanceDto;
 let instB: InstanceDto;
 
 beforeAll(async () => {
-  h = await startHarness({ env: { PROVISION_FROM_TEMPLATE: 'false' } });
+  h = await startHarness({ env: { PROVISION_FROM_TEMPLATE: 'false', EGRESS_POLICY: 'on' } });
   [a, b] = await Promise.all([createUser(h, { label: 'tenant-a' }), createUser(h, { label: 'tenant-b' })]);
   [instA, instB] = await Promise.all([createInstance(h, a), createInstance(h, b)]);
   await Promise.all([waitForStatus(h, a, instA.id, ['running']), waitForStatus(h, b, instB.id, ['running'])]);
 }, 240_000);
 afterAll(async () => {
+  // The other files' instances share the pool and run without the policy (their default).
+  await createEgressPolicy(h.platform.config).remove();
   await h.close();
 });
 
@@ -57,9 +63,10 @@ describe('isolation between tenants', () => {
       ]);
     // Control: A reaches its own Odoo inside its container.
     expect((await probe('127.0.0.1', 8069)).output).toContain('OPEN');
-    expect((await probe(ipB as string, 8069)).output).not.toContain('OPEN');
+    // Refused at once by the policy (Docker's isolation alone drops: a TIMEOUT).
+    expect((await probe(ipB as string, 8069)).output.trim()).toBe('ERR EHOSTUNREACH');
     const published = slotPorts(h.platform.config.instancePortBase, rowB.slot).http;
-    expect((await probe(gatewayA as string, published)).output).not.toContain('OPEN');
+    expect((await probe(gatewayA as string, published)).output.trim()).toBe('ERR EHOSTUNREACH');
   });
 
   it("a user of A gets 404 for every operation on B's instance, and B's instance is untouched", async () => {
