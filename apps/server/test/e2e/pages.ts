@@ -73,15 +73,32 @@ export async function signUp(page: Page, webUrl: string, owner: { name: string; 
   await visible(heading(page, `Welcome, ${owner.name}`));
 }
 
-/** If the current test fails, prints where the page that `watched()` names was and what it showed (its accessibility tree). */
+/** What went wrong in a page's life (console errors, uncaught errors, failed requests), newest last. */
+const troubles = new WeakMap<Page, string[]>();
+
+function watchTroubles(page: Page | undefined): void {
+  if (!page || troubles.has(page)) return;
+  const list: string[] = [];
+  const note = (line: string) => list.push(`${new Date().toISOString()} ${line}`) > 30 && list.shift();
+  page.on('console', (m) => m.type() === 'error' && note(`console: ${m.text()}`));
+  page.on('pageerror', (e) => note(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => note(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
+  troubles.set(page, list);
+}
+
+/**
+ * If the current test fails, prints where the page that `watched()` names was, what it showed (its
+ * accessibility tree) and what went wrong in it since the test began watching.
+ */
 export function reportPageOnFailure(watched: () => Page) {
+  // A page the test has not opened yet is watched from its first report on.
+  watchTroubles(watched() as Page | undefined);
   onTestFailed(async () => {
     const page = watched();
-    console.error(
-      `at ${page.url()}:\n${await page
-        .locator('body')
-        .ariaSnapshot()
-        .catch(() => '')}`,
-    );
+    const snapshot = await page
+      .locator('body')
+      .ariaSnapshot()
+      .catch(() => '');
+    console.error(`at ${page.url()}:\n${snapshot}\n${(troubles.get(page) ?? []).join('\n')}`);
   });
 }
