@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/global-setup.ts', 'test/e2e/global-setup.ts'],
     testTimeout: 240_000,
     hookTimeout: 90_000,
     // Each file has its own platform, nginx and browser; two at a time on two cores.

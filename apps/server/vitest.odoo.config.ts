@@ -8,7 +8,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/odoo/**/*.odoo.test.ts'],
-    globalSetup: ['test/odoo/odoo-global-setup.ts'],
+    // The browser journey's network namespace goes at the end too (test/e2e/global-setup.ts).
+    globalSetup: ['test/odoo/odoo-global-setup.ts', 'test/e2e/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 300_000,
     // Real Odoo processes on two cores: one file at a time.

@@ -9,6 +9,7 @@ import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { type Harness, startHarness } from '../harness.js';
 import { createPlatformEdge, freePort, type PlatformEdge } from '../support/nginx.js';
 import { selfSignedCert } from '../support/pebble.js';
+import { chromiumInNamespace } from './browser-netns.js';
 import { UI_TIMEOUT } from './pages.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -99,14 +100,16 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /**
  * Debian's Chromium, headless, with nothing that phones home. Playwright gives each launch a fresh
  * user-data dir of its own (and removes it on close); each context is a separate cookie jar.
- * `args`: more command-line switches (e.g. a DevTools port for a second CDP client).
+ * It runs in a network namespace of its own (browser-netns.ts). `args`: more command-line switches;
+ * `devtoolsPort`: a DevTools port for a second CDP client, at `address`.
  */
 export async function launchBrowser(
-  options: { args?: string[] } = {},
-): Promise<{ browser: Browser; newContext: Browser['newContext']; close(): Promise<void> }> {
+  options: { args?: string[]; devtoolsPort?: number } = {},
+): Promise<{ browser: Browser; address: string; newContext: Browser['newContext']; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (npm test does).`);
+  const namespace = await chromiumInNamespace(CHROMIUM);
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: namespace.executable,
     headless: true,
     args: [
       '--headless',
@@ -118,10 +121,13 @@ export async function launchBrowser(
       '--disable-component-update',
       '--disable-sync',
       ...(options.args ?? []),
+      ...(options.devtoolsPort ? [`--remote-debugging-port=${options.devtoolsPort}`] : []),
     ],
   });
   return {
     browser,
+    // The browser's own listeners (a DevTools port) are reached there, not on 127.0.0.1.
+    address: namespace.address,
     async newContext(options) {
       const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-US', timezoneId: 'UTC', ...options });
       context.setDefaultTimeout(UI_TIMEOUT);

@@ -35,9 +35,9 @@ beforeAll(async () => {
   const devtoolsPort = await freePort();
   [stack, browser] = await Promise.all([
     startE2eStack({ env: { ...odooEnv(), PROVISION_FROM_TEMPLATE: 'true' } }),
-    launchBrowser({ args: [`--remote-debugging-port=${devtoolsPort}`, '--remote-debugging-address=127.0.0.1'] }),
+    launchBrowser({ devtoolsPort }),
   ]);
-  sockets = await watchSharedWorkerSockets(devtoolsPort);
+  sockets = await watchSharedWorkerSockets(browser.address, devtoolsPort);
   // New customers get a clone of the version's template (the maintenance job builds it in production).
   for (const version of VERSIONS) {
     const started = Date.now();
@@ -236,8 +236,8 @@ interface WorkerSockets {
  * follow): a second DevTools client auto-attaches to each shared worker before it runs and records the
  * Network events of its websockets.
  */
-async function watchSharedWorkerSockets(devtoolsPort: number): Promise<WorkerSockets> {
-  const { webSocketDebuggerUrl } = (await (await fetch(`http://127.0.0.1:${devtoolsPort}/json/version`)).json()) as {
+async function watchSharedWorkerSockets(address: string, devtoolsPort: number): Promise<WorkerSockets> {
+  const { webSocketDebuggerUrl } = (await (await fetch(`http://${address}:${devtoolsPort}/json/version`)).json()) as {
     webSocketDebuggerUrl: string;
   };
   const cdp = new WebSocket(webSocketDebuggerUrl);
