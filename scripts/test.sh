@@ -60,6 +60,7 @@ main() {
   # Restarts PostgreSQL, Redis, the engine and nginx, and kills the API and the worker, under the whole
   # platform while instances provision: nothing else may run meanwhile.
   run_step chaos-tests npm run test:chaos -w @saas/server
+  run_step swarm-tests npm run test:swarm -w @saas/server
   if ((real_odoo)); then
     run_step real-odoo-tests npm run test:odoo -w @saas/server
   else

@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // The browser, real-Odoo and chaos suites have their own configs (vitest.{e2e,odoo,chaos}.config.ts).
-    exclude: ['test/e2e/**', 'test/odoo/**', 'test/chaos/**', '**/node_modules/**'],
+    // The browser, real-Odoo, chaos and swarm suites have their own configs (vitest.{e2e,odoo,chaos,swarm}.config.ts).
+    exclude: ['test/e2e/**', 'test/odoo/**', 'test/chaos/**', 'test/swarm/**', '**/node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Builds the platform's own images FROM the base image (deploy/images, docs/images.md):
+#   saas-platform:<version>  the API and the worker (docker run <image> api|worker|migrate)
+#   saas-web:<version>       the tenant web app (:8080) and the admin dashboard (:8081) behind nginx
+# each also tagged :latest; <version> is apps/server/package.json's. Without --base the base comes from the
+# offline path (deploy/images/base/build-base-offline.sh: nothing is pulled). Each image carries an
+# input-hash label (base, build outputs, lockfile, Dockerfile, version, commit): unchanged inputs reuse it.
+#
+# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web] [--verbose]
+#   --base IMAGE   build FROM this base, e.g. one built from deploy/images/base/Dockerfile where a
+#                  registry is reachable (default: the offline base)
+#   --no-build     use the existing apps/*/dist (npm run build already ran); default: npm run build first
+#   --rebuild      ignore the cache (the offline base's too)
+#   --only NAME    build only saas-platform (platform) or saas-web (web)
+#   --verbose      show npm's and docker build's output
+# Prints one line per image on stdout (built / up to date, time, size); progress goes to stderr.
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+readonly IMAGES_DIR="$ROOT/deploy/images"
+readonly HASH_LABEL=org.odoo-saas.input-hash
+readonly LOCK_FILE=/var/tmp/saas-build-images.lock
+
+BASE_REF='' BUILD=yes REBUILD=no ONLY='' VERBOSE=no
+while (($# > 0)); do
+  case "$1" in
+    --base)
+      [[ $# -ge 2 && -n "$2" ]] || die "--base needs an image reference"
+      BASE_REF="$2"
+      shift
+      ;;
+    --no-build) BUILD=no ;;
+    --rebuild) REBUILD=yes ;;
+    --only)
+      [[ "${2:-}" == platform || "${2:-}" == web ]] || die "--only takes platform or web"
+      ONLY="$2"
+      shift
+      ;;
+    --verbose) VERBOSE=yes ;;
+    -h | --help)
+      sed -n '/^# Usage:/,/^set -euo/{/^set/d; s/^# \{0,1\}//; p;}' "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+log() { printf 'build-images: %s\n' "$*" >&2; }
+
+# quietly CMD...: runs CMD with its output on stderr (--verbose) or kept and shown only if it fails.
+quietly() {
+  if [[ "$VERBOSE" == yes ]]; then
+    "$@" >&2
+    return
+  fi
+  local out
+  out="$(mktemp)"
+  if ! "$@" >"$out" 2>&1; then
+    tail -n 60 "$out" >&2
+    rm -f "$out"
+    return 1
+  fi
+  rm -f "$out"
+}
+
+elapsed_since() { awk -v start="$1" -v end="$EPOCHREALTIME" 'BEGIN { printf "%.1f", end - start }'; }
+image_mb() { docker image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1000000 }'; }
+
+# hash_tree DIR...: one hash of every file's path and content under the directories.
+hash_tree() {
+  local dir
+  for dir in "$@"; do
+    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+  done | sha256sum | cut -d' ' -f1
+}
+
+# workspace_manifests: the package.json of every workspace (npm ci checks them against the lockfile).
+workspace_manifests() {
+  local dir
+  for dir in "$ROOT"/apps/*/ "$ROOT"/packages/*/; do
+    [[ -f "$dir/package.json" ]] && printf '%s\n' "${dir#"$ROOT"/}package.json"
+  done
+}
+
+# stage_platform DIR: the platform image's build context: the server's build and migrations and its
+# production dependencies (npm ci --omit=dev for the server's workspace only, from npm's cache when it can).
+stage_platform() {
+  local stage="$1" app="$1/app" manifest
+  mkdir -p "$app/apps/server" "$app/bin"
+  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$app/"
+  while read -r manifest; do
+    mkdir -p "$app/$(dirname "$manifest")"
+    cp "$ROOT/$manifest" "$app/$manifest"
+  done < <(workspace_manifests)
+  (cd "$app" && quietly npm ci --omit=dev --workspace=@saas/server --ignore-scripts --prefer-offline \
+    --no-audit --no-fund --loglevel=error) || die "npm ci of the server's production dependencies failed"
+  # Only the server stays: the other workspaces were there for npm's sake, and links to them dangle.
+  find "$app/apps" "$app/packages" -mindepth 1 -maxdepth 1 -not -path "$app/apps/server" -exec rm -rf {} +
+  find "$app/node_modules" -xtype l -delete
+  # Nothing reads source maps, type declarations or documentation at run time (licences stay).
+  find "$app/node_modules" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+    -o \( -iname '*.md' -not -iname 'licen[cs]e*' \) \) -delete
+  cp -R "$ROOT/apps/server/dist" "$ROOT/apps/server/migrations" "$app/apps/server/"
+  cp "$IMAGES_DIR/platform/entrypoint.mjs" "$IMAGES_DIR/platform/healthcheck.mjs" "$app/bin/"
+  cp "$IMAGES_DIR/platform/Dockerfile" "$stage/"
+}
+
+# stage_web DIR: the SPA image's build context: both SPAs' builds and the nginx configuration.
+stage_web() {
+  local stage="$1"
+  cp -R "$ROOT/apps/web/dist" "$stage/web"
+  cp -R "$ROOT/apps/admin/dist" "$stage/admin"
+  cp "$IMAGES_DIR/web/Dockerfile" "$IMAGES_DIR/web/nginx.conf" "$IMAGES_DIR/web/spa.conf" "$IMAGES_DIR/web/healthcheck.mjs" "$stage/"
+}
+
+platform_inputs() {
+  local manifests
+  mapfile -t manifests < <(workspace_manifests)
+  (cd "$ROOT" && sha256sum package.json package-lock.json "${manifests[@]}")
+  hash_tree "$IMAGES_DIR/platform" "$ROOT/apps/server/dist" "$ROOT/apps/server/migrations"
+  declare -f stage_platform workspace_manifests
+}
+
+web_inputs() {
+  hash_tree "$IMAGES_DIR/web" "$ROOT/apps/web/dist" "$ROOT/apps/admin/dist"
+  declare -f stage_web
+}
+
+# Removes image $1 if nothing tags it any more (a build this script replaced); one still in use stays.
+drop_if_untagged() {
+  local id="$1" tags
+  [[ -n "$id" ]] || return 0
+  tags="$(docker image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null)" || return 0
+  [[ "$tags" != 0 ]] || docker image rm "$id" >/dev/null 2>&1 || true
+}
+
+# build_image NAME KIND: saas-<KIND>:$VERSION and :latest, unless an image with the same inputs exists.
+build_image() {
+  local name="$1" kind="$2" start="$EPOCHREALTIME" hash existing previous stage
+  hash="$(
+    {
+      printf '%s\n' "base=$BASE_ID" "version=$VERSION" "revision=$REVISION" "source=$SOURCE"
+      "${kind}_inputs"
+    } | sha256sum | cut -c1-32
+  )"
+  existing="$(docker image ls --quiet --no-trunc --filter "label=$HASH_LABEL=$hash" | head -n 1)"
+  if [[ -n "$existing" && "$REBUILD" == no ]]; then
+    docker tag "$existing" "$name:$VERSION"
+    docker tag "$existing" "$name:latest"
+    echo "$name:$VERSION up to date ($(elapsed_since "$start")s, $(image_mb "$name:$VERSION"))"
+    return 0
+  fi
+  previous="$(docker image inspect --format '{{.Id}}' "$name:latest" 2>/dev/null || true)"
+  stage="$(mktemp -d "${TMPDIR:-/var/tmp}/saas-image-$kind.XXXXXX")"
+  # shellcheck disable=SC2064 # the path is fixed now
+  trap "rm -rf '$stage'" EXIT
+  log "staging $name"
+  "stage_$kind" "$stage"
+  log "building $name:$VERSION FROM $BASE_REF"
+  # The classic builder: it uses the local base as it is, and never looks for it in a registry.
+  DOCKER_BUILDKIT=0 quietly docker build \
+    --build-arg "BASE=$BASE_REF" --build-arg "VERSION=$VERSION" \
+    --build-arg "REVISION=$REVISION" --build-arg "SOURCE=$SOURCE" \
+    --label "$HASH_LABEL=$hash" \
+    --tag "$name:$VERSION" --tag "$name:latest" "$stage" || die "docker build of $name failed"
+  rm -rf "$stage"
+  trap - EXIT
+  [[ "$previous" == "$(docker image inspect --format '{{.Id}}' "$name:latest")" ]] || drop_if_untagged "$previous"
+  echo "$name:$VERSION built in $(elapsed_since "$start")s ($(image_mb "$name:$VERSION"))"
+}
+
+main() {
+  umask 022
+  export PATH="$ROOT/.tools/node/bin:$PATH"
+  [[ "$(node --version 2>/dev/null)" == v24.* ]] || die "Node 24 is needed on PATH (npm run up installs it into .tools/node)"
+  docker info >/dev/null 2>&1 || die "the Docker engine is not reachable"
+  # One build at a time on a machine: two would race on the tags.
+  exec 9>"$LOCK_FILE"
+  flock -w 900 9 || die "another image build holds $LOCK_FILE"
+
+  if [[ "$BUILD" == yes ]]; then
+    log "npm run build"
+    (cd "$ROOT" && quietly npm run build) || die "npm run build failed"
+  fi
+  local f
+  for f in apps/server/dist/main-api.js apps/server/dist/main-worker.js apps/server/dist/cli.js \
+    apps/web/dist/index.html apps/admin/dist/index.html; do
+    [[ -f "$ROOT/$f" ]] || die "$f is missing: run npm run build (or drop --no-build)"
+  done
+
+  local replaced_base=''
+  if [[ -z "$BASE_REF" ]]; then
+    local flags=()
+    replaced_base="$(docker image inspect --format '{{.Id}}' saas-base:latest 2>/dev/null || true)"
+    [[ "$REBUILD" == no ]] || flags+=(--rebuild)
+    BASE_REF="$("$IMAGES_DIR/base/build-base-offline.sh" "${flags[@]}")" || die "the offline base could not be built"
+  fi
+  BASE_ID="$(docker image inspect --format '{{.Id}}' "$BASE_REF" 2>/dev/null)" || die "no base image $BASE_REF"
+  VERSION="$(node -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).version' "$ROOT/apps/server/package.json")"
+  [[ "$VERSION" =~ ^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$ ]] || die "apps/server/package.json's version '$VERSION' is not a valid tag"
+  REVISION="$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
+  # A build from uncommitted changes says so: its content is not that commit's.
+  if [[ "$REVISION" != unknown && -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 1)" ]]; then
+    REVISION="$REVISION-dirty"
+  fi
+  SOURCE="${IMAGE_SOURCE:-$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || echo unknown)}"
+  readonly BASE_REF BASE_ID VERSION REVISION SOURCE
+
+  [[ "$ONLY" == web ]] || build_image saas-platform platform
+  [[ "$ONLY" == platform ]] || build_image saas-web web
+  # An offline base this run replaced, once the images built on it are gone.
+  [[ "$replaced_base" == "$BASE_ID" ]] || drop_if_untagged "$replaced_base"
+}
+
+main
