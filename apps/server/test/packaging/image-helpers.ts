@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
@@ -57,18 +56,6 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 export const health = (name: string) => inspect<{ Status: string } | null>(name, '.State.Health').then((h) => h?.Status);
-
-/** A port free on loopback now (the host-network containers bind it a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Runs a Node one-liner inside a running container, as the container's user. */
 export const nodeIn = (name: string, code: string) => docker(['exec', name, '/usr/local/bin/node', '-e', code]);

@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/nginx.js';
 import { testEnv } from '../test-env.js';
-import { docker, dockerOutcome, freePort, health, inspect, logsOf, nodeIn, pid1Uid, waitFor, writeResults } from './image-helpers.js';
+import { docker, dockerOutcome, health, inspect, logsOf, nodeIn, pid1Uid, waitFor, writeResults } from './image-helpers.js';
 
 /**
  * The platform's images as an operator runs them (docs/images.md), built through the offline path
