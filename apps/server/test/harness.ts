@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import type { PlatformRole } from '../src/auth/auth.schemas.js';
 import { UsersRepository } from '../src/auth/users.repo.js';
 import { type App, buildApp } from '../src/http/app.js';
 import { startWorkers, type WorkerOptions } from '../src/jobs/workers.js';
@@ -104,10 +105,20 @@ export interface TestUser extends Client {
 /**
  * Signs up and logs in. `verify`: 'mail' (default) follows the link from the mailbox (needs the worker),
  * 'direct' marks the address verified in the database (for harnesses without a worker), false leaves it unverified.
+ * `platformRole` makes the user staff (the role is read at each request, so the session has it at once).
  */
-export async function createUser(h: Harness, options: { verify?: 'mail' | 'direct' | false; label?: string } = {}): Promise<TestUser> {
+export async function createUser(
+  h: Harness,
+  options: { verify?: 'mail' | 'direct' | false; label?: string; platformRole?: PlatformRole } = {},
+): Promise<TestUser> {
   const email = uniqueEmail(options.label);
-  return signUpAndLogIn(h, { email, name: 'Test User', organization: `Org of ${email}`, ip: fakeIp() }, options.verify ?? 'mail');
+  const user = await signUpAndLogIn(
+    h,
+    { email, name: 'Test User', organization: `Org of ${email}`, ip: fakeIp() },
+    options.verify ?? 'mail',
+  );
+  if (options.platformRole) await new UsersRepository(h.platform.db).update(user.userId, { platformRole: options.platformRole });
+  return user;
 }
 
 /**

@@ -1,39 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { edgeSettings, instanceRoute } from '../../test/support/edge-fixtures.js';
 import { assertUpstreamAddress, EdgeInputError, isHostname, nginxString, normalizeHostname } from './edge-names.js';
-import { challengePath, type InstanceRoute, type RouteState } from './edge-router.js';
-import { DEFAULT_LIMITS, type EdgeSettings } from './edge-settings.js';
+import { challengePath, type RouteState } from './edge-router.js';
 import { renderPlatformFiles } from './nginx-config.js';
 import type { TlsCert } from './nginx-directives.js';
 import { renderInstanceConf } from './nginx-instance-config.js';
 import { renderStatusHtml, STATUS_PAGES } from './status-pages.js';
 
-const settings = (over: Partial<EdgeSettings> = {}): EdgeSettings => ({
-  dir: '/srv/edge',
-  user: null,
-  workerProcesses: 'auto',
-  listenAddress: '',
-  httpPort: 80,
-  httpsPort: null,
-  publicHost: 'cloud.example.com',
-  adminHost: 'admin.cloud.example.com',
-  webRoot: '/srv/app/web',
-  adminRoot: '/srv/app/admin',
-  apiUpstream: '127.0.0.1:3000',
-  resolvers: [],
-  limits: DEFAULT_LIMITS,
-  backupUploadMaxMb: 64,
-  mimeTypesFile: '/etc/nginx/mime.types',
-  ...over,
-});
-
-const route = (over: Partial<InstanceRoute> = {}): InstanceRoute => ({
-  instanceId: '0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c',
-  slug: 'acme',
-  hosts: ['acme.cloud.example.com', 'erp.acme-corp.com'],
-  upstream: { http: '127.0.0.1:20010', websocket: '127.0.0.1:20011' },
-  state: 'active',
-  ...over,
-});
+const settings = edgeSettings;
+const route = instanceRoute;
 
 /** Every line appears in the text (a run of plain directives to look for). */
 const expectAll = (text: string, lines: string[]) => {

@@ -1,40 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceRoute } from './edge-router.js';
-import { DEFAULT_LIMITS, type EdgeSettings } from './edge-settings.js';
+import { edgeSettings, instanceRoute } from '../../test/support/edge-fixtures.js';
 import { renderPlatformFiles } from './nginx-config.js';
 import type { TlsCert } from './nginx-directives.js';
 import { renderInstanceConf } from './nginx-instance-config.js';
 
 /** What monitoring needs from the edge's config: the instance in the access log, and stub_status. */
 
-const settings = (over: Partial<EdgeSettings> = {}): EdgeSettings => ({
-  dir: '/srv/edge',
-  user: null,
-  workerProcesses: 'auto',
-  listenAddress: '',
-  httpPort: 80,
-  httpsPort: null,
-  publicHost: 'cloud.example.com',
-  adminHost: 'admin.cloud.example.com',
-  webRoot: '/srv/app/web',
-  adminRoot: '/srv/app/admin',
-  apiUpstream: '127.0.0.1:3000',
-  resolvers: [],
-  limits: DEFAULT_LIMITS,
-  backupUploadMaxMb: 64,
-  mimeTypesFile: '/etc/nginx/mime.types',
-  ...over,
-});
+const settings = edgeSettings;
 
-const ID = '0b6f2a4e-6a43-4c1e-9d2e-0d1f6a1e2b3c';
-const route = (over: Partial<InstanceRoute> = {}): InstanceRoute => ({
-  instanceId: ID,
-  slug: 'acme',
-  hosts: ['acme.cloud.example.com', 'erp.acme-corp.com'],
-  upstream: { http: '127.0.0.1:20010', websocket: '127.0.0.1:20011' },
-  state: 'active',
-  ...over,
-});
+const ID = instanceRoute().instanceId;
+const route = instanceRoute;
 const cert: TlsCert = { certFile: '/srv/edge/certs/x/fullchain.pem', keyFile: '/srv/edge/certs/x/privkey.pem', ocsp: false };
 
 /** The server blocks of a config, as text (top-level `server {` up to its closing brace). */

@@ -1,7 +1,6 @@
 import { and, desc, eq, or } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.tables.js';
-import { UsersRepository } from '../../src/auth/users.repo.js';
 import { backups } from '../../src/backups/backups.tables.js';
 import { billingAccounts, subscriptionChanges } from '../../src/billing/billing.tables.js';
 import { enforceAll, enforceTenant } from '../../src/billing/enforcement.js';
@@ -35,13 +34,11 @@ beforeAll(async () => {
   h = await startHarness({ env: { ...edge.env, PROVISION_FROM_TEMPLATE: 'false' } });
   await edge.start(h.platform.edge as NginxEdgeRouter);
   [admin, support, owner, member] = await Promise.all([
-    createUser(h, { label: 'tdel-admin', verify: 'direct' }),
-    createUser(h, { label: 'tdel-support', verify: 'direct' }),
+    createUser(h, { label: 'tdel-admin', verify: 'direct', platformRole: 'admin' }),
+    createUser(h, { label: 'tdel-support', verify: 'direct', platformRole: 'support' }),
     createUser(h, { label: 'tdel-owner' }),
     createUser(h, { label: 'tdel-member', verify: 'direct' }),
   ]);
-  await new UsersRepository(h.platform.db).update(admin.userId, { platformRole: 'admin' });
-  await new UsersRepository(h.platform.db).update(support.userId, { platformRole: 'support' });
   await joinTenant(h, owner, member, 'member');
   const [tenant] = await h.platform.db.select().from(tenants).where(eq(tenants.id, owner.tenantId));
   tenantName = tenant?.name ?? '';

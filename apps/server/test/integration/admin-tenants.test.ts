@@ -1,7 +1,6 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.tables.js';
-import { UsersRepository } from '../../src/auth/users.repo.js';
 import { billingAccounts } from '../../src/billing/billing.tables.js';
 import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { InstancesRepository } from '../../src/instances/instances.repo.js';
@@ -31,13 +30,11 @@ beforeAll(async () => {
   h = await startHarness({ env: { ...edge.env, PROVISION_FROM_TEMPLATE: 'false' } });
   await edge.start(h.platform.edge as NginxEdgeRouter);
   [admin, support, owner, member] = await Promise.all([
-    createUser(h, { label: 'tenants-admin', verify: 'direct' }),
-    createUser(h, { label: 'tenants-support', verify: 'direct' }),
+    createUser(h, { label: 'tenants-admin', verify: 'direct', platformRole: 'admin' }),
+    createUser(h, { label: 'tenants-support', verify: 'direct', platformRole: 'support' }),
     createUser(h, { label: `${marker}-owner` }),
     createUser(h, { label: 'tenants-member', verify: 'direct' }),
   ]);
-  await new UsersRepository(h.platform.db).update(admin.userId, { platformRole: 'admin' });
-  await new UsersRepository(h.platform.db).update(support.userId, { platformRole: 'support' });
   await joinTenant(h, owner, member, 'member');
 }, 90_000);
 
