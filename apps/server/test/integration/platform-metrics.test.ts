@@ -86,7 +86,8 @@ describe('worker metrics', () => {
     const [successBefore, countBefore] = [await successes(), await durations()];
     const created = await createInstance(h, owner, { version: '18.0' });
     await waitForStatus(h, owner, created.id, ['running']);
-    expect(await successes()).toBe(successBefore + 1);
+    // The worker counts the run just after its status commits, so the API may show "running" a moment before.
+    await expect.poll(successes, { timeout: 5_000 }).toBe(successBefore + 1);
     expect(await durations()).toBe(countBefore + 1);
 
     const statusText = await scrape();
