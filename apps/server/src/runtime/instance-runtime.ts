@@ -107,9 +107,32 @@ export interface ContainerUsage {
   memoryLimitBytes: number;
 }
 
+/**
+ * A machine instances run on: the one engine of the Docker driver, or a node of the swarm. Capacity is what the
+ * engine reports (all of the machine's memory and CPUs); what the platform's plans reserve is counted elsewhere.
+ */
+export interface RuntimeNode {
+  /** The engine's ID (Docker) or the swarm node ID. */
+  id: string;
+  /** Its hostname. */
+  name: string;
+  /** Where the edge reaches the instances' published ports on it (null: on the edge's own host, 127.0.0.1). */
+  address: string | null;
+  role: 'standalone' | 'manager' | 'worker';
+  /** Swarm's words: `active` takes new instances, `pause` keeps its own but takes none, `drain` is being emptied. */
+  availability: 'active' | 'pause' | 'drain';
+  state: 'ready' | 'down';
+  capacity: { memoryMb: number; cpuMillis: number };
+  labels: Labels;
+  engineVersion: string;
+}
+
 export interface InstanceRuntime {
   /** Whether the engine answers (readiness); rejects when it is away. */
   ping(): Promise<void>;
+
+  /** The machines instances can run on, as the engine (or the swarm's managers) sees them now. */
+  listNodes(): Promise<RuntimeNode[]>;
 
   /** Makes sure the engine has the image; with `pull`, a missing one is pulled (as `docker run` would). */
   ensureImage(image: string, options: { pull: boolean; timeoutMs?: number }): Promise<'present' | 'pulled'>;

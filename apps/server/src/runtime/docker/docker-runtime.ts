@@ -10,6 +10,7 @@ import type {
   NetworkSpec,
   OneOffResult,
   ResourceLimits,
+  RuntimeNode,
 } from '../instance-runtime.js';
 import {
   containerLogs,
@@ -45,6 +46,24 @@ export class DockerRuntime implements InstanceRuntime {
 
   async ping(): Promise<void> {
     await this.docker.ping();
+  }
+
+  /** One engine is one node, on the edge's own host. */
+  async listNodes(): Promise<RuntimeNode[]> {
+    const info = await engineCall('listNodes', 'engine', () => this.docker.info());
+    return [
+      {
+        id: String(info.ID),
+        name: String(info.Name),
+        address: null,
+        role: 'standalone',
+        availability: 'active',
+        state: 'ready',
+        capacity: { memoryMb: Math.floor(Number(info.MemTotal) / 1_048_576), cpuMillis: Number(info.NCPU) * 1000 },
+        labels: Object.fromEntries(((info.Labels as string[] | null) ?? []).map((l) => [l.split('=')[0], l.split('=').slice(1).join('=')])),
+        engineVersion: String(info.ServerVersion),
+      },
+    ];
   }
 
   ensureImage(image: string, options: { pull: boolean; timeoutMs?: number }) {
