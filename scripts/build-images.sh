@@ -3,16 +3,18 @@
 # Builds the platform's own images FROM the base image (deploy/images, docs/images.md):
 #   saas-platform:<version>  the API and the worker (docker run <image> api|worker|migrate)
 #   saas-web:<version>       the tenant web app (:8080) and the admin dashboard (:8081) behind nginx
+#   saas-edge:<version>      the edge: nginx kept in step with the platform by `cli.js edge-sync` (from the two above)
 # each also tagged :latest; <version> is apps/server/package.json's. Without --base the base comes from the
 # offline path (deploy/images/base/build-base-offline.sh: nothing is pulled). Each image carries an
 # input-hash label (base, build outputs, lockfile, Dockerfile, version, commit): unchanged inputs reuse it.
 #
-# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web] [--verbose]
+# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web|edge] [--verbose]
 #   --base IMAGE   build FROM this base, e.g. one built from deploy/images/base/Dockerfile where a
 #                  registry is reachable (default: the offline base)
 #   --no-build     use the existing apps/*/dist (npm run build already ran); default: npm run build first
 #   --rebuild      ignore the cache (the offline base's too)
-#   --only NAME    build only saas-platform (platform) or saas-web (web)
+#   --only NAME    build only saas-platform (platform), saas-web (web) or saas-edge (edge, with the two it
+#                  is built from, each reused when its inputs did not change)
 #   --verbose      show npm's and docker build's output
 # Prints one line per image on stdout (built / up to date, time, size); progress goes to stderr.
 set -euo pipefail
@@ -35,7 +37,7 @@ while (($# > 0)); do
     --no-build) BUILD=no ;;
     --rebuild) REBUILD=yes ;;
     --only)
-      [[ "${2:-}" == platform || "${2:-}" == web ]] || die "--only takes platform or web"
+      [[ "${2:-}" == platform || "${2:-}" == web || "${2:-}" == edge ]] || die "--only takes platform, web or edge"
       ONLY="$2"
       shift
       ;;
@@ -130,6 +132,19 @@ web_inputs() {
   declare -f stage_web
 }
 
+# stage_edge DIR: the edge image's build context: its own files (the app and SPAs come from the two images).
+stage_edge() {
+  cp "$IMAGES_DIR/edge/Dockerfile" "$IMAGES_DIR/edge/healthcheck.mjs" "$1/"
+}
+
+# The edge's inputs include the exact images it copies from.
+edge_inputs() {
+  hash_tree "$IMAGES_DIR/edge"
+  printf '%s\n' "platform=$(docker image inspect --format '{{.Id}}' "saas-platform:$VERSION")" \
+    "web=$(docker image inspect --format '{{.Id}}' "saas-web:$VERSION")"
+  declare -f stage_edge
+}
+
 # Removes image $1 if nothing tags it any more (a build this script replaced); one still in use stays.
 drop_if_untagged() {
   local id="$1" tags
@@ -138,9 +153,11 @@ drop_if_untagged() {
   [[ "$tags" != 0 ]] || docker image rm "$id" >/dev/null 2>&1 || true
 }
 
-# build_image NAME KIND: saas-<KIND>:$VERSION and :latest, unless an image with the same inputs exists.
+# build_image NAME KIND [BUILD-ARG...]: saas-<KIND>:$VERSION and :latest, unless an image with the same inputs exists.
 build_image() {
-  local name="$1" kind="$2" start="$EPOCHREALTIME" hash existing previous stage
+  local name="$1" kind="$2" start="$EPOCHREALTIME" hash existing previous stage extra=()
+  local arg
+  for arg in "${@:3}"; do extra+=(--build-arg "$arg"); done
   hash="$(
     {
       printf '%s\n' "base=$BASE_ID" "version=$VERSION" "revision=$REVISION" "source=$SOURCE"
@@ -164,7 +181,7 @@ build_image() {
   # The classic builder: it uses the local base as it is, and never looks for it in a registry.
   DOCKER_BUILDKIT=0 quietly docker build \
     --build-arg "BASE=$BASE_REF" --build-arg "VERSION=$VERSION" \
-    --build-arg "REVISION=$REVISION" --build-arg "SOURCE=$SOURCE" \
+    --build-arg "REVISION=$REVISION" --build-arg "SOURCE=$SOURCE" "${extra[@]}" \
     --label "$HASH_LABEL=$hash" \
     --tag "$name:$VERSION" --tag "$name:latest" "$stage" || die "docker build of $name failed"
   rm -rf "$stage"
@@ -212,6 +229,10 @@ main() {
 
   [[ "$ONLY" == web ]] || build_image saas-platform platform
   [[ "$ONLY" == platform ]] || build_image saas-web web
+  if [[ -z "$ONLY" || "$ONLY" == edge ]]; then
+    # Just built or reused above; their image IDs are among the edge's inputs (one build at a time: the lock).
+    build_image saas-edge edge "PLATFORM=saas-platform:$VERSION" "WEB=saas-web:$VERSION"
+  fi
   # An offline base this run replaced, once the images built on it are gone.
   [[ "$replaced_base" == "$BASE_ID" ]] || drop_if_untagged "$replaced_base"
 }

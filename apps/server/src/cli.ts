@@ -10,6 +10,9 @@ const USAGE = `usage: cli.js <command>
   ensure-admin   create the first platform admin if none exists (ADMIN_EMAIL, ADMIN_PASSWORD optional); prints one JSON line
   openapi        print the OpenAPI document
   edge-render    render, validate and install the edge's nginx config (reloads nginx if it runs); prints one JSON line
+  edge-sync [--nginx]
+                 the edge container's process: keep this machine's edge in step with the platform (EDGE_MODE=remote
+                 elsewhere), starting and watching nginx with --nginx; runs until SIGTERM (docs/edge.md#remote-mode)
   edge-cert      TLS mode: obtain the platform hosts' certificates through ACME (--force to renew now); prints one JSON line
   monitoring-config --out <dir>
                  write prometheus.yml, alert rules and alertmanager.yml from the configuration (docs/monitoring.md); prints one JSON line
@@ -61,6 +64,14 @@ switch (command) {
     const config = await loadConfig().catch(exitOnConfigError);
     const { edgeRenderCommand } = await import('./edge/edge-cli.js');
     process.exitCode = await edgeRenderCommand(config);
+    break;
+  }
+  case 'edge-sync': {
+    const config = await loadConfig().catch(exitOnConfigError);
+    const { edgeSyncCommand } = await import('./edge/edge-cli.js');
+    process.exitCode = await edgeSyncCommand(config, process.argv.slice(3));
+    // Nothing else may keep it running once it stopped (a timer of a library).
+    process.exit();
     break;
   }
   case 'edge-cert': {

@@ -143,7 +143,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
   const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl, instanceGroupRole(config.resourcePrefix), (err) =>
     dependencyError('tenant postgres', err),
   );
-  const edge = options.edge ?? createEdgeRouter(config, log);
+  const edge = options.edge ?? createEdgeRouter(config, log, redis);
   const backupStorage = createBackupStorage(config.backups.storage);
   const instanceOps = new InstanceOperations({ config, database, runtime, tenantDb, backupStorage, edge, redis, log });
   let issuer: AcmeIssuer | undefined;

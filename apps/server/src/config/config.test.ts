@@ -52,6 +52,22 @@ describe('parseConfig', () => {
     expect(config.encryptionKey).toHaveLength(32);
   });
 
+  it('keeps the edge local by default; EDGE_MODE=remote with its timeouts and the API as the edge reaches it', () => {
+    expect(parseConfig(base).edge).toMatchObject({ mode: 'local', applyTimeoutMs: 20_000, syncIntervalMs: 30_000, apiUpstream: undefined });
+    const remote = parseConfig({
+      ...base,
+      EDGE_MODE: 'remote',
+      EDGE_APPLY_TIMEOUT_SECONDS: '5',
+      EDGE_SYNC_INTERVAL_SECONDS: '10',
+      EDGE_API_UPSTREAM: 'api:3000',
+    });
+    expect(remote.edge).toMatchObject({ mode: 'remote', applyTimeoutMs: 5_000, syncIntervalMs: 10_000, apiUpstream: 'api:3000' });
+    expect(problemsOf({ ...base, EDGE_MODE: 'swarm', EDGE_API_UPSTREAM: 'api;3000' })).toEqual([
+      expect.stringContaining('EDGE_MODE'),
+      expect.stringContaining('EDGE_API_UPSTREAM: must be address:port'),
+    ]);
+  });
+
   it('names DATABASE_URL when it is missing, and treats an empty value as missing', () => {
     for (const value of [undefined, '']) {
       const problems = problemsOf({ ...base, DATABASE_URL: value });

@@ -1,14 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { isHostname } from '../edge/edge-names.js';
+import { assertUpstreamAddress, isHostname } from '../edge/edge-names.js';
 import { slotCapacity } from '../instances/instance-names.js';
 import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
 import { type BackupConfig, backupConfig, backupEnvShape, checkBackupEnv } from './backup-config.js';
 import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } from './billing-config.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
 import { type MonitoringConfig, monitoringConfig, monitoringEnvShape } from './monitoring-env.js';
+import { resolveSecretFiles } from './secret-files.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
+
+const isUpstreamAddress = (value: string) => {
+  try {
+    assertUpstreamAddress(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const duration = (max: number) => z.coerce.number().int().positive().max(max);
 
@@ -75,7 +85,14 @@ export const envSchema = z
     WORKFLOW_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     // The edge (apps/server/src/edge): see docs/edge.md.
     EDGE_ROUTER: z.enum(['nginx', 'log']).optional(),
+    // local: the API and worker drive this machine's nginx; remote: edge containers do (docs/edge.md#remote-mode).
+    EDGE_MODE: z.enum(['local', 'remote']).default('local'),
     EDGE_DIR: z.string().optional(),
+    // EDGE_MODE=remote: how long a route change waits for every edge to acknowledge it; the edge's periodic re-sync.
+    EDGE_APPLY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
+    EDGE_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
+    // address:port of the API as the edge reaches it (another container); unset: HOST:PORT.
+    EDGE_API_UPSTREAM: z.string().refine(isUpstreamAddress, 'must be address:port, e.g. api:3000').optional(),
     EDGE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     EDGE_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
     EDGE_LISTEN_ADDRESS: z.string().default(''),
@@ -283,6 +300,17 @@ export interface Config {
   /** The public entry point (edge/): `nginx` renders and reloads our nginx; `log` only logs (the default in tests). */
   edge: {
     router: 'nginx' | 'log';
+    /**
+     * With the nginx router: `local` writes this machine's edge directory and signals its nginx; `remote`
+     * publishes changes to the edge containers (`cli.js edge-sync`, docs/edge.md#remote-mode).
+     */
+    mode: 'local' | 'remote';
+    /** Remote mode: the longest wait for the edges' acknowledgement of a change. */
+    applyTimeoutMs: number;
+    /** edge-sync: re-sync from the database this often, whatever was published. */
+    syncIntervalMs: number;
+    /** The API as the edge reaches it; unset: HOST:PORT. */
+    apiUpstream: string | undefined;
     /** Unset: <repo>/.run/nginx. */
     dir: string | undefined;
     httpPort: number;
@@ -375,6 +403,10 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     workflowStepPauseMs: env.WORKFLOW_STEP_PAUSE_MS,
     edge: {
       router: env.EDGE_ROUTER ?? (env.NODE_ENV === 'test' ? 'log' : 'nginx'),
+      mode: env.EDGE_MODE,
+      applyTimeoutMs: env.EDGE_APPLY_TIMEOUT_SECONDS * 1000,
+      syncIntervalMs: env.EDGE_SYNC_INTERVAL_SECONDS * 1000,
+      apiUpstream: env.EDGE_API_UPSTREAM,
       dir: env.EDGE_DIR,
       httpPort: env.EDGE_PORT,
       httpsPort: env.EDGE_HTTPS_PORT,
@@ -396,9 +428,11 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   };
 }
 
-/** Reads `.env` (if present) into the environment, then validates it. */
+/** Reads `.env` (if present) into the environment, and secrets from `<NAME>_FILE` files, then validates it. */
 export async function loadConfig(): Promise<Config> {
   const dotenv = await import('dotenv');
   dotenv.config({ quiet: true });
-  return parseConfig(process.env);
+  const { env, problems } = resolveSecretFiles(process.env, Object.keys(envSchema.shape));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parseConfig(env);
 }

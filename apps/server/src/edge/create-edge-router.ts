@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { AcmeIssuer } from './acme-issuer.js';
 import { assertToken } from './edge-names.js';
@@ -8,6 +9,7 @@ import type { ChallengeKind, EdgeLog, EdgeRouter, InstanceRoute } from './edge-r
 import { edgeSettingsFromConfig } from './edge-settings.js';
 import { Http01AcmeIssuer } from './http01-acme-issuer.js';
 import { NginxEdgeRouter } from './nginx-edge-router.js';
+import { RemoteEdgeRouter } from './remote-edge-router.js';
 
 /** Keeps routes in memory and logs them: the edge for tests and machines without nginx. */
 export class RecordingEdgeRouter implements EdgeRouter {
@@ -41,9 +43,23 @@ export class RecordingEdgeRouter implements EdgeRouter {
   }
 }
 
-/** The platform's edge: our nginx, or (EDGE_ROUTER=log, the default under NODE_ENV=test) a recorder. */
-export function createEdgeRouter(config: Config, log: EdgeLog): EdgeRouter {
+/**
+ * The platform's edge: this machine's nginx, the edge containers (EDGE_MODE=remote, through `redis`),
+ * or (EDGE_ROUTER=log, the default under NODE_ENV=test) a recorder.
+ */
+export function createEdgeRouter(config: Config, log: EdgeLog, redis?: Redis): EdgeRouter {
   if (config.edge.router === 'log') return new RecordingEdgeRouter(log);
+  if (config.edge.mode === 'remote') {
+    if (!redis) throw new Error('EDGE_MODE=remote needs the Redis connection');
+    const settings = edgeSettingsFromConfig(config);
+    return new RemoteEdgeRouter({
+      redis,
+      prefix: config.queuePrefix,
+      platformHosts: { publicHost: settings.publicHost, adminHost: settings.adminHost },
+      applyTimeoutMs: config.edge.applyTimeoutMs,
+      log,
+    });
+  }
   return new NginxEdgeRouter({ settings: edgeSettingsFromConfig(config), baseDomain: config.instanceDomain, log });
 }
 

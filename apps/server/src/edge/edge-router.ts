@@ -87,3 +87,16 @@ export interface EdgeRouter {
   /** Stops serving the challenge; nothing happens if it is not published. */
   withdrawChallenge(kind: ChallengeKind, token: string): Promise<void>;
 }
+
+/** Remote mode: the edges did not acknowledge a change in time (none answering is not this error: see RemoteEdgeRouter). */
+export class EdgeUnavailableError extends Error {
+  readonly code = 'edge_unavailable';
+  constructor(
+    message: string,
+    /** What each edge replica that lagged behind last reported (its sync error), by replica id. */
+    public readonly replicas: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'EdgeUnavailableError';
+  }
+}

@@ -147,7 +147,7 @@ export function edgeSettingsFromConfig(config: Config): EdgeSettings {
     adminHost: new URL(config.adminUrl).hostname,
     webRoot,
     adminRoot,
-    apiUpstream: `${api}:${config.port}`,
+    apiUpstream: config.edge.apiUpstream ?? `${api}:${config.port}`,
     statusPort: config.monitoring.edgeStatusPort,
     resolvers: config.edge.tls ? systemResolvers() : [],
     limits: DEFAULT_LIMITS,
