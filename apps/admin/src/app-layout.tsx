@@ -12,6 +12,7 @@ const nav = [
   { label: 'Odoo versions', to: '/odoo-versions' },
   { label: 'Plans', to: '/plans' },
   { label: 'Billing', to: '/billing' },
+  { label: 'Nodes', to: '/nodes' },
   { label: 'System', to: '/system' },
   { label: 'Alerts', to: '/alerts' },
   { label: 'Audit log', to: '/audit-log' },

@@ -6,6 +6,7 @@ import { InstanceDetailPage } from './instances/instance-detail.page';
 import { InstancesPage } from './instances/instances.page';
 import { LoginPage } from './login.page';
 import { AlertsPage } from './monitoring/alerts.page';
+import { NodesPage } from './nodes/nodes.page';
 import { NotFoundPage } from './not-found.page';
 import { OverviewPage } from './overview/overview.page';
 import { PlansPage } from './plans/plans.page';
@@ -33,6 +34,7 @@ export const router = createBrowserRouter([
       { path: 'plans', element: <PlansPage /> },
       // Its charts (recharts) are the bulk of a bundle no other page needs: loaded on first visit.
       { path: 'billing', lazy: () => import('./billing/billing.page').then((m) => ({ Component: m.BillingPage })) },
+      { path: 'nodes', element: <NodesPage /> },
       { path: 'system', element: <SystemPage /> },
       { path: 'alerts', element: <AlertsPage /> },
       { path: 'audit-log', element: <AuditLogPage /> },

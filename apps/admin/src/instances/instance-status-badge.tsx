@@ -3,7 +3,7 @@ import { badgeStyles } from '../shared/badge-styles';
 import { StatusBadge, type StatusLook } from '../shared/status-badge';
 import type { AdminInstance, InstanceStatus } from './instances.queries';
 
-const look: Record<InstanceStatus, StatusLook> = {
+export const INSTANCE_STATUS_LOOK: Record<InstanceStatus, StatusLook> = {
   pending: { color: 'blue', busy: true },
   provisioning: { color: 'blue', busy: true },
   running: { color: 'teal', busy: false },
@@ -31,7 +31,7 @@ type StatusFields = Pick<AdminInstance, 'status' | 'lastError' | 'progress'>;
  * a failed one explains itself in a tooltip that keyboard and touch users can open too.
  */
 export function InstanceStatusBadge({ instance }: { instance: StatusFields }) {
-  const badge = <StatusBadge status={instance.status} look={look[instance.status]} percent={instance.progress?.percent} />;
+  const badge = <StatusBadge status={instance.status} look={INSTANCE_STATUS_LOOK[instance.status]} percent={instance.progress?.percent} />;
   if (instance.status !== 'failed' || !instance.lastError) return badge;
   return (
     <Tooltip label={instance.lastError} multiline w={320} withArrow events={{ hover: true, focus: true, touch: true }}>

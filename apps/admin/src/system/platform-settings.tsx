@@ -56,6 +56,7 @@ function groups(s: PlatformSettingsDto): [string, [string, ReactNode][]][] {
       'Edge',
       [
         ['Router', s.edge.router === 'nginx' ? 'nginx' : 'Log only (no proxy)'],
+        ['Mode', s.edge.mode === 'remote' ? 'Edge containers, fed through Redis' : 'This machine’s nginx'],
         ['TLS', yesNo(s.edge.tls, 'HTTPS with ACME certificates', 'Plain HTTP')],
         ['Ports', s.edge.tls ? `${s.edge.httpPort} (HTTP), ${s.edge.httpsPort} (HTTPS)` : String(s.edge.httpPort)],
         ...(s.edge.acmeDirectoryUrl ? [['ACME directory', mono(s.edge.acmeDirectoryUrl)] as [string, ReactNode]] : []),

@@ -35,6 +35,7 @@ import { registerPlatformMetrics } from '../monitoring/platform-metrics.js';
 import type { Platform } from '../platform.js';
 import { EdgeRoutesService } from '../system/edge-routes.service.js';
 import { buildInternalApp, registerMetrics } from '../system/metrics.js';
+import { NodesService } from '../system/nodes.service.js';
 import { operationsRoutes } from '../system/operations.routes.js';
 import { systemRoutes } from '../system/system.routes.js';
 import { systemAdminRoutes } from '../system/system-admin.routes.js';
@@ -162,7 +163,11 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(adminBackupsRoutes, { backups: platform.backups });
       await api.register(certificatesRoutes, { admin: platform.admin });
       await api.register(operationsRoutes, { operations: platform.operations });
-      await api.register(systemAdminRoutes, { config, edgeRoutes: new EdgeRoutesService(db, config) });
+      await api.register(systemAdminRoutes, {
+        config,
+        edgeRoutes: new EdgeRoutesService(db, config),
+        nodes: new NodesService(db, platform.runtime, config),
+      });
       await api.register(adminAlertsRoutes, { alerts: platform.alerts });
       await api.register(metricsRoutes, { metrics: platform.metrics, instances: platform.instances });
       if (config.devMailbox) await api.register(devMailboxRoutes, { mail: platform.mail });

@@ -86,6 +86,8 @@ export interface ContainerInfo {
   restartCount: number;
   /** When the container was created (ISO time); the reconciler's orphan grace period counts from it. */
   createdAt: string | null;
+  /** The node it runs on (RuntimeNode.id); absent where the runtime has a single node. */
+  nodeId?: string;
 }
 
 export interface OneOffResult {

@@ -20,6 +20,7 @@ export function platformSettings(config: Config): PlatformSettings {
     },
     edge: {
       router: edge.router,
+      mode: edge.mode,
       tls: edge.tls,
       httpPort: edge.httpPort,
       httpsPort: edge.httpsPort,

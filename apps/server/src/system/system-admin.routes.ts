@@ -3,13 +3,14 @@ import type { Config } from '../config/config.js';
 import { access } from '../http/access.js';
 import { page } from '../http/route-helpers.js';
 import type { EdgeRoutesService } from './edge-routes.service.js';
+import type { NodesService } from './nodes.service.js';
 import { platformSettings } from './platform-settings.js';
-import { edgeRouteSchema, edgeRoutesQuery, platformSettingsSchema } from './system-admin.schemas.js';
+import { edgeRouteSchema, edgeRoutesQuery, nodesSchema, platformSettingsSchema } from './system-admin.schemas.js';
 
-/** The System page's read-only views: the edge's routes and the effective configuration. */
-export const systemAdminRoutes: FastifyPluginAsyncZod<{ config: Config; edgeRoutes: EdgeRoutesService }> = async (
+/** The System and Nodes pages' read-only views: the edge's routes, the effective configuration, the nodes. */
+export const systemAdminRoutes: FastifyPluginAsyncZod<{ config: Config; edgeRoutes: EdgeRoutesService; nodes: NodesService }> = async (
   app,
-  { config, edgeRoutes },
+  { config, edgeRoutes, nodes },
 ) => {
   const staff = access.platform('admin', 'support');
 
@@ -40,5 +41,18 @@ export const systemAdminRoutes: FastifyPluginAsyncZod<{ config: Config; edgeRout
       config: { access: staff },
     },
     async () => settings,
+  );
+
+  app.get(
+    '/admin/system/nodes',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'The machines instances run on: capacity, what the plans of their instances take, and the instances',
+        response: { 200: nodesSchema },
+      },
+      config: { access: staff },
+    },
+    async () => nodes.list(),
   );
 };

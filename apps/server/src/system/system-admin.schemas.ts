@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../http/route-helpers.js';
+import { instanceStatusSchema } from '../instances/instances.schemas.js';
 
 /** What the edge serves on a host: Odoo (`active`) or one of the platform's status pages. Mirrors RouteState (edge-router.ts). */
 export const ROUTE_STATES = ['active', 'provisioning', 'stopped', 'failed', 'suspended'] as const;
@@ -46,6 +47,7 @@ export const platformSettingsSchema = z
     }),
     edge: z.object({
       router: z.enum(['nginx', 'log']),
+      mode: z.enum(['local', 'remote']).describe('local: this machine’s nginx; remote: edge containers fed through Redis'),
       tls: z.boolean(),
       httpPort: z.number().int(),
       httpsPort: z.number().int(),
@@ -83,3 +85,37 @@ export const platformSettingsSchema = z
   .meta({ id: 'PlatformSettings' });
 
 export type PlatformSettings = z.infer<typeof platformSettingsSchema>;
+
+const resources = z.object({ memoryMb: z.number().int(), cpuMillis: z.number().int().describe('Thousandths of a core') });
+
+export const nodeInstanceSchema = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    tenantId: z.uuid(),
+    status: instanceStatusSchema,
+    limits: resources.describe("The plan's limits"),
+  })
+  .meta({ id: 'NodeInstance' });
+
+export const nodesSchema = z
+  .object({
+    nodes: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        address: z.string().nullable().describe('Where the edge reaches its instances; null: the edge’s own host'),
+        role: z.enum(['standalone', 'manager', 'worker']),
+        availability: z.enum(['active', 'pause', 'drain']),
+        state: z.enum(['ready', 'down']),
+        capacity: resources,
+        allocated: resources.describe('The plans of its instances that hold resources (provisioning, running, deleting)'),
+        labels: z.record(z.string(), z.string()),
+        engineVersion: z.string(),
+        instances: z.array(nodeInstanceSchema),
+      }),
+    ),
+    unplaced: z.array(nodeInstanceSchema).describe('Instances without a container on any node (e.g. failed or pending)'),
+  })
+  .meta({ id: 'Nodes' });

@@ -102,7 +102,8 @@ describe('GET /admin/system/edge-routes', () => {
 
   it('tells each host’s certificate in TLS mode: its own, the instances’ wildcard, or none', async () => {
     // The same service with TLS on and an instances' domain of this test's own (certificate names are global).
-    const instanceDomain = `${label}.cloud.example`;
+    // Not containing the label: the search matches host names, and every instance of the shared database has one there.
+    const instanceDomain = `cloud-${randomUUID().slice(0, 8)}.example`;
     const service = new EdgeRoutesService(h.platform.db, { instanceDomain, edge: { ...h.platform.config.edge, tls: true } });
     const certs = new CertificatesRepository(h.platform.db);
     const issued = (name: string, days: number) => ({
