@@ -6,19 +6,19 @@ import { assertName, labelFilters, MANAGED_LABEL } from './docker-spec.js';
 
 const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
-function assertSubnet(name: string, subnet: string): void {
+export function assertSubnet(name: string, subnet: string): void {
   const match = IPV4_CIDR.exec(subnet);
   const valid = match?.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(match?.[5]) <= 32;
   if (!valid) throw new RuntimeError('validate', name, `invalid IPv4 subnet ${JSON.stringify(subnet)}`);
 }
 
-async function inspectNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | null> {
+export async function inspectNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | null> {
   const info = await tolerate(docker.getNetwork(name).inspect() as Promise<Docker.NetworkInspectInfo>, [404]);
   // The engine also resolves id prefixes; only an exact name counts.
   return info && info.Name === name ? info : null;
 }
 
-function subnetsOf(info: Docker.NetworkInspectInfo): string[] {
+export function subnetsOf(info: Docker.NetworkInspectInfo): string[] {
   return (info.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === 'string');
 }
 

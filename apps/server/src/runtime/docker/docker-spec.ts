@@ -135,18 +135,7 @@ export function createOptions(
       AutoRemove: false,
       RestartPolicy: { Name: spec.restart ?? 'no' },
       NetworkMode: spec.network,
-      Mounts: [
-        ...spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
-        // No source: an anonymous volume.
-        ...scratchVolumeDirs(spec).map((dir) => ({ Type: 'volume' as const, Source: '', Target: dir, ReadOnly: false })),
-        // Sticky and world-writable, as /tmp is on a normal system.
-        ...(spec.tmpfs ?? []).map((t) => ({
-          Type: 'tmpfs' as const,
-          Source: '',
-          Target: t.target,
-          TmpfsOptions: { SizeBytes: t.sizeMb * MiB, Mode: 0o1777 },
-        })),
-      ],
+      Mounts: specMounts(spec),
       PortBindings: Object.fromEntries(
         publish.map((p) => [`${p.containerPort}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(p.hostPort) }]]),
       ),
@@ -182,4 +171,22 @@ export function validateSpec(spec: Omit<ContainerSpec, 'restart' | 'publish'> & 
     const port = (n: number) => Number.isInteger(n) && n > 0 && n < 65536;
     if (!port(containerPort) || !port(hostPort)) throw new RuntimeError('validate', spec.name, 'ports must be integers in 1..65535');
   }
+}
+
+/**
+ * A spec's mounts as the engine takes them, for a container (HostConfig.Mounts) and a Swarm task alike: its
+ * volumes, an anonymous volume (no source: removed with the container or task) for each directory of its
+ * files, and its tmpfs, sticky and world-writable as /tmp is on a normal system.
+ */
+export function specMounts(spec: Pick<ContainerSpec, 'mounts' | 'files' | 'tmpfs' | 'readOnlyRootfs'>) {
+  return [
+    ...spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
+    ...scratchVolumeDirs(spec).map((dir) => ({ Type: 'volume' as const, Source: '', Target: dir, ReadOnly: false })),
+    ...(spec.tmpfs ?? []).map((t) => ({
+      Type: 'tmpfs' as const,
+      Source: '',
+      Target: t.target,
+      TmpfsOptions: { SizeBytes: t.sizeMb * MiB, Mode: 0o1777 },
+    })),
+  ];
 }

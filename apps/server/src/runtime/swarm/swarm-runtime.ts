@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { engineCall } from '../docker/docker-errors.js';
+import { removeNetwork } from '../docker/docker-networks.js';
 import type { DockerRuntime } from '../docker/docker-runtime.js';
 import {
   type ContainerInfo,
@@ -20,7 +21,7 @@ import {
 } from '../instance-runtime.js';
 import type { Resources } from './placement.js';
 import { SwarmContainers } from './swarm-containers.js';
-import { ensureOverlay, listOverlays, removeOverlay } from './swarm-networks.js';
+import { ensureOverlay, listOverlays } from './swarm-networks.js';
 import { type EngineEndpoint, SwarmNodes } from './swarm-nodes.js';
 import { VolumeHomes } from './swarm-volumes.js';
 
@@ -80,7 +81,7 @@ export class SwarmRuntime implements InstanceRuntime {
   }
 
   removeNetwork(name: string): Promise<void> {
-    return removeOverlay(this.nodes.manager, name);
+    return removeNetwork(this.nodes.manager, name);
   }
 
   listNetworks(labelFilter: Labels) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { STOP_TIMEOUT_SECONDS } from '../docker/docker-containers.js';
-import { MANAGED_LABEL, SPEC_HASH_LABEL, scratchVolumeDirs, specHash, validateSpec } from '../docker/docker-spec.js';
+import { MANAGED_LABEL, SPEC_HASH_LABEL, specHash, specMounts, validateSpec } from '../docker/docker-spec.js';
 import { type ContainerSpec, type FileToWrite, type ResourceLimits, RuntimeError } from '../instance-runtime.js';
 
 /** The swarm node an instance (its service, its volumes) is pinned to: a label on the service and the volumes. */
@@ -101,17 +101,7 @@ export function toServiceSpec(spec: ContainerSpec, ctx: ServiceContext): Docker.
     CapabilityDrop: ['ALL'],
     StopGracePeriod: STOP_TIMEOUT_SECONDS * SECOND_NS,
     Hosts: hostsEntries(spec.extraHosts),
-    Mounts: [
-      ...spec.mounts.map((m) => ({ Type: 'volume' as const, Source: m.volume, Target: m.target, ReadOnly: m.readOnly ?? false })),
-      // No source: a volume of the task's own, removed with its container (as the Docker driver's scratch volumes).
-      ...scratchVolumeDirs(spec).map((dir) => ({ Type: 'volume' as const, Source: '', Target: dir, ReadOnly: false })),
-      ...(spec.tmpfs ?? []).map((t) => ({
-        Type: 'tmpfs' as const,
-        Source: '',
-        Target: t.target,
-        TmpfsOptions: { SizeBytes: t.sizeMb * MiB, Mode: 0o1777 },
-      })),
-    ],
+    Mounts: specMounts(spec),
     Secrets: spec.files.map((file, i) => ({
       SecretID: ctx.secretIds[i] as string,
       SecretName: secretName(spec.name, file),
