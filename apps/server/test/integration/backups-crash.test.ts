@@ -32,7 +32,9 @@ let backup: BackupDto;
 let tablesAtBackup: Record<string, string>;
 let filesAtBackup: Record<string, string>;
 
-const startWorker = (extra: Record<string, string> = {}) => {
+/** One worker at a time: a new one replaces (kills) the last, so none outlives the file to act on later suites' resources. */
+const startWorker = async (extra: Record<string, string> = {}) => {
+  if (worker) await killHard(worker);
   worker = startWorkerProcess({ ...env, ...extra });
   return worker;
 };
@@ -76,7 +78,7 @@ async function odooAnswers() {
 beforeAll(async () => {
   h = await startHarness({ withWorker: false, env });
   owner = await createUser(h, { label: 'backup-crash', verify: 'direct' });
-  startWorker();
+  await startWorker();
   const created = await createInstance(h, owner, { version: '18.0' });
   instance = await waitForStatus(h, owner, created.id, ['running'], 120_000);
   await withTenantDb(h.platform, instance.id, async (c) => {
@@ -107,7 +109,7 @@ describe('backups and restores when the worker is killed', () => {
     const key = (await repo.find(id))?.storageKey ?? '';
     expect(key).not.toBe('');
 
-    startWorker();
+    await startWorker();
     await until('storing', async () => (await repo.find(id))?.progress?.step === 'Compressing and storing');
     // Part of the archive is written by now (a temp file), not all of it.
     await until('a partial upload', async () => (await tempFilesOf(key)).length > 0, 10_000);
@@ -116,7 +118,7 @@ describe('backups and restores when the worker is killed', () => {
     expect(cut?.status).toBe('running');
     expect(await h.platform.backupStorage.head(key)).toBeNull();
 
-    startWorker();
+    await startWorker();
     // The job's lock expires (BullMQ stalled-job recovery) and the new worker makes the backup from the start.
     backup = await waitForBackup(h, owner, instance.id, id, ['completed', 'failed'], 150_000);
     expect(backup.status, backup.error ?? '').toBe('completed');
@@ -136,6 +138,7 @@ describe('backups and restores when the worker is killed', () => {
     // The killed attempt's temp file does not outlive the retry.
     expect(await tempFilesOf(key)).toEqual([]);
     expect((await stat(join(storageDir(), key))).size).toBeGreaterThan(FILE_COUNT * 1_000_000);
+    await stopWorker();
   }, 240_000);
 
   it('a restore killed while loading the database resumes on a new worker and ends with the backup’s data, Odoo up', async () => {
@@ -146,7 +149,7 @@ describe('backups and restores when the worker is killed', () => {
     const restoreId = (res.json() as { id: string }).id;
 
     // Each step pauses in this worker, so the kill lands inside "database" (Odoo stopped, old database set aside).
-    startWorker({ WORKFLOW_STEP_PAUSE_MS: '2000' });
+    await startWorker({ WORKFLOW_STEP_PAUSE_MS: '2000' });
     await until(
       'the database step',
       async () => {
@@ -160,7 +163,7 @@ describe('backups and restores when the worker is killed', () => {
     );
     await stopWorker();
 
-    startWorker();
+    await startWorker();
     const restore = await waitForRestore(h, owner, instance.id, restoreId, 240_000);
     expect(restore.status, restore.error ?? '').toBe('succeeded');
     expect(await tableChecksums(h.platform, instance.id)).toEqual(tablesAtBackup);
@@ -182,7 +185,7 @@ describe('backups and restores when the worker is killed', () => {
     await handle.write(randomBytes(4096), 0, 4096, Math.floor(size / 2));
     await handle.close();
 
-    startWorker();
+    await startWorker();
     const res = await call(h.app, 'POST', `/api/v1/instances/${instance.id}/restore`, { client: owner, body: { backupId: backup.id } });
     expect(res.statusCode, res.body).toBe(202);
     const restoreId = (res.json() as { id: string }).id;

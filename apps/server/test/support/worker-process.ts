@@ -6,6 +6,16 @@ import { testEnv } from '../test-env.js';
 export type BuiltProcess = ChildProcess & { output: string[] };
 
 /**
+ * Every process started here and not yet gone. A test that times out never reaches its `finally`: without this,
+ * its worker would outlive the file (adopted by init) and go on reconciling the shared test database and engine
+ * under later suites, recreating containers they purged.
+ */
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of alive) child.kill('SIGKILL');
+});
+
+/**
  * One of the platform's real processes (the build of `npm run build`: `main-worker.js`, `main-api.js`), so
  * a test can kill it with SIGKILL at any moment and start another, exactly as a crash and a restart would.
  * The last 400 chunks of its output are kept for failure messages.
@@ -18,6 +28,8 @@ export function startBuiltProcess(entry: 'main-worker.js' | 'main-api.js', env: 
     stdio: ['ignore', 'pipe', 'pipe'],
   }) as BuiltProcess;
   child.output = [];
+  alive.add(child);
+  child.once('exit', () => alive.delete(child));
   const keep = (chunk: Buffer) => {
     child.output.push(chunk.toString());
     if (child.output.length > 400) child.output.shift();
