@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import { BACKUP_RETENTION_EVERY_MS, BACKUP_RETENTION_JOB, BACKUP_SCHEDULE_JOB, type BackupJob } from '../backups/backup-jobs.js';
 import { applyRetention, scheduleBackups } from '../backups/backup-maintenance.js';
 import { BackupRunner } from '../backups/backup-runner.js';
@@ -10,6 +10,7 @@ import { RENEW_CERTIFICATES_JOB, renewCertificates } from '../certificates/certi
 import { EXPIRE_DOMAIN_CLAIMS_EVERY_MS, EXPIRE_DOMAIN_CLAIMS_JOB, expireDomainClaims } from '../domains/domain-claims.js';
 import { domainRemoved, type EdgeJobDeps, verifyDomain } from '../domains/domains.jobs.js';
 import { DOMAIN_REMOVED_JOB, type DomainRemovedJob, VERIFY_DOMAIN_JOB } from '../domains/domains.service.js';
+import { isDependencyOutage } from '../errors/dependency-outage.js';
 import { Reconciler } from '../instances/reconciler.js';
 import { buildTemplate, templatesToBuild } from '../instances/template-builder.js';
 import { deliverMail } from '../mail/mail-delivery.job.js';
@@ -105,43 +106,54 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
       new Worker(
         QUEUE_NAMES.maintenance,
         async (job) => {
-          switch (job.name) {
-            case 'outbox-sweep': {
-              const ids = await new OutboxRepository(db).pendingIds(10);
-              for (const outboxId of ids) await queues.mail.add('deliver', { outboxId }, { jobId: outboxId });
-              return { requeued: ids.length };
-            }
-            case 'reconcile':
-              return { findings: await reconciler.run() };
-            case 'build-template':
-              return { result: await buildTemplate(opsDeps, String(job.data.version)) };
-            case VERIFY_DOMAIN_JOB:
-              return { result: await verifyDomain(edgeDeps, String(job.data.domainId)) };
-            case DOMAIN_REMOVED_JOB:
-              return { result: await domainRemoved(edgeDeps, job.data as DomainRemovedJob) };
-            case RENEW_CERTIFICATES_JOB:
-              return renewCertificates(edgeDeps);
-            case EXPIRE_DOMAIN_CLAIMS_JOB:
-              return expireDomainClaims(edgeDeps);
-            case BILLING_EVENT_JOB:
-              return { result: await platform.billingEvents.process(String(job.data.eventId)) };
-            case ENFORCE_TENANT_JOB:
-              return { result: await enforceTenant(billingDeps, String(job.data.tenantId)) };
-            case ENFORCE_ALL_JOB:
-              return enforceAll(billingDeps);
-            case USAGE_COUNT_JOB:
-              return countUsage(billingDeps);
-            case BACKUP_SCHEDULE_JOB:
-              return scheduleBackups(backupDeps);
-            case BACKUP_RETENTION_JOB:
-              return applyRetention(backupDeps);
-            default:
-              throw new Error(`unknown maintenance job ${job.name}`);
+          try {
+            return await runMaintenance(job);
+          } catch (err) {
+            // A scheduled pass that meets PostgreSQL or Redis away leaves nothing the next pass will not do: skipped, not failed.
+            if (!job.repeatJobKey || !isDependencyOutage(err)) throw err;
+            platform.dependencyError(`maintenance ${job.name}`, err as Error);
+            return { skipped: 'a dependency is away; the next scheduled pass does it' };
           }
         },
         { connection, prefix, concurrency: 2, lockDuration: 60_000 },
       ),
   };
+
+  async function runMaintenance(job: Job) {
+    switch (job.name) {
+      case 'outbox-sweep': {
+        const ids = await new OutboxRepository(db).pendingIds(10);
+        for (const outboxId of ids) await queues.mail.add('deliver', { outboxId }, { jobId: outboxId });
+        return { requeued: ids.length };
+      }
+      case 'reconcile':
+        return { findings: await reconciler.run() };
+      case 'build-template':
+        return { result: await buildTemplate(opsDeps, String(job.data.version)) };
+      case VERIFY_DOMAIN_JOB:
+        return { result: await verifyDomain(edgeDeps, String(job.data.domainId)) };
+      case DOMAIN_REMOVED_JOB:
+        return { result: await domainRemoved(edgeDeps, job.data as DomainRemovedJob) };
+      case RENEW_CERTIFICATES_JOB:
+        return renewCertificates(edgeDeps);
+      case EXPIRE_DOMAIN_CLAIMS_JOB:
+        return expireDomainClaims(edgeDeps);
+      case BILLING_EVENT_JOB:
+        return { result: await platform.billingEvents.process(String(job.data.eventId)) };
+      case ENFORCE_TENANT_JOB:
+        return { result: await enforceTenant(billingDeps, String(job.data.tenantId)) };
+      case ENFORCE_ALL_JOB:
+        return enforceAll(billingDeps);
+      case USAGE_COUNT_JOB:
+        return countUsage(billingDeps);
+      case BACKUP_SCHEDULE_JOB:
+        return scheduleBackups(backupDeps);
+      case BACKUP_RETENTION_JOB:
+        return applyRetention(backupDeps);
+      default:
+        throw new Error(`unknown maintenance job ${job.name}`);
+    }
+  }
 
   const consumers = options.consumers ?? (Object.keys(factories) as Consumer[]);
   const workers = consumers.map((name) => factories[name]());
