@@ -193,7 +193,11 @@ describe('the swarm lab', () => {
     });
     measured.daemonKillRescheduleMs = Math.round(now() - down);
     expect(measured.daemonKillDownMs).toBeLessThan(15_000);
-    for (const task of moved) expect(await fetchText(`http://${theLab().node(task.node).address}:${task.port}/`)).toBe(task.node);
+    // A task is "running" once its process started; the stand-in may take a moment more to listen.
+    for (const task of moved) {
+      const url = `http://${theLab().node(task.node).address}:${task.port}/`;
+      expect(await until(`${url} answers`, 10_000, () => fetchText(url))).toBe(task.node);
+    }
     // Only dockerd died: the old container still answers on the node.
     expect(await fetchText(`http://${victim.address}:${before.port}/`)).toBe(victim.name);
   });
