@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# A check run by hand after `npm run up`: SIGKILLs the API, then the worker, and measures how long
-# supervisord takes to bring each back (the API: until /api/v1/ready answers 200 again; the
-# worker: until it runs again).
+# A check run by hand after `npm run up`: SIGKILLs an API process, then the worker, and measures how
+# long supervisord takes to bring each back (the API process: until it runs again and /api/v1/ready
+# answers 200 (the other API processes answer meanwhile); the worker: until it runs again).
 # Usage: bash scripts/supervision-check.sh
 set -euo pipefail
 
@@ -23,7 +23,7 @@ ready() { curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/api/v1/rea
 back() {
   local pid
   pid="$(program_pid "$1")" && [[ "$pid" != "$2" ]] || return 1
-  [[ "$1" != api ]] || ready
+  [[ "$1" != api* ]] || ready
 }
 
 check() {
@@ -37,5 +37,5 @@ check() {
 
 supervisord_pid >/dev/null || die "supervisord is not running: run npm run up first"
 ready || die "the API is not ready on 127.0.0.1:$PORT"
-check api
+check "$(api_program 0)"
 check worker

@@ -24,10 +24,12 @@ wait_for_api() {
   local deadline=$((SECONDS + 60))
   until api_ready 2>/dev/null; do
     # FATAL: it died within startsecs, again and again (a bad .env, a port in use...).
-    if [[ "$(program_state api)" == FATAL ]] || ((SECONDS >= deadline)); then
+    if [[ "$(program_state "$(api_program 0)")" == FATAL ]] || ((SECONDS >= deadline)); then
       warn "the API did not become ready on http://127.0.0.1:$PORT/api/v1/ready"
-      printf '%s\n' "--- last 40 lines of .run/logs/api.log" >&2
-      tail -n 40 "$LOG_DIR/api.log" >&2 || true
+      local log
+      log="$(ls -t "$LOG_DIR"/api*.log 2>/dev/null | head -n 1)"
+      printf '%s\n' "--- last 40 lines of ${log:-the API log}" >&2
+      [[ -z "$log" ]] || tail -n 40 "$log" >&2 || true
       die "API start failed"
     fi
     sleep 1
@@ -82,7 +84,7 @@ print_summary() {
   [[ -n "$note" ]] && lines+=("                 $note")
   lines+=(
     ""
-    "Logs             .run/logs/api.log, .run/logs/worker.log"
+    "Logs             .run/logs/api-<n>.log (one per API process), .run/logs/worker.log"
     "                 .run/logs/supervisord.log (restarts)"
     "                 .run/logs/prometheus.log, alertmanager.log, *-exporter.log"
     "                 .run/nginx/logs/, .run/dockerd.log"

@@ -19,6 +19,16 @@ supervisord_pid() {
   printf '%s\n' "$pid"
 }
 
+# api_processes: how many API processes run side by side on PORT (API_PROCESSES in .env, default 2).
+api_processes() {
+  local n="${API_PROCESSES:-2}"
+  [[ "$n" =~ ^[1-9][0-9]?$ ]] && ((n <= 16)) || die "API_PROCESSES must be a number from 1 to 16: $n"
+  printf '%s\n' "$n"
+}
+
+# api_program N: supervisord's name of the API's process N (api:api-N; plain api for a single one).
+api_program() { if (($(api_processes) > 1)); then printf 'api:api-%s\n' "$1"; else printf 'api\n'; fi; }
+
 # program_state NAME: RUNNING, STARTING, BACKOFF, EXITED, FATAL, STOPPED... (empty when unknown).
 program_state() { supervisorctl_ status "$1" 2>/dev/null | awk '{ print $2 }'; }
 
@@ -38,13 +48,26 @@ _sv_escape() { printf '%s' "${1//%/%%}"; }
 # not start (after 5 such tries it is FATAL, e.g. a bad .env); one that ran longer is started again
 # at once, as often as it crashes.
 _sv_program() {
-  local name="$1" entry="$2" node
+  local name="$1" entry="$2" processes="${3:-1}" node
   node="$(command -v node)" || die "node is not on PATH"
   cat <<EOF
 
 [program:$name]
 command=$(_sv_escape "$node") $(_sv_escape "$entry")
 directory=$(_sv_escape "$ROOT")
+EOF
+  # Several processes of one program (the API's, side by side on one port): $name:$name-0,
+  # $name:$name-1... each told its index, and logging to a file of its own.
+  local log="$name"
+  if ((processes > 1)); then
+    log="$name-%(process_num)d"
+    cat <<EOF
+numprocs=$processes
+process_name=%(program_name)s-%(process_num)d
+environment=API_PROCESS_INDEX="%(process_num)d"
+EOF
+  fi
+  cat <<EOF
 autostart=true
 autorestart=true
 startsecs=3
@@ -55,7 +78,7 @@ stopwaitsecs=15
 stopasgroup=true
 killasgroup=true
 redirect_stderr=true
-stdout_logfile=$(_sv_escape "$RUN_DIR/logs/$name.log")
+stdout_logfile=$(_sv_escape "$RUN_DIR/logs")/$log.log
 stdout_logfile_maxbytes=20MB
 stdout_logfile_backups=3
 EOF
@@ -88,7 +111,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
 serverurl=unix://$(_sv_escape "$SUPERVISOR_SOCK")
 EOF
-    _sv_program api apps/server/dist/main-api.js
+    _sv_program api apps/server/dist/main-api.js "$(api_processes)"
     _sv_program worker apps/server/dist/main-worker.js
     # The metrics stack (monitoring.sh), when npm run up prepared it.
     if declare -F monitoring_programs >/dev/null; then monitoring_programs; fi

@@ -24,8 +24,8 @@ const [command] = process.argv.slice(2);
 switch (command) {
   case 'migrate': {
     const config = await loadConfig().catch(exitOnConfigError);
-    const database = createDatabase(config.databaseUrl, 1);
-    await prepareDatabase({ db: database.db, config });
+    const database = createDatabase(config.databaseUrl, 2);
+    await prepareDatabase({ database, config });
     await database.close();
     process.stderr.write('migrations applied\n');
     break;

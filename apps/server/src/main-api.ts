@@ -1,3 +1,4 @@
+import type { FastifyListenOptions } from 'fastify';
 import { loadConfig } from './config/config.js';
 import { buildApp } from './http/app.js';
 import { syncInstanceRoutes } from './instances/instance-edge.js';
@@ -9,10 +10,6 @@ const platform = createPlatform(config);
 exitOnFatalError(platform.log, 'api');
 await prepareDatabase(platform);
 const app = await buildApp(platform);
-// The edge serves what the database says: every route rewritten, refusals recorded on their instances.
-await syncInstanceRoutes(platform)
-  .then((result) => platform.log.info(result, 'edge routes synced'))
-  .catch((err: Error) => platform.log.error({ err: err.message }, 'edge routes could not be synced'));
 
 const shutdown = async (signal: string) => {
   app.log.info({ signal }, 'shutting down');
@@ -23,6 +20,16 @@ const shutdown = async (signal: string) => {
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
 
-await app.listen({ host: config.host, port: config.port });
+// reusePort: the API's processes (API_PROCESSES, under supervisord) share PORT; the kernel spreads
+// connections over the live ones, so one that crashes or restarts takes nothing down.
+// (Fastify hands its listen options to net.Server#listen; its types do not name reusePort yet.)
+const publicListen: FastifyListenOptions = { host: config.host, port: config.port };
+await app.listen({ ...publicListen, reusePort: true } as FastifyListenOptions);
+// The edge serves what the database says: every route rewritten, refusals recorded on their instances.
+// After listening: the edge keeps serving its current routes meanwhile, and a restarted API answers
+// again as soon as it can (its start-up is the API's outage after a crash).
+void syncInstanceRoutes(platform)
+  .then((result) => platform.log.info(result, 'edge routes synced'))
+  .catch((err: Error) => platform.log.error({ err: err.message }, 'edge routes could not be synced'));
 const metricsAt = await app.internal.listen({ host: config.metrics.host, port: config.metrics.port });
 app.log.info({ address: `${metricsAt}/metrics` }, 'internal listener (metrics) started');

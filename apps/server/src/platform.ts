@@ -31,6 +31,7 @@ import type { AcmeIssuer } from './edge/acme-issuer.js';
 import { createAcmeIssuer, createEdgeRouter } from './edge/create-edge-router.js';
 import type { EdgeRouter } from './edge/edge-router.js';
 import { REDACTED_PATHS } from './http/logger.js';
+import { withSessionLock } from './instances/instance-locks.js';
 import { instanceGroupRole } from './instances/instance-names.js';
 import { InstanceOperations } from './instances/instance-operations.js';
 import { OdooVersionsRepository } from './instances/instances.repo.js';
@@ -209,8 +210,14 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
 }
 
 /** Brings the platform database up to date: migrations, sealed secrets in the current format, then the seeded catalogs. */
-export async function prepareDatabase(platform: Pick<Platform, 'db' | 'config'>) {
-  await runMigrations(platform.db);
-  await upgradeSealedSecrets(platform.db, platform.config.encryptionKey);
-  await new OdooVersionsRepository(platform.db).seed(platform.config.odooVersions);
+export async function prepareDatabase(platform: Pick<Platform, 'database' | 'config'>) {
+  const { db, pool } = platform.database;
+  // API processes start side by side (and `cli.js migrate` may run meanwhile): one prepares, the others
+  // wait for it and then find nothing left to do.
+  // The lock holds one of the pool's connections: the pool needs at least two.
+  await withSessionLock(pool, 'platform:prepare-database', async () => {
+    await runMigrations(db);
+    await upgradeSealedSecrets(db, platform.config.encryptionKey);
+    await new OdooVersionsRepository(db).seed(platform.config.odooVersions);
+  });
 }

@@ -6,7 +6,7 @@ const dist = (file) => fileURLToPath(new URL(`../apps/server/dist/${file}`, impo
 
 const USAGE = `usage: docker run <image> <command>
   api              the HTTP API on HOST:PORT (0.0.0.0:3000); liveness /api/v1/health, readiness /api/v1/ready
-  worker           the job worker; its metrics listener on METRICS_HOST:WORKER_METRICS_PORT (9465)
+  worker           the job worker; its metrics listener on METRICS_HOST:WORKER_METRICS_PORT (9470)
   migrate          apply the database migrations and exit (a one-shot step before a rollout)
   cli <command>    a command of the server's cli.js: ensure-admin, openapi, edge-render, edge-cert,
                    monitoring-config --out <dir>, backup-decrypt <in> <out>

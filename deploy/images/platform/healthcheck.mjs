@@ -46,7 +46,7 @@ switch (role) {
     result = await get(reachable(env.HOST), Number(env.PORT || 3000), '/api/v1/ready');
     break;
   case 'worker': {
-    const port = Number(env.WORKER_METRICS_PORT || 9465);
+    const port = Number(env.WORKER_METRICS_PORT || 9470);
     result =
       port === 0
         ? { ok: false, detail: 'WORKER_METRICS_PORT=0 (any free port) cannot be checked: give the worker a fixed port' }

@@ -68,6 +68,20 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('gives each API process its own internal port, METRICS_PORT + its index, and keeps the worker clear of them', () => {
+    const second = parseConfig({ ...base, API_PROCESS_INDEX: '1' });
+    expect(second.metrics).toEqual({ host: '127.0.0.1', port: 9465, ports: [9464, 9465] });
+    expect(second.api).toEqual({ processes: 2, processIndex: 1 });
+    expect(second.monitoring.workerMetricsPort).toBe(9470);
+    expect(parseConfig({ ...base, METRICS_PORT: '0', API_PROCESS_INDEX: '1' }).metrics).toEqual({ host: '127.0.0.1', port: 0, ports: [] });
+    expect(problemsOf({ ...base, API_PROCESSES: '3', WORKER_METRICS_PORT: '9466' }).join('\n')).toMatch(
+      /WORKER_METRICS_PORT: the API processes' internal listeners take ports 9464-9466/,
+    );
+    expect(problemsOf({ ...base, API_PROCESSES: '2', API_PROCESS_INDEX: '2' }).join('\n')).toMatch(
+      /API_PROCESS_INDEX: must be below API_PROCESSES \(2\)/,
+    );
+  });
+
   it('names DATABASE_URL when it is missing, and treats an empty value as missing', () => {
     for (const value of [undefined, '']) {
       const problems = problemsOf({ ...base, DATABASE_URL: value });

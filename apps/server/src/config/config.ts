@@ -105,6 +105,10 @@ export const envSchema = z
     // Internal listener (metrics): loopback by default, never proxied by the edge. 0: any free port.
     METRICS_HOST: z.string().default('127.0.0.1'),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    // API processes side by side on PORT (SO_REUSEPORT) under supervisord: one crashing is no outage.
+    // Process n (API_PROCESS_INDEX, set by the supervisor) has its internal listener on METRICS_PORT + n.
+    API_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
+    API_PROCESS_INDEX: z.coerce.number().int().min(0).max(15).default(0),
     // Monitoring (monitoring/): see docs/monitoring.md.
     ...monitoringEnvShape,
     ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
@@ -128,6 +132,7 @@ export const envSchema = z
     checkExposure(env, ctx);
     checkBillingEnv(env, ctx);
     checkBackupEnv(env, ctx);
+    checkApiProcesses(env, ctx);
     if (env.NODE_ENV !== 'production') return;
     const unsafe = (name: 'JWT_SECRET' | 'ENCRYPTION_KEY', value: string) => {
       const lower = value.toLowerCase();
@@ -156,6 +161,27 @@ export const envSchema = z
       });
     }
   });
+
+/** Each API process's internal listener port (METRICS_PORT + n); none when METRICS_PORT is 0 (any free port). */
+const apiMetricsPorts = (env: { METRICS_PORT: number; API_PROCESSES: number }) =>
+  env.METRICS_PORT === 0 ? [] : Array.from({ length: env.API_PROCESSES }, (_, n) => env.METRICS_PORT + n);
+
+function checkApiProcesses(
+  env: { METRICS_PORT: number; API_PROCESSES: number; API_PROCESS_INDEX: number; WORKER_METRICS_PORT: number },
+  ctx: z.RefinementCtx,
+) {
+  if (env.API_PROCESS_INDEX >= env.API_PROCESSES) {
+    ctx.addIssue({ code: 'custom', path: ['API_PROCESS_INDEX'], message: `must be below API_PROCESSES (${env.API_PROCESSES})` });
+  }
+  const ports = apiMetricsPorts(env);
+  if (ports.includes(env.WORKER_METRICS_PORT) || (ports.at(-1) ?? 0) > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_METRICS_PORT'],
+      message: `the API processes' internal listeners take ports ${ports[0]}-${ports.at(-1)} (METRICS_PORT + process, API_PROCESSES=${env.API_PROCESSES}): move WORKER_METRICS_PORT out of them (default 9470)`,
+    });
+  }
+}
 
 export type { BackupConfig, BillingConfig };
 export type Env = z.infer<typeof envSchema>;
@@ -323,8 +349,13 @@ export interface Config {
     /** The account nginx's workers run as when nginx is started as root. */
     workerUser: string;
   };
-  /** The API's internal listener (Prometheus metrics), apart from the public API port. */
-  metrics: { host: string; port: number };
+  /**
+   * The API's internal listener (Prometheus metrics, the alert webhook), apart from the public API port:
+   * this process's port, and every API process's (`processes` of them share PORT), for scraping.
+   */
+  metrics: { host: string; port: number; ports: number[] };
+  /** API processes side by side on PORT (local mode, under supervisord); this one's index. */
+  api: { processes: number; processIndex: number };
   /** Prometheus, Alertmanager, the worker's metrics listener and alert intake (docs/monitoring.md). */
   monitoring: MonitoringConfig;
   acme: { directoryUrl: string; email: string | undefined; caFile: string | undefined };
@@ -416,7 +447,12 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       adminRoot: env.EDGE_ADMIN_ROOT,
       workerUser: env.EDGE_WORKER_USER,
     },
-    metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
+    metrics: {
+      host: env.METRICS_HOST,
+      port: env.METRICS_PORT === 0 ? 0 : env.METRICS_PORT + env.API_PROCESS_INDEX,
+      ports: apiMetricsPorts(env),
+    },
+    api: { processes: env.API_PROCESSES, processIndex: env.API_PROCESS_INDEX },
     monitoring: monitoringConfig(env),
     acme: { directoryUrl: env.ACME_DIRECTORY_URL, email: env.ACME_EMAIL, caFile: env.ACME_CA_FILE },
     domains: {

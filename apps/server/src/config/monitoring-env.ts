@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** The monitoring part of the environment (docs/monitoring.md). */
 export const monitoringEnvShape = {
   // The worker's internal listener (its Prometheus metrics), on METRICS_HOST. 0: any free port.
-  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9470),
   // Where the API reads time series (charts); unset, the chart endpoints answer `available: false`.
   // Credentials in the URL (https://user:password@host) are sent as Basic authentication.
   PROMETHEUS_URL: z.url().optional(),

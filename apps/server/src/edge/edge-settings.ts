@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
+import { REPO_ROOT } from '../paths.js';
 import { assertListenAddress, assertPath, assertPort, assertUpstreamAddress, isIpv4, normalizeHostname } from './edge-names.js';
 import { workerCanReach } from './worker-access.js';
 
@@ -101,9 +101,6 @@ export function validateSettings(settings: EdgeSettings): EdgeSettings {
     adminHost: normalizeHostname(settings.adminHost, 'adminHost'),
   };
 }
-
-/** The repository root: this file is src/edge/edge-settings.ts or dist/edge/edge-settings.js. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url)).replace(/\/$/, '');
 
 const fromRoot = (path: string | undefined, fallback: string) => {
   const value = path || fallback;

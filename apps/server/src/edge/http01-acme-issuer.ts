@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { dirname } from 'node:path';
-import acme from 'acme-client';
+import type { Client } from 'acme-client';
 import { AcmeError, type AcmeIssuer, type IssuedCertificate } from './acme-issuer.js';
 import { CertificateStore } from './certificate-store.js';
 import { assertCertName, normalizeHostname } from './edge-names.js';
@@ -35,26 +35,37 @@ interface ProblemDocument {
   detail?: string;
 }
 
+type AcmeClientModule = typeof import('acme-client');
+
 // acme-client reduces refusals to their detail text; this keeps the whole problem document of the
 // last refusal seen by each issue() call (AsyncLocalStorage: concurrent issues do not mix).
 const problems = new AsyncLocalStorage<{ last?: ProblemDocument }>();
-acme.axios.interceptors.response.use((response) => {
-  const store = problems.getStore();
-  const data = response.data as ProblemDocument | undefined;
-  if (store && response.status >= 400 && data && typeof data === 'object' && typeof data.type === 'string') store.last = data;
-  return response;
-});
+
+let acmeModule: Promise<AcmeClientModule> | undefined;
+
+/**
+ * acme-client, loaded on the first certificate rather than at start-up: it is the heaviest import of
+ * the API and the worker (about a third of a second of CPU), and is used by a few jobs a day.
+ */
+function loadAcme(): Promise<AcmeClientModule> {
+  acmeModule ??= import('acme-client').then((acme) => {
+    acme.axios.interceptors.response.use((response) => {
+      const store = problems.getStore();
+      const data = response.data as ProblemDocument | undefined;
+      if (store && response.status >= 400 && data && typeof data === 'object' && typeof data.type === 'string') store.last = data;
+      return response;
+    });
+    return acme;
+  });
+  return acmeModule;
+}
 
 export class Http01AcmeIssuer implements AcmeIssuer {
-  private client: acme.Client | null = null;
+  private client: Client | null = null;
   private readonly store: CertificateStore;
 
   constructor(private readonly options: Http01AcmeIssuerOptions) {
     this.store = new CertificateStore(options.certsDir);
-    if (options.caBundle) {
-      // acme-client has one HTTP client per process: the bundle applies to every issuer in it.
-      acme.axios.defaults.httpsAgent = new https.Agent({ ca: options.caBundle, keepAlive: true });
-    }
   }
 
   issue(name: string, domains: string[]): Promise<IssuedCertificate> {
@@ -82,9 +93,14 @@ export class Http01AcmeIssuer implements AcmeIssuer {
     return this.store.list();
   }
 
-  private async accountClient(): Promise<acme.Client> {
+  private async accountClient(): Promise<Client> {
     if (this.client) return this.client;
-    const accountKey = await this.accountKey();
+    const acme = await loadAcme();
+    if (this.options.caBundle) {
+      // acme-client has one HTTP client per process: the bundle applies to every issuer in it.
+      acme.axios.defaults.httpsAgent = new https.Agent({ ca: this.options.caBundle, keepAlive: true });
+    }
+    const accountKey = await this.accountKey(acme);
     const client = new acme.Client({
       directoryUrl: this.options.directoryUrl,
       accountKey,
@@ -102,7 +118,7 @@ export class Http01AcmeIssuer implements AcmeIssuer {
   }
 
   /** The account key on disk, created on first use (mode 600). */
-  private async accountKey(): Promise<string> {
+  private async accountKey(acme: AcmeClientModule): Promise<string> {
     const file = this.options.accountKeyFile;
     const existing = await readFile(file, 'utf8').catch(() => null);
     if (existing) return existing;
@@ -142,6 +158,7 @@ export class Http01AcmeIssuer implements AcmeIssuer {
         await challenges.withdrawChallenge('acme', challenge.token);
       }
     }
+    const acme = await loadAcme();
     const [key, csr] = await acme.crypto.createCsr(
       { commonName: hosts[0], altNames: hosts },
       await acme.crypto.createPrivateEcdsaKey('P-256'),

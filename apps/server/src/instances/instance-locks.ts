@@ -38,6 +38,13 @@ async function withLock<T>(
   }
 }
 
+/** A session lock on any key: waits for the holder (another process) to finish. */
+export async function withSessionLock<T>(pool: pg.Pool, key: string, work: () => Promise<T>): Promise<T> {
+  const result = await withLock(pool, key, 'wait', work);
+  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
+  return result.value;
+}
+
 export async function withInstanceLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
   const result = await withLock(pool, `instance:${instanceId}`, 'wait', work);
   if (!result.locked) throw new Error('unreachable: waiting lock not taken');

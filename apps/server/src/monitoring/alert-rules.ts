@@ -51,7 +51,8 @@ function rules(queueThreshold: number): Rule[] {
     },
     {
       alert: 'QueueBackingUp',
-      expr: `sum by (queue) (saas_queue_jobs{state="waiting"}) > ${queueThreshold}`,
+      // Every API process reports the same count (from Redis): max, never sum, over them.
+      expr: `max by (queue) (saas_queue_jobs{state="waiting"}) > ${queueThreshold}`,
       severity: 'warning',
       summary: 'Queue {{ $labels.queue }} has {{ $value }} waiting jobs',
       description: `More than ${queueThreshold} jobs have been waiting in the queue: the workers are not keeping up, or are stuck.`,
@@ -65,7 +66,8 @@ function rules(queueThreshold: number): Rule[] {
     },
     {
       alert: 'CertificateExpiring',
-      expr: 'saas_certificate_expiry_timestamp_seconds - time() < 14 * 86400',
+      // One alert per domain, however many API processes report it.
+      expr: 'min by (domain) (saas_certificate_expiry_timestamp_seconds) - time() < 14 * 86400',
       severity: 'warning',
       summary: 'Certificate for {{ $labels.domain }} expires in {{ $value | humanizeDuration }}',
       description:

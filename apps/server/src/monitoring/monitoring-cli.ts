@@ -26,7 +26,7 @@ export function monitoringTargets(config: Config): ScrapeTargets {
   const host = loopback(config.metrics.host);
   const local = (port: number) => [`127.0.0.1:${port}`];
   return {
-    api: [`${host}:${config.metrics.port}`],
+    api: config.metrics.ports.map((port) => `${host}:${port}`),
     worker: [`${host}:${config.monitoring.workerMetricsPort}`],
     node: local(ports.node),
     postgres: local(ports.postgres),
@@ -76,7 +76,8 @@ export async function monitoringConfigCommand(config: Config, args: string[]): P
   await writeAtomic(
     join(dir, 'alertmanager.yml'),
     renderAlertmanagerConfig({
-      webhookUrl: `http://${loopback(config.metrics.host)}:${config.metrics.port}${ALERT_WEBHOOK_PATH}`,
+      // The first API process's; Alertmanager retries while it restarts.
+      webhookUrl: `http://${loopback(config.metrics.host)}:${config.metrics.ports[0] ?? config.metrics.port}${ALERT_WEBHOOK_PATH}`,
       webhookTokenFile: tokenFile,
     }),
   );

@@ -112,6 +112,48 @@ describe('alert rules', () => {
             ],
           },
           {
+            // Two API processes report the same gauges: one alert per domain, and counts never added up.
+            interval: '1m',
+            input_series: [
+              ...['a1', 'a2'].flatMap((instance) => [
+                { series: `saas_queue_jobs{job="api",instance="${instance}",queue="mail",state="waiting"}`, values: '60x4' },
+                { series: `saas_queue_jobs{job="api",instance="${instance}",queue="instances",state="waiting"}`, values: '150x4' },
+                {
+                  series: `saas_certificate_expiry_timestamp_seconds{job="api",instance="${instance}",domain="soon.example.com"}`,
+                  values: `${10 * 86400}x4`,
+                },
+              ]),
+            ],
+            alert_rule_test: [
+              {
+                eval_time: '3m',
+                alertname: 'QueueBackingUp',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'warning', queue: 'instances' },
+                    exp_annotations: {
+                      summary: 'Queue instances has 150 waiting jobs',
+                      description: parse(renderAlertRules()).groups[0].rules[1].annotations.description,
+                    },
+                  },
+                ],
+              },
+              {
+                eval_time: '3m',
+                alertname: 'CertificateExpiring',
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: 'warning', domain: 'soon.example.com' },
+                    exp_annotations: {
+                      summary: `Certificate for soon.example.com expires in 9d 23h 57m 0s`,
+                      description: parse(renderAlertRules()).groups[0].rules[3].annotations.description,
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+          {
             interval: '1m',
             input_series: [{ series: 'up{job="api",instance="a1"}', values: '1x4' }],
             alert_rule_test: [

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { SERVER_ROOT } from '../paths.js';
 
 /** A live worker process, as its last heartbeat described it. */
 export interface WorkerInfo {
@@ -18,7 +20,7 @@ export interface WorkerInfo {
 /** The server package's version (the same path from src/ and dist/), shown beside each worker. */
 export function serverVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(SERVER_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -66,8 +66,8 @@ beforeAll(async () => {
   edgeDir = await mkdtemp(join(tmpdir(), 'hostile-edge-'));
   const env = { DATABASE_URL: databaseUrl, RESOURCE_PREFIX, EDGE_ROUTER: 'nginx', EDGE_DIR: edgeDir };
   await recreateDatabase();
-  const database = createDatabase(databaseUrl, 1);
-  await prepareDatabase({ db: database.db, config: testConfig(env) });
+  const database = createDatabase(databaseUrl, 2);
+  await prepareDatabase({ database, config: testConfig(env) });
   await database.close();
 
   h = await startHarness({ withWorker: false, env });

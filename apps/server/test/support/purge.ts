@@ -55,8 +55,8 @@ export async function purgeTestResources(config: Config) {
  */
 export async function resetTestPlatform(config: Config) {
   await purgeTestResources(config);
-  const database = createDatabase(config.databaseUrl, 1);
-  await prepareDatabase({ db: database.db, config });
+  const database = createDatabase(config.databaseUrl, 2);
+  await prepareDatabase({ database, config });
   await database.close();
   const redis = new Redis(config.redisUrl);
   await redis.flushdb();

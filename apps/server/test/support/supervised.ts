@@ -12,6 +12,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type Program = 'api' | 'worker';
 
+/** The API's processes side by side on one port (API_PROCESSES), as `npm run up` runs them by default. */
+export const API_PROCESSES = 2;
+
+/** supervisord's names of a program's processes: api:api-0, api:api-1...; worker. */
+const processNames = (program: Program) =>
+  program === 'api' ? Array.from({ length: API_PROCESSES }, (_, n) => `api:api-${n}`) : ['worker'];
+
 /**
  * The built API and worker (`npm run build`) under supervisord, configured exactly as `npm run up`
  * configures them (scripts/lib/supervisor.sh renders the file), in a temporary run directory of its
@@ -19,12 +26,14 @@ export type Program = 'api' | 'worker';
  */
 export interface SupervisedPlatform {
   apiUrl: string;
-  /** The pid of a running program, or null while it is not running. */
-  pid(program: Program): Promise<number | null>;
-  /** supervisord's state of the program: RUNNING, STARTING, BACKOFF, EXITED, FATAL... */
+  /** The pid of the program's process `n` (the API has API_PROCESSES of them) once RUNNING, else null. */
+  pid(program: Program, n?: number): Promise<number | null>;
+  /** Whether each of these programs has at least one process started (STARTING or RUNNING). */
+  running(...programs: Program[]): Promise<boolean>;
+  /** supervisord's state of the program's processes: RUNNING when all are, else each one's (STARTING, BACKOFF, EXITED, FATAL...). */
   state(program: Program): Promise<string>;
-  /** SIGKILL to the program's process, as a crash would; returns the killed pid. */
-  kill(program: Program): Promise<number>;
+  /** SIGKILL to the program's process `n`, as a crash would; returns the killed pid. */
+  kill(program: Program, n?: number): Promise<number>;
   /** The last `lines` lines of each program's log, for failure messages. */
   logs(lines?: number): Promise<string>;
   stop(): Promise<void>;
@@ -48,6 +57,7 @@ export async function startSupervisedPlatform(apiPort: number, env: Record<strin
       HOST: '127.0.0.1',
       PORT: String(apiPort),
       LOG_LEVEL: 'info',
+      API_PROCESSES: String(API_PROCESSES),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,13 +73,26 @@ export async function startSupervisedPlatform(apiPort: number, env: Record<strin
       return String((err as { stdout?: string }).stdout ?? '').trim();
     }
   };
-  const pid = async (program: Program) => {
-    const text = await ctl('pid', program);
-    return /^[1-9]\d*$/.test(text) ? Number(text) : null;
+  /** Every process's state and pid, from one `supervisorctl status` (a Python start-up per call: calls are dear under load). */
+  const processes = async () => {
+    const rows = new Map<string, { state: string; pid: number | null }>();
+    for (const line of (await ctl('status')).split('\n')) {
+      const [name, state = '', ...rest] = line.trim().split(/\s+/);
+      const pid = /pid (\d+),/.exec(rest.join(' '))?.[1];
+      if (name) rows.set(name, { state, pid: pid ? Number(pid) : null });
+    }
+    return rows;
+  };
+  // Started: spawned and alive (STARTING until it has run for startsecs, then RUNNING).
+  const up = (state = '') => state === 'STARTING' || state === 'RUNNING';
+  const pid = async (program: Program, n = 0) => (await processes()).get(processNames(program)[n] ?? program)?.pid ?? null;
+  const running = async (...programs: Program[]) => {
+    const rows = await processes();
+    return programs.every((program) => processNames(program).some((name) => up(rows.get(name)?.state)));
   };
   const logs = async (lines = 60) => {
     const parts = [`--- supervisord (run directory ${runDir}) ---\n${output.join('')}`];
-    for (const program of ['api', 'worker']) {
+    for (const program of [...processNames('api'), 'worker'].map((name) => name.replace(/^.*:/, ''))) {
       const text = await readFile(join(runDir, 'logs', `${program}.log`), 'utf8').catch(() => '');
       parts.push(`--- ${program} ---\n${text.split('\n').slice(-lines).join('\n')}`);
     }
@@ -77,7 +100,11 @@ export async function startSupervisedPlatform(apiPort: number, env: Record<strin
   };
 
   const deadline = Date.now() + 30_000;
-  while (!((await pid('api')) && (await pid('worker')))) {
+  const allRunning = async () => {
+    const rows = await processes();
+    return [...processNames('api'), ...processNames('worker')].every((name) => up(rows.get(name)?.state));
+  };
+  while (!(await allRunning())) {
     if (supervisord.exitCode !== null || Date.now() > deadline) {
       throw new Error(`supervisord did not start the API and the worker\n${await logs()}`);
     }
@@ -93,9 +120,14 @@ export async function startSupervisedPlatform(apiPort: number, env: Record<strin
   return {
     apiUrl,
     pid,
-    state: async (program) => (await ctl('status', program)).split(/\s+/)[1] ?? '',
-    async kill(program) {
-      const victim = await pid(program);
+    running,
+    async state(program) {
+      const rows = await processes();
+      const states = processNames(program).map((name) => rows.get(name)?.state ?? 'UNKNOWN');
+      return states.every((state) => state === 'RUNNING') ? 'RUNNING' : states.join(' ');
+    },
+    async kill(program, n = 0) {
+      const victim = await pid(program, n);
       if (!victim) throw new Error(`${program} is not running\n${await logs()}`);
       process.kill(victim, 'SIGKILL');
       return victim;
@@ -108,7 +140,7 @@ export async function startSupervisedPlatform(apiPort: number, env: Record<strin
         await Promise.race([exited, sleep(30_000)]);
         if (supervisord.exitCode === null) supervisord.kill('SIGKILL');
       }
-      // CHAOS_KEEP_LOGS=1 keeps the run directory (logs/api.log, logs/worker.log, logs/supervisord.log) to read after a failure.
+      // CHAOS_KEEP_LOGS=1 keeps the run directory (logs/api-0.log, logs/api-1.log, logs/worker.log, logs/supervisord.log) to read after a failure.
       if (!process.env.CHAOS_KEEP_LOGS) await rm(runDir, { recursive: true, force: true });
     },
   };
