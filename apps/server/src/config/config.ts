@@ -1,24 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { assertUpstreamAddress, isHostname } from '../edge/edge-names.js';
+import { isHostname } from '../edge/edge-names.js';
 import { slotCapacity } from '../instances/instance-names.js';
 import { isNetworkAddress, subnetsOverlap } from '../runtime/subnets.js';
 import { type BackupConfig, backupConfig, backupEnvShape, checkBackupEnv } from './backup-config.js';
 import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } from './billing-config.js';
+import { type EdgeConfig, edgeConfig, edgeEnvShape } from './edge-env.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
 import { type MonitoringConfig, monitoringConfig, monitoringEnvShape } from './monitoring-env.js';
 import { resolveSecretFiles } from './secret-files.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
-
-const isUpstreamAddress = (value: string) => {
-  try {
-    assertUpstreamAddress(value);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const duration = (max: number) => z.coerce.number().int().positive().max(max);
 
@@ -84,24 +76,7 @@ export const envSchema = z
     INSTANCE_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).default(180),
     WORKFLOW_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     // The edge (apps/server/src/edge): see docs/edge.md.
-    EDGE_ROUTER: z.enum(['nginx', 'log']).optional(),
-    // local: the API and worker drive this machine's nginx; remote: edge containers do (docs/edge.md#remote-mode).
-    EDGE_MODE: z.enum(['local', 'remote']).default('local'),
-    EDGE_DIR: z.string().optional(),
-    // EDGE_MODE=remote: how long a route change waits for every edge to acknowledge it; the edge's periodic re-sync.
-    EDGE_APPLY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
-    EDGE_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
-    // address:port of the API as the edge reaches it (another container); unset: HOST:PORT.
-    EDGE_API_UPSTREAM: z.string().refine(isUpstreamAddress, 'must be address:port, e.g. api:3000').optional(),
-    EDGE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-    EDGE_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
-    EDGE_LISTEN_ADDRESS: z.string().default(''),
-    EDGE_WEB_ROOT: z.string().optional(),
-    EDGE_ADMIN_ROOT: z.string().optional(),
-    EDGE_WORKER_USER: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a system user name')
-      .default('www-data'),
+    ...edgeEnvShape,
     // Internal listener (metrics): loopback by default, never proxied by the edge. 0: any free port.
     METRICS_HOST: z.string().default('127.0.0.1'),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
@@ -324,31 +299,7 @@ export interface Config {
   /** Pause before each workflow step, so crash tests can kill a worker inside a chosen step. */
   workflowStepPauseMs: number;
   /** The public entry point (edge/): `nginx` renders and reloads our nginx; `log` only logs (the default in tests). */
-  edge: {
-    router: 'nginx' | 'log';
-    /**
-     * With the nginx router: `local` writes this machine's edge directory and signals its nginx; `remote`
-     * publishes changes to the edge containers (`cli.js edge-sync`, docs/edge.md#remote-mode).
-     */
-    mode: 'local' | 'remote';
-    /** Remote mode: the longest wait for the edges' acknowledgement of a change. */
-    applyTimeoutMs: number;
-    /** edge-sync: re-sync from the database this often, whatever was published. */
-    syncIntervalMs: number;
-    /** The API as the edge reaches it; unset: HOST:PORT. */
-    apiUpstream: string | undefined;
-    /** Unset: <repo>/.run/nginx. */
-    dir: string | undefined;
-    httpPort: number;
-    /** Used in TLS mode (PUBLIC_URL is https://). */
-    httpsPort: number;
-    tls: boolean;
-    listenAddress: string;
-    webRoot: string | undefined;
-    adminRoot: string | undefined;
-    /** The account nginx's workers run as when nginx is started as root. */
-    workerUser: string;
-  };
+  edge: EdgeConfig;
   /**
    * The API's internal listener (Prometheus metrics, the alert webhook), apart from the public API port:
    * this process's port, and every API process's (`processes` of them share PORT), for scraping.
@@ -432,21 +383,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     orphanGraceSeconds: env.ORPHAN_GRACE_SECONDS,
     instanceHealthTimeoutSeconds: env.INSTANCE_HEALTH_TIMEOUT_SECONDS,
     workflowStepPauseMs: env.WORKFLOW_STEP_PAUSE_MS,
-    edge: {
-      router: env.EDGE_ROUTER ?? (env.NODE_ENV === 'test' ? 'log' : 'nginx'),
-      mode: env.EDGE_MODE,
-      applyTimeoutMs: env.EDGE_APPLY_TIMEOUT_SECONDS * 1000,
-      syncIntervalMs: env.EDGE_SYNC_INTERVAL_SECONDS * 1000,
-      apiUpstream: env.EDGE_API_UPSTREAM,
-      dir: env.EDGE_DIR,
-      httpPort: env.EDGE_PORT,
-      httpsPort: env.EDGE_HTTPS_PORT,
-      tls: env.PUBLIC_URL.startsWith('https://'),
-      listenAddress: env.EDGE_LISTEN_ADDRESS,
-      webRoot: env.EDGE_WEB_ROOT,
-      adminRoot: env.EDGE_ADMIN_ROOT,
-      workerUser: env.EDGE_WORKER_USER,
-    },
+    edge: edgeConfig(env),
     metrics: {
       host: env.METRICS_HOST,
       port: env.METRICS_PORT === 0 ? 0 : env.METRICS_PORT + env.API_PROCESS_INDEX,
