@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
 import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
+import { VOLUME_SEED_ROLE } from '../runtime/instance-runtime.js';
 import { type InstanceOpsDeps, networkSpecFor, serverSpecFor, wantsRunning } from './instance-context.js';
 import { enqueueInstanceJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
@@ -126,19 +127,22 @@ export class Reconciler {
     const containers = await runtime.listManagedContainers({ [LABELS.managed]: 'true', [LABELS.platform]: config.resourcePrefix });
     for (const container of containers) {
       const owner = container.labels[LABELS.instance];
-      if (!owner || live.has(owner)) continue;
+      // A volume's seeding helper outliving its creation was left by a crash: orphaned whoever owns the volume.
+      const leftHelper = container.labels[LABELS.role] === VOLUME_SEED_ROLE;
+      if (!leftHelper && (!owner || live.has(owner))) continue;
       const ageSeconds = container.createdAt ? (Date.now() - Date.parse(container.createdAt)) / 1000 : Number.POSITIVE_INFINITY;
       if (ageSeconds < config.orphanGraceSeconds) {
         findings.push({
           kind: 'orphan_container',
           target: container.name,
           action: 'reported',
-          detail: `no live instance ${owner}; removal after grace period`,
+          detail: `${leftHelper ? 'volume seed helper' : `no live instance ${owner}`}; removal after grace period`,
         });
         continue;
       }
       await runtime.removeContainer(container.name);
-      findings.push({ kind: 'orphan_container', target: container.name, action: 'removed', detail: `no live instance ${owner}` });
+      const detail = leftHelper ? 'volume seed helper left by a crash' : `no live instance ${owner}`;
+      findings.push({ kind: 'orphan_container', target: container.name, action: 'removed', detail });
     }
   }
 

@@ -15,6 +15,13 @@ export interface ResourceLimits {
 
 export type Labels = Record<string, string>;
 
+/**
+ * The role label (`saas.role`) of the helper container that seeds a new volume from an image
+ * (`ensureVolume`): created and removed at once, it carries the volume's labels, so one left by a crash
+ * in between is found by its platform's label and removed (the volume cannot be removed while it exists).
+ */
+export const VOLUME_SEED_ROLE = 'volume-seed';
+
 export interface NetworkSpec {
   name: string;
   /** An IPv4 CIDR from the platform's own pool (Docker's default pools run out after ~30 networks). */

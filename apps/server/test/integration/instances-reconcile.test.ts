@@ -1,9 +1,12 @@
+import Docker from 'dockerode';
 import { desc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { instanceNames, LABELS } from '../../src/instances/instance-names.js';
 import { reconcileRuns } from '../../src/instances/instances.tables.js';
+import { VOLUME_SEED_ROLE } from '../../src/runtime/instance-runtime.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { IMAGE as STANDIN_IMAGE } from '../support/docker-runtime.js';
 import { createInstance, odooPort, waitForStatus } from '../support/instances.js';
 
 let h: Harness;
@@ -123,5 +126,40 @@ describe('reconciler', () => {
       expect(findings).toContainEqual(removal);
     }
     expect(await p.runtime.inspectContainer(orphanName)).toBeNull();
+  }, 120_000);
+
+  it('removes a volume seed helper a crash left behind, which would pin its volume for ever', async () => {
+    const p = h.platform;
+    const docker = new Docker({ socketPath: p.config.dockerSocket });
+    const volume = `${p.config.resourcePrefix}-seedleft-${Date.now()}`;
+    const labels = { [LABELS.managed]: 'true', [LABELS.platform]: p.config.resourcePrefix };
+    await p.runtime.ensureVolume(volume, labels, { image: STANDIN_IMAGE, path: '/var/lib/odoo' });
+    // ensureVolume removed its own helper at once.
+    const holding = async () => (await docker.listContainers({ all: true, filters: { volume: [volume] } })).map((c) => c.Names[0]);
+    expect(await holding()).toEqual([]);
+    // The state a crash between ensureVolume's create and remove of its helper leaves: a helper holding the volume.
+    const helper = await docker.createContainer({
+      name: `saas-seed-left-${Date.now()}`,
+      Image: STANDIN_IMAGE,
+      Entrypoint: ['/never-started'],
+      Labels: { ...labels, [LABELS.role]: VOLUME_SEED_ROLE },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: '/var/lib/odoo' }] },
+    });
+    const name = (await helper.inspect()).Name.replace(/^\//, '');
+    expect(await holding()).toEqual([`/${name}`]);
+    await expect(p.runtime.removeVolume(volume)).rejects.toThrow();
+
+    const findings = await reconciler.run();
+    const removal = expect.objectContaining({ kind: 'orphan_container', target: name, action: 'removed' });
+    if (!findings.some((f) => f.target === name)) {
+      // Another reconciler on the same engine and database got there first.
+      const runs = await p.db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.startedAt)).limit(50);
+      expect(runs.flatMap((r) => r.findings)).toContainEqual(removal);
+    } else {
+      expect(findings).toContainEqual(removal);
+    }
+    expect(await p.runtime.inspectContainer(name)).toBeNull();
+    await p.runtime.removeVolume(volume);
+    expect(await p.runtime.volumeExists(volume)).toBe(false);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { type Labels, RuntimeError } from '../instance-runtime.js';
+import { type Labels, RuntimeError, VOLUME_SEED_ROLE } from '../instance-runtime.js';
 import { engineCall, engineStatus, tolerate, toRuntimeError } from './docker-errors.js';
 import { assertName, MANAGED_LABEL, REMOVE, ROLE_LABEL } from './docker-spec.js';
 import { ancestorsOf, relativeVolumePath, retargetArchive } from './docker-tar.js';
@@ -27,7 +27,8 @@ export async function ensureVolume(docker: Docker, name: string, labels: Labels,
       name: `saas-seed-${randomBytes(6).toString('hex')}`,
       Image: seed.image,
       Entrypoint: ['/saas-seed-helper-is-never-started'],
-      Labels: { [MANAGED_LABEL]: 'true', [ROLE_LABEL]: 'volume-seed' },
+      // The volume's labels (its platform, its instance): a helper a crash leaves behind is found and removed.
+      Labels: { ...labels, [MANAGED_LABEL]: 'true', [ROLE_LABEL]: VOLUME_SEED_ROLE },
       NetworkDisabled: true,
       HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], Mounts: [{ Type: 'volume', Source: name, Target: seed.path }] },
     }),
