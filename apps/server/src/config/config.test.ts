@@ -71,7 +71,6 @@ describe('parseConfig', () => {
   it('gives each API process its own internal port, METRICS_PORT + its index, and keeps the worker clear of them', () => {
     const second = parseConfig({ ...base, API_PROCESS_INDEX: '1' });
     expect(second.metrics).toEqual({ host: '127.0.0.1', port: 9465, ports: [9464, 9465] });
-    expect(second.api).toEqual({ processes: 2, processIndex: 1 });
     expect(second.monitoring.workerMetricsPort).toBe(9470);
     expect(parseConfig({ ...base, METRICS_PORT: '0', API_PROCESS_INDEX: '1' }).metrics).toEqual({ host: '127.0.0.1', port: 0, ports: [] });
     expect(problemsOf({ ...base, API_PROCESSES: '3', WORKER_METRICS_PORT: '9466' }).join('\n')).toMatch(

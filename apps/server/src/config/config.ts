@@ -7,7 +7,7 @@ import { type BackupConfig, backupConfig, backupEnvShape, checkBackupEnv } from 
 import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } from './billing-config.js';
 import { type EdgeConfig, edgeConfig, edgeEnvShape } from './edge-env.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
-import { type MonitoringConfig, monitoringConfig, monitoringEnvShape } from './monitoring-env.js';
+import { apiMetricsPorts, checkApiProcesses, type MonitoringConfig, monitoringConfig, monitoringEnvShape } from './monitoring-env.js';
 import { resolveSecretFiles } from './secret-files.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
@@ -136,27 +136,6 @@ export const envSchema = z
       });
     }
   });
-
-/** Each API process's internal listener port (METRICS_PORT + n); none when METRICS_PORT is 0 (any free port). */
-const apiMetricsPorts = (env: { METRICS_PORT: number; API_PROCESSES: number }) =>
-  env.METRICS_PORT === 0 ? [] : Array.from({ length: env.API_PROCESSES }, (_, n) => env.METRICS_PORT + n);
-
-function checkApiProcesses(
-  env: { METRICS_PORT: number; API_PROCESSES: number; API_PROCESS_INDEX: number; WORKER_METRICS_PORT: number },
-  ctx: z.RefinementCtx,
-) {
-  if (env.API_PROCESS_INDEX >= env.API_PROCESSES) {
-    ctx.addIssue({ code: 'custom', path: ['API_PROCESS_INDEX'], message: `must be below API_PROCESSES (${env.API_PROCESSES})` });
-  }
-  const ports = apiMetricsPorts(env);
-  if (ports.includes(env.WORKER_METRICS_PORT) || (ports.at(-1) ?? 0) > 65535) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['WORKER_METRICS_PORT'],
-      message: `the API processes' internal listeners take ports ${ports[0]}-${ports.at(-1)} (METRICS_PORT + process, API_PROCESSES=${env.API_PROCESSES}): move WORKER_METRICS_PORT out of them (default 9470)`,
-    });
-  }
-}
 
 export type { BackupConfig, BillingConfig };
 export type Env = z.infer<typeof envSchema>;
@@ -305,8 +284,6 @@ export interface Config {
    * this process's port, and every API process's (`processes` of them share PORT), for scraping.
    */
   metrics: { host: string; port: number; ports: number[] };
-  /** API processes side by side on PORT (local mode, under supervisord); this one's index. */
-  api: { processes: number; processIndex: number };
   /** Prometheus, Alertmanager, the worker's metrics listener and alert intake (docs/monitoring.md). */
   monitoring: MonitoringConfig;
   acme: { directoryUrl: string; email: string | undefined; caFile: string | undefined };
@@ -384,12 +361,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     instanceHealthTimeoutSeconds: env.INSTANCE_HEALTH_TIMEOUT_SECONDS,
     workflowStepPauseMs: env.WORKFLOW_STEP_PAUSE_MS,
     edge: edgeConfig(env),
-    metrics: {
-      host: env.METRICS_HOST,
-      port: env.METRICS_PORT === 0 ? 0 : env.METRICS_PORT + env.API_PROCESS_INDEX,
-      ports: apiMetricsPorts(env),
-    },
-    api: { processes: env.API_PROCESSES, processIndex: env.API_PROCESS_INDEX },
+    metrics: { host: env.METRICS_HOST, port: apiMetricsPorts(env)[env.API_PROCESS_INDEX] ?? 0, ports: apiMetricsPorts(env) },
     monitoring: monitoringConfig(env),
     acme: { directoryUrl: env.ACME_DIRECTORY_URL, email: env.ACME_EMAIL, caFile: env.ACME_CA_FILE },
     domains: {

@@ -45,3 +45,24 @@ export function monitoringConfig(env: z.infer<typeof monitoringEnv>): Monitoring
     edgeStatusPort: env.EDGE_STATUS_PORT,
   };
 }
+
+/** Each API process's internal listener port (METRICS_PORT + n); none when METRICS_PORT is 0 (any free port). */
+export const apiMetricsPorts = (env: { METRICS_PORT: number; API_PROCESSES: number }) =>
+  env.METRICS_PORT === 0 ? [] : Array.from({ length: env.API_PROCESSES }, (_, n) => env.METRICS_PORT + n);
+
+export function checkApiProcesses(
+  env: { METRICS_PORT: number; API_PROCESSES: number; API_PROCESS_INDEX: number; WORKER_METRICS_PORT: number },
+  ctx: z.RefinementCtx,
+) {
+  if (env.API_PROCESS_INDEX >= env.API_PROCESSES) {
+    ctx.addIssue({ code: 'custom', path: ['API_PROCESS_INDEX'], message: `must be below API_PROCESSES (${env.API_PROCESSES})` });
+  }
+  const ports = apiMetricsPorts(env);
+  if (ports.includes(env.WORKER_METRICS_PORT) || (ports.at(-1) ?? 0) > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WORKER_METRICS_PORT'],
+      message: `the API processes' internal listeners take ports ${ports[0]}-${ports.at(-1)} (METRICS_PORT + process, API_PROCESSES=${env.API_PROCESSES}): move WORKER_METRICS_PORT out of them (default 9470)`,
+    });
+  }
+}

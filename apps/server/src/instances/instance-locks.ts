@@ -45,10 +45,8 @@ export async function withSessionLock<T>(pool: pg.Pool, key: string, work: () =>
   return result.value;
 }
 
-export async function withInstanceLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
-  const result = await withLock(pool, `instance:${instanceId}`, 'wait', work);
-  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
-  return result.value;
+export function withInstanceLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
+  return withSessionLock(pool, `instance:${instanceId}`, work);
 }
 
 /** Runs only if nobody else is working on the instance right now. */
@@ -56,18 +54,14 @@ export function tryInstanceLock<T>(pool: pg.Pool, instanceId: string, work: () =
   return withLock(pool, `instance:${instanceId}`, 'try', work);
 }
 
-export async function withTemplateLock<T>(pool: pg.Pool, version: string, work: () => Promise<T>): Promise<T> {
-  const result = await withLock(pool, `template:${version}`, 'wait', work);
-  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
-  return result.value;
+export function withTemplateLock<T>(pool: pg.Pool, version: string, work: () => Promise<T>): Promise<T> {
+  return withSessionLock(pool, `template:${version}`, work);
 }
 
 /**
  * One backup or restore at a time per instance (a restore's safety backup runs inside it). Separate from the
  * instance lock: a backup runs while the instance serves, start and stop included.
  */
-export async function withBackupLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
-  const result = await withLock(pool, `backup:${instanceId}`, 'wait', work);
-  if (!result.locked) throw new Error('unreachable: waiting lock not taken');
-  return result.value;
+export function withBackupLock<T>(pool: pg.Pool, instanceId: string, work: () => Promise<T>): Promise<T> {
+  return withSessionLock(pool, `backup:${instanceId}`, work);
 }
