@@ -45,10 +45,17 @@ lab_daemon_pid() {
 }
 
 # lab_daemon_wait INDEX: until the node answers on its socket; fails at once if its dockerd died.
+# The deadline is checked before each try, so a timeout of 0 always fails (the failed-bring-up test).
 lab_daemon_wait() {
   local deadline=$((SECONDS + LAB_START_TIMEOUT)) ns
   ns="$(lab_node "$1")"
-  until lab_docker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; do
+  while :; do
+    ((SECONDS < deadline)) || {
+      tail -n 15 "$(lab_node_dir "$ns")/dockerd.log" >&2
+      _lab_fail "dockerd of $ns did not answer within ${LAB_START_TIMEOUT}s"
+      return 1
+    }
+    lab_docker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1 && return 0
     if ! lab_daemon_pid "$1" >/dev/null; then
       sleep 0.3
       lab_daemon_pid "$1" >/dev/null || {
@@ -57,11 +64,6 @@ lab_daemon_wait() {
         return 1
       }
     fi
-    ((SECONDS < deadline)) || {
-      tail -n 15 "$(lab_node_dir "$ns")/dockerd.log" >&2
-      _lab_fail "dockerd of $ns did not answer within ${LAB_START_TIMEOUT}s"
-      return 1
-    }
     sleep 0.2
   done
 }
