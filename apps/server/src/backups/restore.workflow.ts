@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceOpsDeps } from '../instances/instance-context.js';
-import { serverSpecFor } from '../instances/instance-context.js';
+import { ensureServerContainer } from '../instances/instance-context.js';
 import { instanceNames } from '../instances/instance-names.js';
 import { type InstanceRow, InstancesRepository } from '../instances/instances.repo.js';
 import { instanceUrl } from '../instances/instances.service.js';
@@ -52,7 +52,7 @@ async function filestoreFromSafety(ctx: RestoreContext) {
 async function startIfWanted({ deps, instance }: RestoreContext, restart = false) {
   const current = await new InstancesRepository(deps.database.db).findById(instance.id);
   if (current?.desiredState !== 'running' || current.suspended) return;
-  const info = await deps.runtime.ensureContainer(await serverSpecFor(deps, current));
+  const { info } = await ensureServerContainer(deps, current);
   if (restart && info.state === 'running') await deps.runtime.restartContainer(info.name);
 }
 

@@ -6,10 +6,10 @@ import type { BackupStorage } from '../backups/storage/backup-storage.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import type { EdgeRouter, InstanceRoute, RouteState } from '../edge/edge-router.js';
-import type { InstanceRuntime } from '../runtime/instance-runtime.js';
+import type { ContainerInfo, InstanceRuntime } from '../runtime/instance-runtime.js';
 import type { TenantDbServer } from '../tenant-db/tenant-db-server.js';
-import { instanceNames, LABELS, slotPorts, slotSubnet } from './instance-names.js';
-import type { InstanceRow } from './instances.repo.js';
+import { instanceNames, LABELS, slotPorts, slotSubnet, upstreamHost } from './instance-names.js';
+import { type InstanceRow, InstancesRepository } from './instances.repo.js';
 import { instanceHost } from './instances.service.js';
 import { isPrefork } from './odoo-config.js';
 import { odooServerSpec } from './odoo-container.js';
@@ -48,12 +48,13 @@ export function routeState(instance: Pick<InstanceRow, 'status' | 'suspended'>):
 
 export function instanceRoute(config: Config, instance: InstanceRow, state: RouteState = routeState(instance)): InstanceRoute {
   const ports = slotPorts(config.instancePortBase, instance.slot);
+  const host = upstreamHost(instance);
   return {
     instanceId: instance.id,
     slug: instance.slug,
     hosts: [instanceHost(config, instance.slug)],
     // The websocket goes where this instance's mode serves it (docs/odoo.md): the gevent port only with workers.
-    upstream: { http: `127.0.0.1:${ports.http}`, websocket: `127.0.0.1:${isPrefork(instance.limits) ? ports.gevent : ports.http}` },
+    upstream: { http: `${host}:${ports.http}`, websocket: `${host}:${isPrefork(instance.limits) ? ports.gevent : ports.http}` },
     state,
   };
 }
@@ -88,6 +89,23 @@ export async function serverSpecFor(deps: InstanceOpsDeps, instance: InstanceRow
     labels: { ...instanceLabels(deps.config, instance), [ODOO_WORKERS_LABEL]: String(instance.limits.workers) },
     slot: instance.slot,
   });
+}
+
+/**
+ * Creates, updates or leaves the instance's Odoo container as its spec says (the one way every operation
+ * starts Odoo), then records where it runs: on a swarm the node, and the address the edge and the health probes
+ * reach it at. Returns the engine's view and the row as recorded, for the route and the health wait that follow.
+ */
+export async function ensureServerContainer(
+  deps: InstanceOpsDeps,
+  instance: InstanceRow,
+): Promise<{ info: ContainerInfo; instance: InstanceRow }> {
+  const info = await deps.runtime.ensureContainer(await serverSpecFor(deps, instance));
+  const nodeId = info.nodeId ?? null;
+  const nodeAddress = nodeId ? ((await deps.runtime.listNodes()).find((n) => n.id === nodeId)?.address ?? null) : null;
+  if (nodeId === instance.nodeId && nodeAddress === instance.nodeAddress) return { info, instance };
+  await new InstancesRepository(deps.database.db).update(instance.id, { nodeId, nodeAddress });
+  return { info, instance: { ...instance, nodeId, nodeAddress } };
 }
 
 // The hash must stay the same between calls, or every reconcile would see a "changed" spec and

@@ -12,8 +12,8 @@ const env = {
   PUBLIC_URL: 'http://localhost:8080',
 };
 
-const row = (slug: string) =>
-  ({ id: '0b6f5a6e-8d4c-4a53-9d0b-3f1f7c2f2a10', slug, slot: 3, status: 'running', limits: { workers: 0 } }) as unknown as InstanceRow;
+const row = (slug: string, nodeAddress: string | null = null) =>
+  ({ id: '0b6f5a6e-8d4c-4a53-9d0b-3f1f7c2f2a10', slug, slot: 3, status: 'running', limits: { workers: 0 }, nodeAddress }) as unknown as InstanceRow;
 
 describe('instance host names', () => {
   it('are <slug>.<platform host> by default (local mode), keeping the public port', () => {
@@ -39,4 +39,11 @@ describe('instance host names', () => {
       expect(() => parseConfig({ ...env, INSTANCE_BASE_DOMAIN: value })).toThrow(ConfigError);
     },
   );
+
+  it('route to the published ports on this host, or on the node a swarm runs the instance on', () => {
+    const config = parseConfig({ ...env, INSTANCE_PORT_BASE: '20000' });
+    expect(instanceRoute(config, row('acme')).upstream).toEqual({ http: '127.0.0.1:20006', websocket: '127.0.0.1:20006' });
+    const prefork = { ...row('acme', '10.0.4.12'), limits: { workers: 2 } } as unknown as InstanceRow;
+    expect(instanceRoute(config, prefork).upstream).toEqual({ http: '10.0.4.12:20006', websocket: '10.0.4.12:20007' });
+  });
 });

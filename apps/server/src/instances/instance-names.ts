@@ -57,10 +57,13 @@ export function slotCapacity(pool: string): number {
   return 2 ** (28 - Number(pool.split('/')[1]));
 }
 
-/** Host ports (on 127.0.0.1) for Odoo's HTTP and gevent ports. */
+/** Host ports (on `upstreamHost`) for Odoo's HTTP and gevent ports. */
 export function slotPorts(portBase: number, slot: number) {
   return { http: portBase + slot * 2, gevent: portBase + slot * 2 + 1 };
 }
+
+/** The host the edge and the health probes reach an instance's published ports on: its node's address, else this host. */
+export const upstreamHost = (instance: { nodeAddress: string | null }) => instance.nodeAddress ?? '127.0.0.1';
 
 /**
  * The NOLOGIN role every instance role of a platform belongs to: pg_hba admits only its members from the

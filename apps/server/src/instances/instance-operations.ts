@@ -3,7 +3,7 @@ import { batches, type WorkflowOutcome } from '../jobs/workflow.js';
 import { WorkflowRunner } from '../jobs/workflow-runner.js';
 import { recordProvisioning } from '../monitoring/provisioning-metrics.js';
 import { deleteWorkflow } from './delete.workflow.js';
-import { type InstanceOpsDeps, ODOO_WORKERS_LABEL, routeState, serverSpecFor, wantsRunning } from './instance-context.js';
+import { ensureServerContainer, type InstanceOpsDeps, ODOO_WORKERS_LABEL, routeState, wantsRunning } from './instance-context.js';
 import { applyInstanceRoute, edgeErrorText } from './instance-edge.js';
 import { publishInstanceUpdate } from './instance-events.js';
 import { withInstanceLock } from './instance-locks.js';
@@ -155,10 +155,10 @@ export class InstanceOperations {
       return suspended ? 'suspended' : 'stopped';
     }
     if (wantsRunning(instance) && instance.status === 'stopped') {
-      await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
-      const health = await waitForOdoo(this.deps, instance, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
+      const placed = (await ensureServerContainer(this.deps, instance)).instance;
+      const health = await waitForOdoo(this.deps, placed, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
       if (!health.ok) throw new Error(healthFailureText('Odoo did not come back', health));
-      const refused = await applyInstanceRoute(this.deps, instance, 'active');
+      const refused = await applyInstanceRoute(this.deps, placed, 'active');
       await this.changed(
         await this.repo.transition(instance.id, ['stopped'], 'running', { actorId, reason: 'started' }, refused ? {} : { lastError: null }),
       );
@@ -179,13 +179,13 @@ export class InstanceOperations {
     const { runtime, config } = this.deps;
     // Recreates the container when its spec changed (e.g. new limits), else restarts it in place.
     const before = await runtime.inspectContainer(instanceNames(this.deps.config.resourcePrefix, instance.id).container);
-    const after = await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+    const { info: after, instance: placed } = await ensureServerContainer(this.deps, instance);
     if (before && after.id === before.id)
       await runtime.restartContainer(instanceNames(this.deps.config.resourcePrefix, instance.id).container);
-    const health = await waitForOdoo(this.deps, instance, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
+    const health = await waitForOdoo(this.deps, placed, { timeoutMs: config.instanceHealthTimeoutSeconds * 1000 });
     if (!health.ok) throw new Error(healthFailureText('Odoo did not come back after the restart', health));
     // A new worker count moves the websocket between ports: the route follows the container.
-    await applyInstanceRoute(this.deps, instance, 'active');
+    await applyInstanceRoute(this.deps, placed, 'active');
     await this.repo.transition(instance.id, ['running'], 'running', { actorId, reason: 'restarted' });
     return 'restarted';
   }

@@ -64,6 +64,12 @@ export const instances = pgTable(
     suspended: boolean('suspended').notNull().default(false),
     /** Allocation slot: decides the network subnet and the published host ports. Unique among live instances. */
     slot: integer('slot').notNull(),
+    /**
+     * Where its Odoo container runs, recorded each time the container is ensured: the runtime node's id (null on
+     * the single-engine Docker driver) and the address its published ports are reached at (null: 127.0.0.1).
+     */
+    nodeId: text('node_id'),
+    nodeAddress: text('node_address'),
     /** Encrypted with ENCRYPTION_KEY. */
     dbPassword: text('db_password').notNull(),
     masterPassword: text('master_password').notNull(),

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { InstanceRuntime } from '../runtime/instance-runtime.js';
-import { instanceNames, slotPorts } from './instance-names.js';
+import { instanceNames, slotPorts, upstreamHost } from './instance-names.js';
 import type { InstanceRow } from './instances.repo.js';
 import { isPrefork } from './odoo-config.js';
 
@@ -58,8 +58,9 @@ export async function waitForOdoo(
 ): Promise<OdooHealth> {
   const ports = slotPorts(deps.config.instancePortBase, instance.slot);
   // With workers, the gevent process (the websocket) starts after the HTTP workers: both must answer.
-  const probes = [`http://127.0.0.1:${ports.http}/web/health`];
-  if (isPrefork(instance.limits)) probes.push(`http://127.0.0.1:${ports.gevent}/websocket/health`);
+  const host = upstreamHost(instance);
+  const probes = [`http://${host}:${ports.http}/web/health`];
+  if (isPrefork(instance.limits)) probes.push(`http://${host}:${ports.gevent}/websocket/health`);
   const { container } = instanceNames(deps.config.resourcePrefix, instance.id);
   const deadline = Date.now() + options.timeoutMs;
   const failed = async (reason: string): Promise<OdooHealth> => ({

@@ -2,7 +2,7 @@ import { decrypt, secretContext } from '../auth/secrets.js';
 import { prepareFromBackup } from '../backups/duplicate.js';
 import { PermanentStepError, type Workflow, WorkflowCancelled } from '../jobs/workflow.js';
 import { RuntimeError } from '../runtime/instance-runtime.js';
-import { type InstanceOpsDeps, instanceLabels, networkSpecFor, serverSpecFor } from './instance-context.js';
+import { ensureServerContainer, type InstanceOpsDeps, instanceLabels, networkSpecFor, serverSpecFor } from './instance-context.js';
 import { edgeErrorText, isEdgeRefusal, routeFor } from './instance-edge.js';
 import { withTemplateLock } from './instance-locks.js';
 import { instanceNames, templateNames } from './instance-names.js';
@@ -169,8 +169,9 @@ export const provisionWorkflow: Workflow<ProvisionContext> = {
     {
       name: 'container',
       label: 'Starting Odoo',
-      invoke: async ({ deps, instance }) => {
-        await deps.runtime.ensureContainer(await serverSpecFor(deps, instance));
+      // The steps after it reach Odoo where it runs (a swarm node's address): the context carries the row as recorded.
+      invoke: async (ctx) => {
+        ctx.instance = (await ensureServerContainer(ctx.deps, ctx.instance)).instance;
       },
       compensate: ({ deps, instance }) => deps.runtime.removeContainer(instanceNames(deps.config.resourcePrefix, instance.id).container),
     },

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
 import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
 import { VOLUME_SEED_ROLE } from '../runtime/instance-runtime.js';
-import { type InstanceOpsDeps, networkSpecFor, serverSpecFor, wantsRunning } from './instance-context.js';
+import { ensureServerContainer, type InstanceOpsDeps, networkSpecFor, wantsRunning } from './instance-context.js';
 import { enqueueInstanceJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
 import { instanceNames, LABELS } from './instance-names.js';
@@ -109,7 +109,7 @@ export class Reconciler {
         return;
       }
       await runtime.ensureNetwork(networkSpecFor(config, instance));
-      await runtime.ensureContainer(await serverSpecFor(this.deps, instance));
+      await ensureServerContainer(this.deps, instance);
       findings.push(
         container
           ? { kind: 'container_down', target: instance.id, action: 'started', detail: `was ${container.state}, exit ${container.exitCode}` }
