@@ -73,6 +73,11 @@ ensure_env() {
       added+=("$key")
     done <"$example"
     ((${#added[@]} == 0)) || ok "added to .env from .env.example: ${added[*]}"
+    # The worker's metrics port was 9465, which the second API process's listener takes now (API_PROCESSES=2).
+    if grep -qx 'WORKER_METRICS_PORT=9465' "$env" && ! grep -q '^METRICS_PORT=946[0-3]$' "$env"; then
+      sed -i 's/^WORKER_METRICS_PORT=9465$/WORKER_METRICS_PORT=9470/' "$env"
+      ok "moved WORKER_METRICS_PORT from 9465 to 9470 in .env: the second API process's metrics port is 9465"
+    fi
   fi
 
   load_env

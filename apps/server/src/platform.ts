@@ -43,7 +43,7 @@ import { AlertsService } from './monitoring/alerts.service.js';
 import { MetricsService } from './monitoring/metrics.service.js';
 import { createMetricsStore } from './monitoring/prometheus/create-metrics-store.js';
 import { type DependencyErrorLog, dependencyErrorLog } from './process.js';
-import { DockerRuntime } from './runtime/docker/docker-runtime.js';
+import { createInstanceRuntime } from './runtime/create-instance-runtime.js';
 import type { EgressPolicy } from './runtime/egress-policy.js';
 import { createEgressPolicy } from './runtime/firewall/create-egress-policy.js';
 import type { InstanceRuntime } from './runtime/instance-runtime.js';
@@ -140,7 +140,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     mail,
     totp,
   });
-  const runtime = new DockerRuntime({ socketPath: config.dockerSocket });
+  const runtime = createInstanceRuntime(config);
   const tenantDb: TenantDbServer = new PostgresTenantDbServer(config.tenantDbAdminUrl, instanceGroupRole(config.resourcePrefix), (err) =>
     dependencyError('tenant postgres', err),
   );

@@ -8,6 +8,7 @@ import { type BillingConfig, billingConfig, billingEnvShape, checkBillingEnv } f
 import { type EdgeConfig, edgeConfig, edgeEnvShape } from './edge-env.js';
 import { checkExposure, staffTwoFactorRequired } from './exposure.js';
 import { apiMetricsPorts, checkApiProcesses, type MonitoringConfig, monitoringConfig, monitoringEnvShape } from './monitoring-env.js';
+import { checkRuntimeEnv, type RuntimeConfig, runtimeConfig, runtimeEnvShape } from './runtime-env.js';
 import { resolveSecretFiles } from './secret-files.js';
 
 const DEV_SECRET_MARKERS = ['change-me', 'changeme', 'secret', 'dev-secret'];
@@ -54,6 +55,8 @@ export const envSchema = z
     TENANT_DB_HOST: z.string().default('host.docker.internal'),
     TENANT_DB_PORT: z.coerce.number().int().min(1).max(65535).default(5432),
     DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    // Where instances run: this engine, or a swarm (runtime-env.ts, docs/deploy.md).
+    ...runtimeEnvShape,
     QUEUE_PREFIX: z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,31}$/)
@@ -108,6 +111,7 @@ export const envSchema = z
     checkBillingEnv(env, ctx);
     checkBackupEnv(env, ctx);
     checkApiProcesses(env, ctx);
+    checkRuntimeEnv(env, ctx);
     if (env.NODE_ENV !== 'production') return;
     const unsafe = (name: 'JWT_SECRET' | 'ENCRYPTION_KEY', value: string) => {
       const lower = value.toLowerCase();
@@ -260,7 +264,10 @@ export interface Config {
   /** How containers reach the tenants' PostgreSQL. */
   tenantDbHost: string;
   tenantDbPort: number;
+  /** This machine's engine: the Docker runtime's, and the engine the platform's own tools use. */
   dockerSocket: string;
+  /** Where instances run: `docker` (DOCKER_SOCKET) or a swarm's manager and node engines. */
+  runtime: RuntimeConfig;
   /** Names shared objects (template databases, builder network) and labels everything this platform creates. */
   resourcePrefix: string;
   /** Redis key prefix of the job queues (default: RESOURCE_PREFIX). */
@@ -349,6 +356,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     tenantDbHost: env.TENANT_DB_HOST,
     tenantDbPort: env.TENANT_DB_PORT,
     dockerSocket: env.DOCKER_SOCKET,
+    runtime: runtimeConfig(env),
     resourcePrefix: env.RESOURCE_PREFIX,
     queuePrefix: env.QUEUE_PREFIX ?? env.RESOURCE_PREFIX,
     instanceSubnetPool: env.INSTANCE_SUBNET_POOL,

@@ -13,7 +13,14 @@ const env = {
 };
 
 const row = (slug: string, nodeAddress: string | null = null) =>
-  ({ id: '0b6f5a6e-8d4c-4a53-9d0b-3f1f7c2f2a10', slug, slot: 3, status: 'running', limits: { workers: 0 }, nodeAddress }) as unknown as InstanceRow;
+  ({
+    id: '0b6f5a6e-8d4c-4a53-9d0b-3f1f7c2f2a10',
+    slug,
+    slot: 3,
+    status: 'running',
+    limits: { workers: 0 },
+    nodeAddress,
+  }) as unknown as InstanceRow;
 
 describe('instance host names', () => {
   it('are <slug>.<platform host> by default (local mode), keeping the public port', () => {
