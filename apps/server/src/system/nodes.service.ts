@@ -28,7 +28,7 @@ export interface NodeView extends RuntimeNode {
 /**
  * The operators' view of the machines instances run on: each node's capacity, what the plans of its instances
  * take of it, and the instances themselves. Where an instance runs is the runtime's answer (its container's
- * node); on a single engine every instance is on the one node.
+ * node), else the node recorded when its container last started; on a single engine every instance is on the one node.
  */
 export class NodesService {
   constructor(
@@ -49,6 +49,7 @@ export class NodesService {
           tenantId: instances.tenantId,
           status: instances.status,
           limits: instances.limits,
+          recordedNode: instances.nodeId,
         })
         .from(instances)
         .where(ne(instances.status, 'deleted'))
@@ -65,9 +66,10 @@ export class NodesService {
       nodes.map((n) => [n.id, { ...n, allocated: { memoryMb: 0, cpuMillis: 0 }, instances: [] as NodeInstance[] }]),
     );
     const unplaced: NodeInstance[] = [];
-    for (const row of rows) {
+    for (const { recordedNode, ...row } of rows) {
       const item: NodeInstance = { ...row, limits: { memoryMb: row.limits.memoryMb, cpuMillis: row.limits.cpuMillis } };
-      const view = views.get(nodeOf.get(row.id) ?? '');
+      // Without a container now (being recreated, or its node away), the node it last ran on.
+      const view = views.get(nodeOf.get(row.id) ?? recordedNode ?? '');
       if (!view) {
         unplaced.push(item);
         continue;
