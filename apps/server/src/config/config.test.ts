@@ -3,15 +3,11 @@ import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { odooEnv } from '../../test/odoo/odoo-env.js';
+import { configProblems, MINIMAL_ENV } from '../../test/support/config-problems.js';
 import { testEnv } from '../../test/test-env.js';
-import { ConfigError, parseConfig, TEST_RESERVATIONS } from './config.js';
+import { parseConfig, TEST_RESERVATIONS } from './config.js';
 
-const base = {
-  DATABASE_URL: 'postgres://saas:pw@127.0.0.1:5432/saas',
-  REDIS_URL: 'redis://127.0.0.1:6379/0',
-  JWT_SECRET: 'dev-only-signing-key-that-is-long-enough-0123',
-  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-};
+const base = MINIMAL_ENV;
 
 const production = {
   ...base,
@@ -24,16 +20,7 @@ const production = {
   BACKUP_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 };
 
-/** The problems a ConfigError lists, or fails when parsing succeeds or throws something else. */
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string | undefined>) => configProblems(env);
 
 describe('parseConfig', () => {
   it('applies defaults to a minimal local configuration', () => {

@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.js';
+import { MINIMAL_ENV as base, configProblems as problemsOf } from '../../test/support/config-problems.js';
+import { parseConfig } from './config.js';
 
-const base = {
-  DATABASE_URL: 'postgres://saas:pw@127.0.0.1:5432/saas',
-  REDIS_URL: 'redis://127.0.0.1:6379/0',
-  JWT_SECRET: 'dev-only-signing-key-that-is-long-enough-0123',
-  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-};
 const swarm = { ...base, INSTANCE_RUNTIME: 'swarm', EGRESS_POLICY: 'off' };
 const tls = { SWARM_TLS_CA: 'ca-pem', SWARM_TLS_CERT: 'cert-pem', SWARM_TLS_KEY: 'key-pem' };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('INSTANCE_RUNTIME', () => {
   it('is this machine’s engine by default', () => {

@@ -1,8 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
-import { ConfigError } from '../../src/config/config.js';
 import { call, createUser, type Harness, startHarness, type TestUser, uniqueEmail } from '../harness.js';
+import { configProblems } from '../support/config-problems.js';
 import { testConfig } from '../test-env.js';
 
 /**
@@ -23,16 +23,8 @@ const EXPOSED = {
   DEV_MAILBOX: '',
 };
 
-/** The problems a ConfigError lists, or fails. */
-function refusal(overrides: Record<string, string>): string[] {
-  try {
-    testConfig(overrides);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** The problems a ConfigError lists for the test environment with these overrides, or fails. */
+const refusal = (overrides: Record<string, string>) => configProblems(overrides, testConfig);
 
 async function makeStaff(h: Harness, label: string, role: 'admin' | 'support'): Promise<TestUser> {
   const user = await createUser(h, { label, verify: 'direct' });

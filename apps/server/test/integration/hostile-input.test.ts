@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { inArray, sql } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.tables.js';
 import { UsersRepository } from '../../src/auth/users.repo.js';
@@ -14,7 +13,7 @@ import { TenantsRepository } from '../../src/tenants/tenants.repo.js';
 import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
 import { fillPath, type HostileCase, hostileCases, type Operation, operationsOf, sample } from '../support/openapi-cases.js';
-import { purgeTestResources } from '../support/purge.js';
+import { purgeTestResources, recreateTestDatabase } from '../support/purge.js';
 import { testConfig } from '../test-env.js';
 
 /**
@@ -48,16 +47,7 @@ let databaseUrl: string;
 const users = {} as Record<Exclude<Role, 'anonymous'>, TestUser>;
 let real: Record<string, string>;
 
-async function recreateDatabase(drop = false) {
-  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${DB_NAME} with (force)`);
-    if (!drop) await client.query(`create database ${DB_NAME}`);
-  } finally {
-    await client.end();
-  }
-}
+const recreateDatabase = (drop = false) => recreateTestDatabase(DB_NAME, { drop });
 
 beforeAll(async () => {
   const url = new URL(process.env.TEST_DATABASE_URL ?? '');

@@ -62,3 +62,15 @@ export async function resetTestPlatform(config: Config) {
   await redis.flushdb();
   redis.disconnect();
 }
+
+/** Creates a database of a test file's own on the test server, dropping any left by an earlier run (`drop`: only drops it). */
+export async function recreateTestDatabase(name: string, options: { drop?: boolean } = {}) {
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+    if (!options.drop) await client.query(`create database ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}

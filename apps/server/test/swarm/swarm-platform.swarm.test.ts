@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/db/client.js';
 import { routeFor } from '../../src/instances/instance-edge.js';
@@ -7,6 +6,7 @@ import { prepareDatabase } from '../../src/platform.js';
 import { SwarmRuntime } from '../../src/runtime/swarm/swarm-runtime.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, deleteAndWait, leftovers, waitForStatus } from '../support/instances.js';
+import { recreateTestDatabase } from '../support/purge.js';
 import { type SwarmLab, startSwarmLab, stopSwarmLab } from '../support/swarm-lab.js';
 import { startTcpForwarder } from '../support/tcp-forwarder.js';
 import { testConfig } from '../test-env.js';
@@ -31,16 +31,7 @@ function harness(): Harness {
   return h;
 }
 
-async function recreateDatabase(drop = false) {
-  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${DB_NAME} with (force)`);
-    if (!drop) await client.query(`create database ${DB_NAME}`);
-  } finally {
-    await client.end();
-  }
-}
+const recreateDatabase = (drop = false) => recreateTestDatabase(DB_NAME, { drop });
 
 /** What the instance's Odoo answers on its node's address and published port. */
 async function health(address: string, port: number) {
