@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { longFirst } from './test/long-first-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -10,5 +11,13 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: files run two at a time; each file uses its own users, IPs and queue prefix.
     maxWorkers: 2,
+    // Files of one to three minutes start first, so that none of them ends the run alone.
+    sequence: {
+      sequencer: longFirst([
+        'test/integration/backups-crash.test.ts',
+        'test/integration/hostile-input.test.ts',
+        'test/integration/instances-crash.test.ts',
+      ]),
+    },
   },
 });

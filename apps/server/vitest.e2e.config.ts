@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { longFirst } from './test/long-first-sequencer.js';
 
 /**
  * The browser suite (test/e2e): Chromium through a private nginx against the real API, worker and
@@ -12,5 +13,7 @@ export default defineConfig({
     hookTimeout: 90_000,
     // Each file has its own platform, nginx and browser; two at a time on two cores.
     maxWorkers: 2,
+    // Every admin screen at two widths, the longest file, starts first rather than last (it is short to read).
+    sequence: { sequencer: longFirst(['test/e2e/admin-screens.e2e.test.ts']) },
   },
 });

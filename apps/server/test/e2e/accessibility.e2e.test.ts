@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createUser, STRONG_PASSWORD, signUpAndLogIn, type TestUser } from '../harness.js';
 import { type InstanceDto, waitForStatus } from '../support/instances.js';
-import { logIn, visible } from './pages.js';
+import { axe, logIn, visible } from './pages.js';
 import { DESKTOP, type E2eStack, launchBrowser, PHONE, startE2eStack } from './stack.js';
 
 /**
@@ -67,7 +66,7 @@ interface Finding {
 
 /** Serious and critical axe violations on the page as it is now. */
 async function seriousViolations(page: Page): Promise<Finding[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  const result = await axe(page).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({

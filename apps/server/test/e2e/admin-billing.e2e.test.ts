@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import { eq } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { billingEvents } from '../../src/billing/billing.tables.js';
 import { call, createUser, STRONG_PASSWORD, type TestUser } from '../harness.js';
-import { heading, logIn, reportPageOnFailure, until, visible } from './pages.js';
+import { axe, heading, logIn, reportPageOnFailure, until, visible } from './pages.js';
 import { type E2eStack, launchBrowser, startE2eStack } from './stack.js';
 
 /**
@@ -67,7 +66,7 @@ afterAll(async () => {
 async function seriousViolations(name: string): Promise<string[]> {
   await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => undefined);
   if (SCREENSHOTS_DIR) await page.screenshot({ path: join(SCREENSHOTS_DIR, `admin-${name}.png`), fullPage: true });
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  const result = await axe(page).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map(

@@ -1,11 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { AlertsRepository } from '../../src/monitoring/alerts.repo.js';
 import { call, createUser, signUpAndLogIn, type TestUser } from '../harness.js';
 import { type InstanceDto, uniqueSlug, waitForStatus } from '../support/instances.js';
-import { visible } from './pages.js';
+import { axe, visible } from './pages.js';
 import type { E2eStack } from './stack.js';
 
 /**
@@ -175,7 +174,7 @@ export interface Finding {
 
 /** Serious and critical axe violations (WCAG 2.1 A/AA and best practices) on the page as it is now. */
 export async function seriousViolations(page: Page): Promise<Finding[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  const result = await axe(page).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({

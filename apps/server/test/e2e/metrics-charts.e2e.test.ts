@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
@@ -7,7 +6,7 @@ import { call, createUser, STRONG_PASSWORD, type TestUser } from '../harness.js'
 import { insertInstanceRow } from '../support/instances.js';
 import { type Monitoring, startMonitoring } from '../support/monitoring.js';
 import { freePort } from '../support/nginx.js';
-import { heading, logIn, reportPageOnFailure, until, visible } from './pages.js';
+import { axe, heading, logIn, reportPageOnFailure, until, visible } from './pages.js';
 import { DESKTOP, type E2eStack, launchBrowser, PHONE, startE2eStack } from './stack.js';
 
 /**
@@ -66,10 +65,7 @@ async function seriousViolations(name: string): Promise<string[]> {
   await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => undefined);
   if (SCREENSHOTS_DIR) await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: true });
   // The active alerts panel (firing alerts of the shared database) is the alerts' tests' to check; these are the charts'.
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-    .exclude('[aria-labelledby="active-alerts-heading"]')
-    .analyze();
+  const result = await axe(page).exclude('[aria-labelledby="active-alerts-heading"]').analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);

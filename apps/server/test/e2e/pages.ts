@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from 'playwright-core';
 import { onTestFailed } from 'vitest';
 import type { App } from '../../src/http/app.js';
@@ -5,6 +6,18 @@ import { STRONG_PASSWORD, waitForMail } from '../harness.js';
 
 /** Default wait for something to appear on a page (API calls go through nginx to the real API). */
 export const UI_TIMEOUT = 15_000;
+
+/**
+ * axe-core with the rules every browser test checks: WCAG 2.1 A and AA, and best practices. It runs in the page
+ * itself (legacy mode: our pages have no frames; the default finishes each run in a new blank tab, injecting axe
+ * there again), and only violations carry all their nodes (passes and the rest keep one each): the same violations
+ * found in about a third of the time (0.7 s rather than 1.9 s per admin screen).
+ */
+export const axe = (page: Page) =>
+  new AxeBuilder({ page })
+    .options({ resultTypes: ['violations'] })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .setLegacyMode();
 
 /** Waits until the locator is visible and returns it. */
 export async function visible(locator: Locator, timeout = UI_TIMEOUT): Promise<Locator> {

@@ -53,6 +53,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
   throw new Error(`${what}: timed out\n${worker?.output.slice(-30).join('') ?? ''}`);
 }
 
+/**
+ * What BullMQ's lock expiry does to the job of a killed worker, done at once rather than after the queue's
+ * lockDuration (30 s): the lock the dead worker held is gone, and the next worker's own stalled-job check takes
+ * the job back, as it would have.
+ */
+async function lockRunsOut(jobId: string) {
+  expect(await h.platform.redis.del(h.platform.queues.backups.toKey(`${jobId}:lock`)), `the killed worker held ${jobId}`).toBe(1);
+}
+
 const storageDir = () => {
   const storage = h.platform.config.backups.storage;
   if (storage.driver !== 'local') throw new Error('these tests read the local storage directory');
@@ -118,8 +127,9 @@ describe('backups and restores when the worker is killed', () => {
     expect(cut?.status).toBe('running');
     expect(await h.platform.backupStorage.head(key)).toBeNull();
 
+    await lockRunsOut(`backup-${id}`);
     await startWorker();
-    // The job's lock expires (BullMQ stalled-job recovery) and the new worker makes the backup from the start.
+    // The job's lock is gone (BullMQ stalled-job recovery) and the new worker makes the backup from the start.
     backup = await waitForBackup(h, owner, instance.id, id, ['completed', 'failed'], 150_000);
     expect(backup.status, backup.error ?? '').toBe('completed');
     expect((await repo.find(id))?.attempts).toBeGreaterThanOrEqual(2);
@@ -163,6 +173,7 @@ describe('backups and restores when the worker is killed', () => {
     );
     await stopWorker();
 
+    await lockRunsOut(`restore-${restoreId}`);
     await startWorker();
     const restore = await waitForRestore(h, owner, instance.id, restoreId, 240_000);
     expect(restore.status, restore.error ?? '').toBe('succeeded');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { sql } from 'drizzle-orm';
 import { pack } from 'tar-stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { createInstance, leftovers, waitForProvisionStep, waitForStatus } from '../support/instances.js';
 import { killHard, startWorkerProcess } from '../support/worker-process.js';
@@ -10,17 +10,27 @@ import { killHard, startWorkerProcess } from '../support/worker-process.js';
 /**
  * The worker is killed with SIGKILL inside a chosen provisioning step, then a new worker starts.
  * Each instance must end `running`, or rolled back with nothing left behind — never stuck.
+ * The scenarios run at once (most of each is the killed job's lock running out): each has an API with a
+ * queue of its own and its own workers, so a kill only ever hits its own scenario's job.
  */
-const QUEUE_PREFIX = `crash-${randomUUID().slice(0, 8)}`;
 // Every step pauses a moment in the first worker, so the kill lands inside the step named.
-const env = { QUEUE_PREFIX, PROVISION_FROM_TEMPLATE: 'false', WORKFLOW_STEP_PAUSE_MS: '1500' };
+const env = { PROVISION_FROM_TEMPLATE: 'false', WORKFLOW_STEP_PAUSE_MS: '1500' };
 
 let h: Harness;
 let owner: TestUser;
+const scenarios: Harness[] = [];
+
+/** An API with a queue of its own (its workers get the same prefix): one per scenario. */
+async function scenario() {
+  const queueEnv = { ...env, QUEUE_PREFIX: `crash-${randomUUID().slice(0, 8)}` };
+  const api = await startHarness({ withWorker: false, env: queueEnv });
+  scenarios.push(api);
+  return { api, env: queueEnv };
+}
 
 beforeAll(async () => {
   // The API side only: the workers are separate processes started and killed by the tests.
-  h = await startHarness({ withWorker: false, env });
+  h = await startHarness({ withWorker: false, env: { ...env, QUEUE_PREFIX: `crash-${randomUUID().slice(0, 8)}` } });
   owner = await createUser(h, { label: 'crash', verify: 'direct' });
   // Enough room for every scenario of this file, on a plan of its own.
   await h.platform.db.execute(
@@ -29,23 +39,25 @@ beforeAll(async () => {
   await h.platform.db.execute(sql`update tenants set plan_code = 'crash-test' where id = ${owner.tenantId}`);
 }, 60_000);
 afterAll(async () => {
+  await Promise.all(scenarios.map((s) => s.close()));
   await h.close();
 });
 
-describe('worker killed mid-provisioning', () => {
+describe.concurrent('worker killed mid-provisioning', () => {
   for (const step of ['storage', 'odoo-database', 'container', 'health']) {
-    it(`finishes the instance after a crash in "${step}"`, async () => {
-      const created = await createInstance(h, owner);
-      const first = startWorkerProcess(env);
+    it(`finishes the instance after a crash in "${step}"`, async ({ expect }) => {
+      const { api, env: queueEnv } = await scenario();
+      const created = await createInstance(api, owner);
+      const first = startWorkerProcess(queueEnv);
       try {
-        await waitForProvisionStep(h, created.id, step);
+        await waitForProvisionStep(api, created.id, step);
         await killHard(first);
       } finally {
         await killHard(first);
       }
-      const second = startWorkerProcess({ ...env, WORKFLOW_STEP_PAUSE_MS: '0' });
+      const second = startWorkerProcess({ ...queueEnv, WORKFLOW_STEP_PAUSE_MS: '0' });
       try {
-        const done = await waitForStatus(h, owner, created.id, ['running', 'failed'], 120_000);
+        const done = await waitForStatus(api, owner, created.id, ['running', 'failed'], 120_000);
         expect(done.status, `${done.lastError}\n${second.output.join('')}`).toBe('running');
       } finally {
         await killHard(second);
@@ -53,13 +65,14 @@ describe('worker killed mid-provisioning', () => {
     }, 180_000);
   }
 
-  it('rolls back completely when the resumed run cannot finish', async () => {
+  it('rolls back completely when the resumed run cannot finish', async ({ expect }) => {
+    const { api, env: queueEnv } = await scenario();
     // An image whose `odoo` cannot be executed (its interpreter does not exist): `odoo -i base` can never
     // start, so after the allowed attempts everything done so far (role, volume, network, database) is undone.
-    const docker = new Docker({ socketPath: h.platform.config.dockerSocket });
+    const docker = new Docker({ socketPath: api.platform.config.dockerSocket });
     const base = await docker.createContainer({
       Image: 'odoo-standin:18.0',
-      Labels: { 'saas.platform': h.platform.config.resourcePrefix },
+      Labels: { 'saas.platform': api.platform.config.resourcePrefix },
     });
     const archive = pack();
     archive.entry({ name: 'usr/bin/odoo', mode: 0o755 }, '#!/nonexistent-entrypoint\n');
@@ -69,23 +82,23 @@ describe('worker killed mid-provisioning', () => {
     await base.putArchive(Buffer.concat(chunks), { path: '/' });
     await base.commit({ repo: 'odoo-standin', tag: 'broken' });
     await base.remove();
-    await h.platform.db.execute(
+    await api.platform.db.execute(
       sql`insert into odoo_versions (version, image, enabled) values ('16.0', 'odoo-standin:broken', true) on conflict (version) do update set image = excluded.image, enabled = true`,
     );
-    const created = await createInstance(h, owner, { version: '16.0' });
-    const first = startWorkerProcess(env);
+    const created = await createInstance(api, owner, { version: '16.0' });
+    const first = startWorkerProcess(queueEnv);
     try {
-      await waitForProvisionStep(h, created.id, 'odoo-database');
+      await waitForProvisionStep(api, created.id, 'odoo-database');
       await killHard(first);
     } finally {
       await killHard(first);
     }
-    const second = startWorkerProcess({ ...env, WORKFLOW_STEP_PAUSE_MS: '0' });
+    const second = startWorkerProcess({ ...queueEnv, WORKFLOW_STEP_PAUSE_MS: '0' });
     try {
-      const done = await waitForStatus(h, owner, created.id, ['running', 'failed'], 150_000);
+      const done = await waitForStatus(api, owner, created.id, ['running', 'failed'], 150_000);
       expect(done.status).toBe('failed');
       expect(done.lastError).toMatch(/nonexistent-entrypoint|no such file/i);
-      expect(await leftovers(h, created.id)).toEqual([]);
+      expect(await leftovers(api, created.id)).toEqual([]);
     } finally {
       await killHard(second);
     }

@@ -16,16 +16,22 @@ import { usePlan } from './odoo-support.js';
  * during a real `odoo -i base` stops it at once.
  */
 
+/** Provisions from the version's template when the suite has built it (a clone, seconds), else with `-i base`. */
 let h: Harness;
+/** Always `-i base`: the deletion test needs one running. */
+let fresh: Harness;
 let owner: TestUser;
 
 beforeAll(async () => {
-  h = await startHarness({ env: odooEnv({ PROVISION_FROM_TEMPLATE: 'false' }), workerOptions: { maintenance: false } });
+  [h, fresh] = await Promise.all([
+    startHarness({ env: odooEnv(), workerOptions: { maintenance: false } }),
+    startHarness({ env: odooEnv({ PROVISION_FROM_TEMPLATE: 'false' }), workerOptions: { maintenance: false } }),
+  ]);
   owner = await createUser(h, { label: 'odoo-failure', verify: 'direct' });
   await usePlan(h, owner, { code: 'odoo-failure', memoryMb: 1024, workers: 2 });
 });
 afterAll(async () => {
-  await h?.close();
+  await Promise.all([h?.close(), fresh?.close()]);
 });
 
 describe('real Odoo that cannot serve', () => {
@@ -69,14 +75,14 @@ describe('real Odoo that cannot serve', () => {
   });
 
   it('stops a real `odoo -i base` at once when the instance is deleted, and leaves nothing behind', async () => {
-    const created = await createInstance(h, owner, { version: '17.0' });
-    await waitForProvisionStep(h, created.id, 'odoo-database');
+    const created = await createInstance(fresh, owner, { version: '17.0' });
+    await waitForProvisionStep(fresh, created.id, 'odoo-database');
     // Odoo's init container is running (it takes several seconds): delete now.
     await new Promise((r) => setTimeout(r, 1_000));
-    const seconds = await deleteAndWait(h, owner, created.id);
+    const seconds = await deleteAndWait(fresh, owner, created.id);
     console.log(`[real Odoo 17.0] deleted during -i base in ${seconds.toFixed(1)} s`);
     expect(seconds).toBeLessThan(10);
-    expect((await provisionRun(h, created.id))?.status).toBe('cancelled');
-    expect(await leftovers(h, created.id)).toEqual([]);
+    expect((await provisionRun(fresh, created.id))?.status).toBe('cancelled');
+    expect(await leftovers(fresh, created.id)).toEqual([]);
   });
 });
