@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { docker, IMAGE, n, oneOff, PASSWORD, RUN_LABEL, runtime, useTestRun } from '../../../test/support/docker-runtime.js';
 import { type ContainerSpec, RuntimeError } from '../instance-runtime.js';
 
-// Against the real engine with the Odoo stand-in image (test/support/docker-runtime.ts).
+// Against the real engine with the Odoo stand-in image (test/support/docker-runtime.ts). What every driver promises
+// (files, same/changed spec, logs, stats, stop/start/restart, one-off timeouts...) is the contract's: docker-runtime.contract.test.ts.
 useTestRun();
 
 async function freePort(): Promise<number> {
@@ -80,29 +81,9 @@ describe('containers', () => {
     expect(await healthStatus(spec.publish[0]?.hostPort)).toBe(200);
   });
 
-  it('wrote the files with their owner and mode', async () => {
-    const read = await runtime.exec(spec.name, [
-      'node',
-      '-e',
-      "process.stdout.write(require('fs').readFileSync('/etc/odoo/odoo.conf','utf8'))",
-    ]);
-    expect(read).toEqual({ exitCode: 0, output: CONF });
-    const stat = await runtime.exec(spec.name, [
-      'node',
-      '-e',
-      "const s=require('fs').statSync('/etc/odoo/odoo.conf');console.log(s.uid,s.gid,(s.mode&0o777).toString(8))",
-    ]);
-    expect(stat.output.trim()).toBe('101 101 640');
-    expect(await runtime.exec(spec.name, ['node', '-e', 'process.exit(3)'])).toMatchObject({ exitCode: 3 });
-    expect((await runtime.exec(spec.name, ['/no/such/binary'])).exitCode).not.toBe(0);
-  });
-
-  it('keeps the container for the same spec, updates limits in place, recreates on change', async () => {
-    expect((await runtime.ensureContainer(spec)).id).toBe(firstId);
-
+  it('applies new limits in place: memory, swap, CPU and pids', async () => {
     spec = { ...spec, limits: { memoryMb: 320, cpuMillis: 750, pids: 150 } };
-    const sameId = await runtime.ensureContainer(spec);
-    expect(sameId.id).toBe(firstId);
+    expect((await runtime.ensureContainer(spec)).id).toBe(firstId);
     const updated = (await docker.getContainer(spec.name).inspect()).HostConfig;
     expect([updated.Memory, updated.MemorySwap, updated.NanoCpus, updated.PidsLimit]).toEqual([
       320 * 2 ** 20,
@@ -111,66 +92,10 @@ describe('containers', () => {
       150,
     ]);
 
-    spec = { ...spec, env: { ...spec.env, PORT: '5433' } };
-    const recreated = await runtime.ensureContainer(spec);
-    expect(recreated.id).not.toBe(firstId);
-    expect(recreated.specHash).not.toBe(sameId.specHash);
-    expect(recreated.state).toBe('running');
-    firstId = recreated.id;
-  });
-
-  it('lists managed containers by label', async () => {
-    const listed = await runtime.listManagedContainers(RUN_LABEL);
-    expect(listed.map((c) => c.id)).toContain(firstId);
-    expect(listed.find((c) => c.id === firstId)).toMatchObject({ name: spec.name, state: 'running', restartCount: 0 });
-    expect(listed.every((c) => c.labels['saas.managed'] === 'true')).toBe(true);
-  });
-
-  it('reports stats and logs', async () => {
-    const stats = await runtime.stats(spec.name);
-    expect(stats?.memoryBytes).toBeGreaterThan(0);
-    expect(stats?.memoryLimitBytes).toBe(320 * 2 ** 20);
-    expect(stats?.cpuPercent).toBeGreaterThanOrEqual(0);
-
-    await runtime.exec(spec.name, ['node', '-e', 'console.log("hello from exec")']);
-    let text = '';
-    for (let i = 0; i < 50 && text === ''; i++) {
-      text = Buffer.concat(await (await runtime.logs(spec.name, { tail: 100, follow: false })).toArray()).toString();
-      if (text === '') await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(text.length).toBeGreaterThan(0);
-    expect(text).not.toContain('\u0001\u0000\u0000\u0000');
-
-    const follow = await runtime.logs(spec.name, { tail: 10, follow: true });
-    const first = await new Promise<Buffer>((resolve, reject) => {
-      follow.once('data', resolve);
-      follow.once('error', reject);
-    });
-    expect(first.length).toBeGreaterThan(0);
-    follow.destroy();
-  });
-
-  it('stops, starts, restarts and tolerates repeats', async () => {
-    await runtime.stopContainer(spec.name, 5);
-    await runtime.stopContainer(spec.name, 5);
-    expect(await runtime.inspectContainer(spec.name)).toMatchObject({ state: 'exited' });
-    expect(await runtime.stats(spec.name)).toBeNull();
-    await runtime.startContainer(spec.name);
-    await runtime.startContainer(spec.name);
-    // Up first: a process still starting has no SIGTERM handler yet, and the engine would wait out the timeout.
-    expect(await healthStatus(spec.publish[0]?.hostPort)).toBe(200);
-    await runtime.restartContainer(spec.name);
-    expect(await runtime.inspectContainer(spec.name)).toMatchObject({ state: 'running', id: firstId });
-
     await runtime.updateLimits(spec.name, { memoryMb: 200, cpuMillis: 250, pids: 90 });
     const host = (await docker.getContainer(spec.name).inspect()).HostConfig;
     expect([host.Memory, host.MemorySwap, host.NanoCpus, host.PidsLimit]).toEqual([200 * 2 ** 20, 200 * 2 ** 20, 250_000_000, 90]);
-
-    await runtime.removeContainer(spec.name);
-    await runtime.removeContainer(spec.name);
-    await runtime.stopContainer(spec.name);
-    expect(await runtime.inspectContainer(spec.name)).toBeNull();
-    await expect(runtime.startContainer(spec.name)).rejects.toMatchObject({ details: { statusCode: 404 } });
+    expect((await runtime.inspectContainer(spec.name))?.id).toBe(firstId);
   });
 
   it('keeps env values out of errors', async () => {
@@ -182,7 +107,7 @@ describe('containers', () => {
 });
 
 describe('one-off containers', () => {
-  it('returns exit code and output, masks secrets, and removes the container', async () => {
+  it('masks secret env values in the output, and removes the container', async () => {
     const result = await oneOff('once', "console.log('to stdout'); console.error('to stderr ' + process.env.PASSWORD); process.exit(7)");
     expect(result.exitCode).toBe(7);
     expect(result.output).toContain('to stdout');
@@ -207,13 +132,5 @@ describe('one-off containers', () => {
     await docker.getContainer(n('stopped')).stop({ t: 1 });
     await expect(run).rejects.toMatchObject({ name: 'RuntimeError', message: expect.stringMatching(/stopped from outside \(exit 137/) });
     expect(await runtime.inspectContainer(n('stopped'))).toBeNull();
-  });
-
-  it('kills and removes a one-off that runs too long', async () => {
-    const started = Date.now();
-    const run = oneOff('slow', "console.log('sleeping'); setTimeout(() => {}, 60000)", [], 1500);
-    await expect(run).rejects.toThrow(/did not finish within 1500 ms/);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(await runtime.inspectContainer(n('slow'))).toBeNull();
   });
 });
