@@ -77,7 +77,8 @@ INPUT_HASH="$(
 )"
 readonly REF="$IMAGE:$INPUT_HASH"
 
-existing="$(docker image ls --quiet --no-trunc --filter "label=$HASH_LABEL=$INPUT_HASH" | head -n 1)"
+# Tagged base images only: a build FROM the base leaves intermediate images that inherit its labels.
+existing="$(docker image ls --quiet --no-trunc --filter "reference=$IMAGE" --filter "label=$HASH_LABEL=$INPUT_HASH" | head -n 1)"
 if [[ -n "$existing" && "$REBUILD" == no ]]; then
   docker tag "$existing" "$REF"
   docker tag "$existing" "$IMAGE:$STABLE_TAG"

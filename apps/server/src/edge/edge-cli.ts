@@ -87,6 +87,9 @@ export async function edgeCertCommand(config: Config, args: string[]): Promise<n
   }
 }
 
+/** How often edge-sync resolves the API's host name (a replaced task is found within this). */
+const API_UPSTREAM_CHECK_MS = 2_000;
+
 /**
  * `cli.js edge-sync [--nginx]`: the edge container's process (docs/edge.md#remote-mode). Renders the
  * platform's own config (as edge-render), starts nginx when `--nginx` (and starts it again if it dies),
@@ -141,12 +144,26 @@ export async function edgeSyncCommand(config: Config, args: string[]): Promise<n
     replicaId: `${hostname()}-${randomUUID().slice(0, 8)}`,
   });
   await syncer.start();
+  // The API's tasks change address when they are replaced: reload nginx so that it resolves them again.
+  const { watchUpstreamAddresses } = await import('./api-upstream-watch.js');
+  const apiWatch = supervise
+    ? watchUpstreamAddresses({
+        upstream: router.settings.apiUpstream,
+        everyMs: API_UPSTREAM_CHECK_MS,
+        onChange: async (addresses) => {
+          if (await router.reload())
+            log.info({ upstream: router.settings.apiUpstream, addresses }, 'edge-sync: the API moved, nginx reloaded');
+        },
+        onError: (error) => log.warn({ err: (error as Error).message }, 'edge-sync: reload for the API addresses failed'),
+      })
+    : null;
   log.info({ dir: router.paths.dir, nginx: supervise, prefix: config.queuePrefix }, 'edge-sync started');
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   log.info({ signal }, 'edge-sync stopping');
+  apiWatch?.stop();
   await syncer.stop();
   await nginx?.stop();
   subscriber.disconnect();

@@ -164,6 +164,19 @@ export class NginxEdgeRouter implements EdgeRouter {
     return result;
   }
 
+  /**
+   * Reloads the running nginx with its config unchanged, in turn with the changes: nginx resolves its
+   * upstreams' host names again (the API's service name, api-upstream-watch.ts). False when nginx is not running.
+   */
+  reload(): Promise<boolean> {
+    return this.serialized(async () => {
+      const pid = await nginxMasterPid(this.paths.dir);
+      if (pid === null) return false;
+      await reloadNginx(this.paths.dir, pid, this.options.reloadTimeoutMs ?? 10_000);
+      return true;
+    });
+  }
+
   /** Whether the nginx of this edge directory runs, and its master pid. */
   async status(): Promise<{ running: boolean; pid: number | null }> {
     const pid = await nginxMasterPid(this.paths.dir);
