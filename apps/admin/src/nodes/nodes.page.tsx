@@ -1,10 +1,14 @@
-import { Anchor, Badge, Code, Group, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Code, Group, List, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { formatCpu, formatMemory, PageTitle, QueryView } from '@saas/ui';
+import { useState } from 'react';
 import { Link } from 'react-router';
+import { useIsPlatformAdmin } from '../app-layout';
 import { INSTANCE_STATUS_LOOK } from '../instances/instance-status-badge';
 import { badgeStyles } from '../shared/badge-styles';
+import { ReadOnlyHint } from '../shared/read-only-hint';
 import { StatusBadge } from '../shared/status-badge';
-import { type NodeDto, type NodeInstanceDto, useNodes } from './nodes.queries';
+import { ReasonButton } from '../users/reason-button';
+import { type DrainResultDto, type InstanceMoveDto, type NodeDto, type NodeInstanceDto, useDrainNode, useNodes } from './nodes.queries';
 
 /** Past this share of a node's memory given to plans, new instances may not fit: shown in orange. */
 const TIGHT = 0.85;
@@ -64,8 +68,50 @@ function InstancesTable({ items, label }: { items: NodeInstanceDto[]; label: str
   );
 }
 
+/** Empties a ready swarm node: admins only (the API answers 403 to support staff), with a reason and a confirmation. */
+function DrainButton({ node, onDone }: { node: NodeDto; onDone: (result: DrainResultDto) => void }) {
+  const isAdmin = useIsPlatformAdmin();
+  const drain = useDrainNode();
+  if (!isAdmin || node.role === 'standalone' || node.state !== 'ready' || node.availability === 'drain') return null;
+  const count = node.instances.length;
+  return (
+    <ReasonButton
+      color="orange"
+      aria-label={`Drain ${node.name}`}
+      title={`Drain ${node.name}`}
+      message={`${node.name} will take no new instances, and its ${count} ${count === 1 ? 'instance is' : 'instances are'} moved one by one to other nodes with their files (each stops for the time its files take to copy). The database stays where it is.`}
+      confirmLabel="Drain the node"
+      onConfirm={async (reason) => onDone(await drain.mutateAsync({ nodeId: node.id, reason }))}
+    >
+      Drain
+    </ReasonButton>
+  );
+}
+
+function DrainOutcome({ result, nodeName }: { result: DrainResultDto; nodeName: string }) {
+  return (
+    <Alert color={result.leftovers.length ? 'orange' : 'teal'} title={`Draining ${nodeName}`} role="status">
+      <Text size="sm">
+        {result.moves.length} {result.moves.length === 1 ? 'move' : 'moves'} queued
+        {result.moves.length ? `: ${result.moves.map((m) => `${m.slug ?? m.instanceId} → ${m.toNodeName}`).join(', ')}` : ''}.
+        {result.availability === 'drain' ? ' The node is empty and drained.' : ' The node is drained once the last one is done.'}
+      </Text>
+      {result.leftovers.length > 0 && (
+        <List size="sm" mt="xs">
+          {result.leftovers.map((l) => (
+            <List.Item key={l.instanceId}>
+              {l.slug} stays: {l.reason}
+            </List.Item>
+          ))}
+        </List>
+      )}
+    </Alert>
+  );
+}
+
 function NodeCard({ node }: { node: NodeDto }) {
   const down = node.state === 'down';
+  const [drained, setDrained] = useState<DrainResultDto | null>(null);
   return (
     <Paper withBorder p="md" component="section" aria-labelledby={`node-${node.id}`}>
       <Stack gap="sm">
@@ -80,6 +126,7 @@ function NodeCard({ node }: { node: NodeDto }) {
             </Text>
           </Stack>
           <Group gap="xs">
+            <DrainButton node={node} onDone={setDrained} />
             <Badge color={down ? 'red.9' : 'teal.9'} variant="filled" styles={badgeStyles}>
               {node.state}
             </Badge>
@@ -101,8 +148,69 @@ function NodeCard({ node }: { node: NodeDto }) {
             ))}
           </Group>
         )}
+        {drained && <DrainOutcome result={drained} nodeName={node.name} />}
         <InstancesTable items={node.instances} label={`Instances on ${node.name}`} />
       </Stack>
+    </Paper>
+  );
+}
+
+const MOVE_LOOK: Record<InstanceMoveDto['status'], string> = { queued: 'gray', running: 'blue', succeeded: 'teal', failed: 'red' };
+
+function formatRpo(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** The latest moves between nodes; a failover shows its RPO, the data lost since the backup it came back from. */
+function Moves({ moves }: { moves: InstanceMoveDto[] }) {
+  if (moves.length === 0) return null;
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="moves-heading">
+      <Title order={2} size="h4" id="moves-heading" mb="xs">
+        Moves
+      </Title>
+      <Table.ScrollContainer minWidth={640}>
+        <Table striped aria-label="Moves between nodes">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Instance</Table.Th>
+              <Table.Th>Kind</Table.Th>
+              <Table.Th>From → to</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Data lost (RPO)</Table.Th>
+              <Table.Th>Reason</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {moves.map((m) => (
+              <Table.Tr key={m.id}>
+                <Table.Td>
+                  <Anchor component={Link} to={`/instances/${m.instanceId}`} size="sm">
+                    {m.slug ?? m.instanceId}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>{m.kind}</Table.Td>
+                <Table.Td>
+                  {m.fromNodeName} → {m.toNodeName}
+                </Table.Td>
+                <Table.Td>
+                  <Badge color={MOVE_LOOK[m.status]} variant="light" styles={badgeStyles} title={m.error ?? undefined}>
+                    {m.status}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>{m.rpoSeconds === null ? (m.kind === 'drain' ? 'none' : '—') : formatRpo(m.rpoSeconds)}</Table.Td>
+                <Table.Td>
+                  <Text size="sm" lineClamp={2}>
+                    {m.error ? `${m.reason} — ${m.error}` : m.reason}
+                  </Text>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </Paper>
   );
 }
@@ -142,6 +250,7 @@ export function NodesPage() {
       <QueryView query={nodes} loadingLabel="Loading nodes…" keepDataOnError empty={null} isEmpty={() => false}>
         {(data) => (
           <Stack gap="lg">
+            <ReadOnlyHint />
             <Text size="sm" c="dimmed">
               Allocated is what the plans of the instances running on a node may use (their limits); a stopped instance holds nothing.
             </Text>
@@ -161,6 +270,7 @@ export function NodesPage() {
                 <InstancesTable items={data.unplaced} label="Instances without a container" />
               </Paper>
             )}
+            <Moves moves={data.moves} />
             <AddNode standalone={data.nodes.every((n) => n.role === 'standalone')} />
           </Stack>
         )}

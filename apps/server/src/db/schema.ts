@@ -6,6 +6,7 @@ export * from '../billing/billing.tables.js';
 export * from '../billing/plans.tables.js';
 export * from '../certificates/certificates.tables.js';
 export * from '../domains/domains.tables.js';
+export * from '../instances/instance-moves.tables.js';
 export * from '../instances/instances.tables.js';
 export * from '../mail/mail.tables.js';
 export * from '../monitoring/alerts.tables.js';

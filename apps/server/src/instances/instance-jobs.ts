@@ -27,3 +27,12 @@ export async function requeueInstanceJob(queues: Queues, instanceId: string, act
   await queues.instances.remove(`${action}-${instanceId}`);
   await enqueueInstanceJob(queues, instanceId, action, actorId);
 }
+
+/** Hands a move (an instance_moves row) to the worker; its id is the job's, so asking twice runs it once. */
+export async function enqueueMoveJob(queues: Queues, move: { id: string; instanceId: string; requestedBy: string | null }) {
+  await queues.instances.add(
+    'move',
+    { instanceId: move.instanceId, action: 'move', moveId: move.id, actorId: move.requestedBy },
+    { jobId: `move-${move.id}`, attempts: OPERATION_ATTEMPTS, backoff: OPERATION_BACKOFF },
+  );
+}

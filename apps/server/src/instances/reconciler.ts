@@ -3,8 +3,9 @@ import type { Queues } from '../jobs/queues.js';
 import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
 import { VOLUME_SEED_ROLE } from '../runtime/instance-runtime.js';
 import { ensureServerContainer, type InstanceOpsDeps, networkSpecFor, wantsRunning } from './instance-context.js';
-import { enqueueInstanceJob } from './instance-jobs.js';
+import { enqueueInstanceJob, enqueueMoveJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
+import { InstanceMovesRepository } from './instance-moves.repo.js';
 import { instanceNames, LABELS } from './instance-names.js';
 import { checkStorage, STORAGE_CHECK_EVERY_MS } from './instance-storage.js';
 import { InstancesRepository } from './instances.repo.js';
@@ -92,6 +93,8 @@ export class Reconciler {
     const { runtime, config } = this.deps;
     const instance = await new InstancesRepository(this.deps.database.db).findById(id);
     if (!instance || !['running', 'stopped'].includes(instance.status)) return;
+    // Between two attempts of a move (a crashed worker) its Odoo is stopped on purpose: the move resumes it.
+    if (await new InstanceMovesRepository(this.deps.database.db).liveFor(instance.id)) return;
     const names = instanceNames(config.resourcePrefix, instance.id);
     const container = await runtime.inspectContainer(names.container);
     // A suspended tenant's instance is never brought back: the converge job is stopping it.
@@ -180,6 +183,20 @@ export class Reconciler {
         await enqueueInstanceJob(this.queues, instance.id, action, null);
       }
       findings.push({ kind: 'stuck_operation', target: instance.id, action: `requeued ${action}`, detail: `job state was ${state}` });
+    }
+    // Moves between nodes: their own jobs (`move-<id>`), resumed from their last finished step.
+    for (const move of await new InstanceMovesRepository(this.deps.database.db).live()) {
+      const job = await this.queues.instances.getJob(`move-${move.id}`);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children')
+        continue;
+      if (Date.now() - move.createdAt.getTime() < 15_000) continue;
+      if (job && state === 'failed') await job.retry('failed');
+      else {
+        if (job) await job.remove().catch(() => undefined);
+        await enqueueMoveJob(this.queues, move);
+      }
+      findings.push({ kind: 'stuck_operation', target: move.instanceId, action: 'requeued move', detail: `job state was ${state}` });
     }
   }
 }

@@ -5,11 +5,14 @@ export const QUEUE_NAMES = { mail: 'mail', maintenance: 'maintenance', instances
 
 export type InstanceAction = 'provision' | 'converge' | 'restart' | 'delete' | 'update-limits';
 
-export interface InstanceJob {
-  instanceId: string;
-  action: InstanceAction;
-  actorId: string | null;
-}
+export type InstanceJob =
+  | {
+      instanceId: string;
+      action: InstanceAction;
+      actorId: string | null;
+    }
+  /** A move to another node (instance_moves row): its own job, as the move is the workflow's subject. */
+  | { instanceId: string; action: 'move'; moveId: string; actorId: string | null };
 
 export interface MailJob {
   outboxId: string;

@@ -11,6 +11,7 @@ import { EXPIRE_DOMAIN_CLAIMS_EVERY_MS, EXPIRE_DOMAIN_CLAIMS_JOB, expireDomainCl
 import { domainRemoved, type EdgeJobDeps, verifyDomain } from '../domains/domains.jobs.js';
 import { DOMAIN_REMOVED_JOB, type DomainRemovedJob, VERIFY_DOMAIN_JOB } from '../domains/domains.service.js';
 import { isDependencyOutage } from '../errors/dependency-outage.js';
+import { InstanceMoves } from '../instances/instance-moves.js';
 import { Reconciler } from '../instances/reconciler.js';
 import { buildTemplate, templatesToBuild } from '../instances/template-builder.js';
 import { deliverMail } from '../mail/mail-delivery.job.js';
@@ -74,16 +75,22 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     },
     // A worker killed mid-job loses its lock; after lockDuration another worker (or this one restarted)
     // takes the job back from "stalled" and the workflow resumes from its last finished step.
-    instances: () =>
-      new Worker<InstanceJob>(
+    instances: () => {
+      const moves = new InstanceMoves(opsDeps);
+      return new Worker<InstanceJob>(
         QUEUE_NAMES.instances,
         async (job) => {
-          const result = await platform.instanceOps.run(job.data.action, job.data.instanceId, job.data.actorId);
-          log.info({ instanceId: job.data.instanceId, action: job.data.action, result }, 'instance job done');
+          const data = job.data;
+          const result =
+            data.action === 'move'
+              ? await moves.run(data.moveId)
+              : await platform.instanceOps.run(data.action, data.instanceId, data.actorId);
+          log.info({ instanceId: data.instanceId, action: data.action, result }, 'instance job done');
           return result;
         },
         { connection, prefix, concurrency: 4, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 10 },
-      ),
+      );
+    },
     // A killed worker's backup or restore is taken back after lockDuration: a backup starts over, a restore resumes.
     backups: () => {
       const backups = new BackupRunner(opsDeps);

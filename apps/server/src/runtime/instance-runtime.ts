@@ -204,6 +204,34 @@ export interface InstanceRuntime {
   usage(name: string): Promise<ContainerUsage | null>;
   /** Runs a command in a running container; used by diagnostics and isolation tests. */
   exec(name: string, command: string[]): Promise<OneOffResult>;
+
+  /*
+   * Moving instances between machines (drain). A runtime with one machine has nowhere to move them: these
+   * refuse with a RuntimeError (409), except `volumeNode`, which answers null.
+   */
+
+  /** Whether a node takes new instances (`active`), keeps its own but takes none (`pause`), or is emptied (`drain`). */
+  setNodeAvailability(nodeId: string, availability: RuntimeNode['availability']): Promise<void>;
+  /** The node holding the volume (the one its containers run on), null when none does or the runtime has one machine. */
+  volumeNode(name: string): Promise<string | null>;
+  /**
+   * Copies a volume, with its labels, onto another node: from then on that copy is the volume (containers mounting it
+   * run there) and the one it came from is kept, unused, until `removeVolumeCopy`. Idempotent: asked again, the
+   * copy is made again from the original while it exists; once only the copy is left, nothing is done. A new copy
+   * is seeded from the image's directory (owner and modes) as `ensureVolume` does. Only regular files and
+   * directories cross (as `exportVolumeDir`); the rest is listed in `skipped`. The volume must be unused meanwhile.
+   */
+  moveVolume(name: string, toNodeId: string, seed: { image: string; path: string }): Promise<VolumeMoveResult>;
+  /** Removes the volume's copy on one node (after a move, the original; to undo one, the new copy); never the only copy. */
+  removeVolumeCopy(name: string, nodeId: string): Promise<void>;
+}
+
+export interface VolumeMoveResult {
+  /** The node the volume came from (the node it is on already when it had been moved before). */
+  from: string;
+  files: number;
+  bytes: number;
+  skipped: string[];
 }
 
 /** An engine call that failed, with what is needed to diagnose it. */

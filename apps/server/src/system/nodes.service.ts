@@ -1,11 +1,17 @@
-import { ne } from 'drizzle-orm';
+import { inArray, ne } from 'drizzle-orm';
+import type { z } from 'zod';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
-import { unavailable } from '../errors/domain-error.js';
+import { conflict, notFound, unavailable } from '../errors/domain-error.js';
+import { enqueueMoveJob } from '../instances/instance-jobs.js';
+import { type InstanceMoveRow, InstanceMovesRepository } from '../instances/instance-moves.repo.js';
 import { LABELS } from '../instances/instance-names.js';
 import type { InstanceStatus } from '../instances/instances.repo.js';
 import { instances } from '../instances/instances.tables.js';
+import type { Queues } from '../jobs/queues.js';
 import { type InstanceRuntime, RuntimeError, type RuntimeNode } from '../runtime/instance-runtime.js';
+import { type PlacedInstance, planDrain, type SwarmNode } from '../runtime/swarm/placement.js';
+import type { drainResultSchema, instanceMoveSchema } from './system-admin.schemas.js';
 
 /** Instance statuses whose container holds its plan's memory and CPU on its node. */
 const HOLDING = new Set<InstanceStatus>(['provisioning', 'running', 'deleting']);
@@ -18,6 +24,9 @@ export interface NodeInstance {
   status: InstanceStatus;
   limits: { memoryMb: number; cpuMillis: number };
 }
+
+export type MoveView = z.infer<typeof instanceMoveSchema>;
+export type DrainResult = z.infer<typeof drainResultSchema>;
 
 export interface NodeView extends RuntimeNode {
   /** What the plans of the instances holding resources here add up to. */
@@ -35,9 +44,117 @@ export class NodesService {
     private readonly db: Db,
     private readonly runtime: InstanceRuntime,
     private readonly config: Pick<Config, 'resourcePrefix'>,
+    private readonly queues: Queues,
   ) {}
 
-  async list(): Promise<{ nodes: NodeView[]; unplaced: NodeInstance[] }> {
+  async list(): Promise<{ nodes: NodeView[]; unplaced: NodeInstance[]; moves: MoveView[] }> {
+    const [placed, moves] = await Promise.all([this.placed(), new InstanceMovesRepository(this.db).recent(50)]);
+    return { ...placed, moves: await this.moveViews(moves) };
+  }
+
+  /**
+   * Empties a node (swarm only): it takes nothing new at once (`pause`: its instances keep serving until their
+   * turn), each running or stopped instance gets a queued move to the node planDrain chose, with its data, and
+   * the last move off it marks it `drain`. Instances no node can hold, or busy ones, stay and are listed.
+   */
+  async drain(nodeId: string, reason: string, actorId: string | null): Promise<DrainResult> {
+    const { nodes } = await this.placed();
+    const node = nodes.find((n) => n.id === nodeId);
+    if (!node) throw notFound('Node');
+    if (node.role === 'standalone')
+      throw conflict('single_engine', 'This platform runs its instances on one Docker engine: there is no other node to move them to.');
+    if (node.state === 'down')
+      throw conflict(
+        'node_down',
+        'The node is down: its data cannot be copied. Its instances come back from their latest backups (failover).',
+      );
+    await this.engine(() => this.runtime.setNodeAvailability(nodeId, 'pause'));
+
+    const movable = node.instances.filter((i) => i.status === 'running' || i.status === 'stopped');
+    const leftovers: DrainResult['leftovers'] = node.instances
+      .filter((i) => !movable.includes(i))
+      .map((i) => ({
+        instanceId: i.id,
+        slug: i.slug,
+        code: 'busy',
+        reason: `The instance is ${i.status}; drain again once it is settled.`,
+      }));
+    const toPlace = (n: NodeView): SwarmNode => ({
+      id: n.id,
+      labels: n.labels,
+      availability: n.id === nodeId ? 'pause' : n.availability,
+      state: n.state,
+      capacity: n.capacity,
+      reserved: n.allocated,
+      instanceCount: n.instances.length,
+    });
+    const placed: PlacedInstance[] = movable.map((i) => ({ id: i.id, nodeId, reservation: i.limits }));
+    const plan = planDrain(nodeId, nodes.map(toPlace), placed);
+    const slugOf = new Map(node.instances.map((i) => [i.id, i.slug]));
+    for (const l of plan.leftovers) leftovers.push({ instanceId: l.instanceId, slug: slugOf.get(l.instanceId) ?? '', ...l.refusal });
+
+    const names = new Map(nodes.map((n) => [n.id, n.name]));
+    const repo = new InstanceMovesRepository(this.db);
+    const created: InstanceMoveRow[] = [];
+    for (const move of plan.moves) {
+      const row = await repo.create({
+        instanceId: move.instanceId,
+        kind: 'drain',
+        fromNodeId: nodeId,
+        fromNodeName: node.name,
+        toNodeId: move.to,
+        toNodeName: names.get(move.to) ?? move.to,
+        reason,
+        requestedBy: actorId,
+      });
+      if (!row) {
+        const slug = slugOf.get(move.instanceId) ?? '';
+        leftovers.push({ instanceId: move.instanceId, slug, code: 'busy', reason: 'The instance is being moved already.' });
+        continue;
+      }
+      await enqueueMoveJob(this.queues, row);
+      created.push(row);
+    }
+    let availability: DrainResult['availability'] = 'pause';
+    if (node.instances.length === 0) {
+      await this.engine(() => this.runtime.setNodeAvailability(nodeId, 'drain'));
+      availability = 'drain';
+    }
+    return { nodeId, availability, moves: await this.moveViews(created), leftovers };
+  }
+
+  private async moveViews(rows: InstanceMoveRow[]): Promise<MoveView[]> {
+    const ids = [...new Set(rows.map((r) => r.instanceId))];
+    const slugs = ids.length
+      ? new Map(
+          (await this.db.select({ id: instances.id, slug: instances.slug }).from(instances).where(inArray(instances.id, ids))).map((r) => [
+            r.id,
+            r.slug,
+          ]),
+        )
+      : new Map<string, string>();
+    const iso = (d: Date | null) => (d ? d.toISOString() : null);
+    return rows.map((r) => ({
+      id: r.id,
+      instanceId: r.instanceId,
+      slug: slugs.get(r.instanceId) ?? null,
+      kind: r.kind,
+      fromNodeId: r.fromNodeId,
+      fromNodeName: r.fromNodeName,
+      toNodeId: r.toNodeId,
+      toNodeName: r.toNodeName,
+      status: r.status,
+      reason: r.reason,
+      error: r.error,
+      backupAt: iso(r.backupAt),
+      lostAt: iso(r.lostAt),
+      rpoSeconds: r.rpoSeconds,
+      createdAt: r.createdAt.toISOString(),
+      finishedAt: iso(r.finishedAt),
+    }));
+  }
+
+  private async placed(): Promise<{ nodes: NodeView[]; unplaced: NodeInstance[] }> {
     const [nodes, containers, rows] = await Promise.all([
       this.engine(() => this.runtime.listNodes()),
       this.engine(() => this.runtime.listManagedContainers({ [LABELS.platform]: this.config.resourcePrefix, [LABELS.role]: 'odoo' })),

@@ -99,6 +99,27 @@ export const nodeInstanceSchema = z
   })
   .meta({ id: 'NodeInstance' });
 
+export const instanceMoveSchema = z
+  .object({
+    id: z.uuid(),
+    instanceId: z.uuid(),
+    slug: z.string().nullable(),
+    kind: z.enum(['drain', 'failover']).describe('drain: moved with its data; failover: restored from its latest backup'),
+    fromNodeId: z.string(),
+    fromNodeName: z.string(),
+    toNodeId: z.string(),
+    toNodeName: z.string(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    reason: z.string(),
+    error: z.string().nullable(),
+    backupAt: z.iso.datetime().nullable().describe('Failover: when the restored backup was taken'),
+    lostAt: z.iso.datetime().nullable().describe('Failover: when the node was seen lost'),
+    rpoSeconds: z.number().int().nullable().describe('Failover: the data lost, as the time between that backup and the loss'),
+    createdAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'InstanceMove' });
+
 export const nodesSchema = z
   .object({
     nodes: z.array(
@@ -117,5 +138,27 @@ export const nodesSchema = z
       }),
     ),
     unplaced: z.array(nodeInstanceSchema).describe('Instances without a container on any node (e.g. failed or pending)'),
+    moves: z.array(instanceMoveSchema).describe('The latest moves of instances between nodes, newest first'),
   })
   .meta({ id: 'Nodes' });
+
+export const nodeParams = z.object({
+  nodeId: z.string().regex(/^[A-Za-z0-9:]{1,128}$/, 'a node id as the Nodes page lists it (a swarm node id, or the engine id)'),
+});
+
+export const drainNodeBody = z.object({
+  reason: z.string().trim().min(10).max(500).describe('Recorded in the audit trail and in each moved instance’s history'),
+});
+
+export const drainResultSchema = z
+  .object({
+    nodeId: z.string(),
+    availability: z
+      .enum(['active', 'pause', 'drain'])
+      .describe('pause while its instances move (nothing new lands there), drain once empty'),
+    moves: z.array(instanceMoveSchema).describe('One queued move per instance, each run by the worker'),
+    leftovers: z
+      .array(z.object({ instanceId: z.uuid(), slug: z.string(), code: z.string(), reason: z.string() }))
+      .describe('Instances that stay: no other node can hold them, or they are busy (being provisioned, deleted, moved)'),
+  })
+  .meta({ id: 'DrainResult' });

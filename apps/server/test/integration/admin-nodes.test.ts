@@ -74,3 +74,32 @@ describe('GET /admin/system/nodes', () => {
     expect(refused.statusCode).toBe(403);
   });
 });
+
+describe('POST /admin/system/nodes/:nodeId/drain', () => {
+  const reason = 'retiring this machine (ticket 7)';
+
+  it('is refused on a single engine (nowhere to move to), to support and tenants, and without a proper reason or node', async () => {
+    const body = (await call(h.app, 'GET', '/api/v1/admin/system/nodes', { client: admin })).json() as NodesBody & {
+      moves: unknown[];
+    };
+    expect(Array.isArray(body.moves)).toBe(true);
+    const nodeId = body.nodes[0]?.id ?? '';
+    const url = `/api/v1/admin/system/nodes/${nodeId}/drain`;
+    const engine = await call(h.app, 'POST', url, { client: admin, body: { reason } });
+    expect(engine.statusCode, engine.body).toBe(409);
+    expect(engine.json()).toMatchObject({ code: 'single_engine' });
+    expect((await call(h.app, 'POST', '/api/v1/admin/system/nodes/a%2Fb/drain', { client: admin, body: { reason } })).statusCode).toBe(400);
+    const swarmLike = await call(h.app, 'POST', '/api/v1/admin/system/nodes/abc123/drain', { client: admin, body: { reason } });
+    expect(swarmLike.statusCode).toBe(404);
+    expect(swarmLike.json()).toMatchObject({ code: 'not_found' });
+    expect(
+      (await call(h.app, 'POST', '/api/v1/admin/system/nodes/abc123/drain', { client: admin, body: { reason: 'short' } })).statusCode,
+    ).toBe(400);
+    expect((await call(h.app, 'POST', '/api/v1/admin/system/nodes/abc123/drain', { client: support, body: { reason } })).statusCode).toBe(
+      403,
+    );
+    expect((await call(h.app, 'POST', '/api/v1/admin/system/nodes/abc123/drain', { client: owner, body: { reason } })).statusCode).toBe(
+      403,
+    );
+  });
+});

@@ -61,6 +61,8 @@ export function operationLabel(operation: string): string {
       return 'Deleting the instance';
     case 'rollback':
       return 'Cleaning up after a failure';
+    case 'move':
+      return 'Moving to another server';
     default:
       return operation.charAt(0).toUpperCase() + operation.slice(1);
   }

@@ -1,16 +1,18 @@
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type {
-  ContainerInfo,
-  ContainerSpec,
-  ContainerStats,
-  ContainerUsage,
-  InstanceRuntime,
-  Labels,
-  NetworkSpec,
-  OneOffResult,
-  ResourceLimits,
-  RuntimeNode,
+import {
+  type ContainerInfo,
+  type ContainerSpec,
+  type ContainerStats,
+  type ContainerUsage,
+  type InstanceRuntime,
+  type Labels,
+  type NetworkSpec,
+  type OneOffResult,
+  type ResourceLimits,
+  RuntimeError,
+  type RuntimeNode,
+  type VolumeMoveResult,
 } from '../instance-runtime.js';
 import {
   containerLogs,
@@ -174,4 +176,31 @@ export class DockerRuntime implements InstanceRuntime {
     assertName('container', name);
     return execInContainer(this.docker, name, command);
   }
+
+  // One engine is one machine: there is no other node to drain onto.
+  async setNodeAvailability(nodeId: string): Promise<void> {
+    throw singleMachine('setNodeAvailability', nodeId);
+  }
+
+  async volumeNode(): Promise<string | null> {
+    return null;
+  }
+
+  async moveVolume(name: string): Promise<VolumeMoveResult> {
+    throw singleMachine('moveVolume', name);
+  }
+
+  async removeVolumeCopy(name: string): Promise<void> {
+    throw singleMachine('removeVolumeCopy', name);
+  }
 }
+
+const singleMachine = (operation: string, target: string) =>
+  new RuntimeError(
+    operation,
+    target,
+    'this runtime has one machine: instances cannot move to another (that takes INSTANCE_RUNTIME=swarm)',
+    {
+      statusCode: 409,
+    },
+  );

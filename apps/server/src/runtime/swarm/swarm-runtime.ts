@@ -18,9 +18,11 @@ import {
   type ResourceLimits,
   RuntimeError,
   type RuntimeNode,
+  type VolumeMoveResult,
 } from '../instance-runtime.js';
 import type { Resources } from './placement.js';
 import { SwarmContainers } from './swarm-containers.js';
+import { SwarmMoves } from './swarm-moves.js';
 import { ensureOverlay, listOverlays } from './swarm-networks.js';
 import { type EngineEndpoint, SwarmNodes } from './swarm-nodes.js';
 import { VolumeHomes } from './swarm-volumes.js';
@@ -50,12 +52,14 @@ export class SwarmRuntime implements InstanceRuntime {
   readonly nodes: SwarmNodes;
   private readonly homes: VolumeHomes;
   private readonly containers: SwarmContainers;
+  private readonly moves: SwarmMoves;
 
   constructor(options: SwarmRuntimeOptions) {
     const manager = options.manager instanceof Docker ? options.manager : new Docker(options.manager);
     this.nodes = new SwarmNodes(manager, options.nodeEngines);
     this.homes = new VolumeHomes(this.nodes, options.defaultReservation ?? DEFAULT_RESERVATION);
     this.containers = new SwarmContainers(this.nodes, this.homes, options.taskStartTimeoutMs ?? 60_000);
+    this.moves = new SwarmMoves(this.nodes, this.homes);
   }
 
   async ping(): Promise<void> {
@@ -202,7 +206,28 @@ export class SwarmRuntime implements InstanceRuntime {
 
   async exec(name: string, command: string[]): Promise<OneOffResult> {
     const task = await this.containers.taskContainer('exec', name);
-    if (!task?.running) throw new RuntimeError('exec', name, 'no running task', { statusCode: 409 });
+    if (!task?.running) {
+      // As the Docker driver: no such container is a 404, one that is not running a 409.
+      if (!task && !(await this.containers.inspect(name))) throw new RuntimeError('exec', name, 'no such service', { statusCode: 404 });
+      throw new RuntimeError('exec', name, 'no running task', { statusCode: 409 });
+    }
     return task.engine.exec(task.container, command);
+  }
+
+  setNodeAvailability(nodeId: string, availability: RuntimeNode['availability']): Promise<void> {
+    return this.moves.setAvailability(nodeId, availability);
+  }
+
+  volumeNode(name: string): Promise<string | null> {
+    return this.homes.find(name, false);
+  }
+
+  /** Through a local directory, as a cross-node copy (swarm-moves.ts); the original stays until `removeVolumeCopy`. */
+  moveVolume(name: string, toNodeId: string, seed: { image: string; path: string }): Promise<VolumeMoveResult> {
+    return this.moves.move(name, toNodeId, seed);
+  }
+
+  removeVolumeCopy(name: string, nodeId: string): Promise<void> {
+    return this.moves.removeCopy(name, nodeId);
   }
 }

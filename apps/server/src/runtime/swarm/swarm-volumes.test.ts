@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { RuntimeNode } from '../instance-runtime.js';
 import type { SwarmNode } from './placement.js';
-import { addPending, PENDING_PLACEMENT_MS, RESERVE_CPU_LABEL, RESERVE_MEMORY_LABEL, reservationOf } from './swarm-volumes.js';
+import {
+  addPending,
+  MOVED_FROM_LABEL,
+  movedCopy,
+  PENDING_PLACEMENT_MS,
+  RESERVE_CPU_LABEL,
+  RESERVE_MEMORY_LABEL,
+  reservationOf,
+  type VolumeCopy,
+} from './swarm-volumes.js';
 
 const fallback = { memoryMb: 1024, cpuMillis: 500 };
 
@@ -45,5 +55,28 @@ describe('addPending', () => {
       ['n2', 0, 0],
     ]);
     expect([...pending.keys()]).toEqual(['v-new']);
+  });
+});
+
+describe('movedCopy', () => {
+  const copy = (id: string, labels: Record<string, string> = {}): VolumeCopy => ({
+    node: { id, name: `host-${id}` } as RuntimeNode,
+    labels,
+  });
+
+  it('takes the copy a move made from the other node, whichever order the nodes answer in', () => {
+    const original = copy('n1');
+    const moved = copy('n2', { [MOVED_FROM_LABEL]: 'n1' });
+    expect(movedCopy('v', [original, moved])).toBe(moved);
+    expect(movedCopy('v', [moved, original])).toBe(moved);
+  });
+
+  it('refuses two copies without a move between them, a copy naming a third node, and three copies', () => {
+    expect(() => movedCopy('v', [copy('n1'), copy('n2')])).toThrow(/several nodes \(host-n1, host-n2\)/);
+    expect(() => movedCopy('v', [copy('n1'), copy('n2', { [MOVED_FROM_LABEL]: 'n3' })])).toThrow(/several nodes/);
+    expect(() => movedCopy('v', [copy('n1', { [MOVED_FROM_LABEL]: 'n2' }), copy('n2', { [MOVED_FROM_LABEL]: 'n1' })])).toThrow(
+      /several nodes/,
+    );
+    expect(() => movedCopy('v', [copy('n1'), copy('n2', { [MOVED_FROM_LABEL]: 'n1' }), copy('n3')])).toThrow(/several nodes/);
   });
 });

@@ -1,6 +1,6 @@
-import { engineCall } from '../docker/docker-errors.js';
+import { engineCall, tolerate } from '../docker/docker-errors.js';
 import { assertName, labelFilters, MANAGED_LABEL } from '../docker/docker-spec.js';
-import { type Labels, RuntimeError } from '../instance-runtime.js';
+import { type Labels, RuntimeError, type RuntimeNode } from '../instance-runtime.js';
 import { chooseNode, type Resources, type SwarmNode } from './placement.js';
 import { type SwarmNodes, toPlacementNodes } from './swarm-nodes.js';
 import { NODE_LABEL } from './swarm-spec.js';
@@ -26,6 +26,8 @@ export function reservationOf(labels: Labels, fallback: Resources): Resources {
  */
 export class VolumeHomes {
   private readonly homes = new Map<string, string>();
+  /** Volumes seen on two nodes (a move under way), by the node of the copy that is the volume. */
+  private readonly moved = new Map<string, string>();
   /** Volumes placed by this process whose service does not exist yet. */
   private readonly pending = new Map<string, PendingPlacement>();
 
@@ -42,43 +44,49 @@ export class VolumeHomes {
     assertName('volume', volume);
     const cached = this.homes.get(volume);
     // One call to the remembered node: another process (API, worker) may have removed or moved it meanwhile.
-    if (cached && (await (await this.nodes.engine(cached)).volumeExists(volume).catch(() => false))) return cached;
+    if (cached && (await (await this.nodes.engine(cached)).volumeExists(volume).catch(() => false))) {
+      // A move leaves the original until the copy answers: the copy on another node is then the volume.
+      const copy = this.moved.get(volume);
+      if (!copy || copy === cached) return cached;
+    }
     this.homes.delete(volume);
+    const { holders, silent } = await this.locate(volume);
+    const holder = holders.length > 1 ? movedCopy(volume, holders) : holders[0];
+    if (holder) {
+      this.homes.set(volume, holder.node.id);
+      if (holders.length > 1) this.moved.set(volume, holder.node.id);
+      else this.moved.delete(volume);
+      return holder.node.id;
+    }
+    if (strict && silent.length > 0) {
+      throw new RuntimeError('locateVolume', volume, `cannot tell whether it is on ${silent.map((n) => n.name).join(', ')}: no answer`, {
+        statusCode: 503,
+      });
+    }
+    return null;
+  }
+
+  /** Every node's copy of the volume (one, except while it is being moved), and the nodes that did not answer. */
+  async locate(volume: string): Promise<{ holders: VolumeCopy[]; silent: RuntimeNode[] }> {
+    assertName('volume', volume);
     const nodes = await this.nodes.list();
     const answers = await Promise.all(
       nodes.map(async (node) => {
         try {
           const engine = await this.nodes.engine(node.id);
-          return { node, has: await engine.volumeExists(volume) };
-        } catch (err) {
-          return { node, has: false, err };
+          const info = (await engineCall('locateVolume', volume, () => tolerate(engine.docker.getVolume(volume).inspect(), [404]))) as
+            | { Name?: string; Labels?: Labels | null }
+            | undefined;
+          return { node, labels: info?.Name === volume ? (info.Labels ?? {}) : null };
+        } catch {
+          return { node, labels: null, silent: true };
         }
       }),
     );
-    const holders = answers.filter((a) => a.has).map((a) => a.node);
-    if (holders.length > 1) {
-      const where = holders.map((n) => n.name).join(', ');
-      throw new RuntimeError('locateVolume', volume, `is on several nodes (${where}); an instance's data must be in one place`, {
-        statusCode: 409,
-      });
-    }
-    const holder = holders[0];
-    if (holder) {
-      this.homes.set(volume, holder.id);
-      return holder.id;
-    }
-    const silent = answers.filter((a) => a.err);
-    if (strict && silent.length > 0) {
-      throw new RuntimeError(
-        'locateVolume',
-        volume,
-        `cannot tell whether it is on ${silent.map((a) => a.node.name).join(', ')}: no answer`,
-        {
-          statusCode: 503,
-        },
-      );
-    }
-    return null;
+    return {
+      holders: answers.flatMap((a) => (a.labels ? [{ node: a.node, labels: a.labels }] : [])),
+      silent: answers.filter((a) => a.silent).map((a) => a.node),
+    };
   }
 
   /** The node of a volume that must exist. */
@@ -88,8 +96,15 @@ export class VolumeHomes {
     return node;
   }
 
+  /** After a move: the copy on `nodeId` is the volume. */
+  settle(volume: string, nodeId: string): void {
+    this.homes.set(volume, nodeId);
+    this.moved.set(volume, nodeId);
+  }
+
   forget(volume: string): void {
     this.homes.delete(volume);
+    this.moved.delete(volume);
     this.pending.delete(volume);
   }
 
@@ -128,6 +143,32 @@ export class VolumeHomes {
     }
     return decision.node.id;
   }
+}
+
+/** On a volume's copy made by a move: the node of the original, kept until the copy answers. */
+export const MOVED_FROM_LABEL = 'saas.swarm.moved-from';
+
+export interface VolumeCopy {
+  node: RuntimeNode;
+  labels: Labels;
+}
+
+/**
+ * Of the copies of a volume on several nodes, the one that is the volume: the copy a move made from another of
+ * them. Anything else (two copies with no move between them) is refused: an instance's data must be in one place.
+ */
+export function movedCopy(volume: string, holders: readonly VolumeCopy[]): VolumeCopy {
+  const ids = new Set(holders.map((h) => h.node.id));
+  const copies = holders.filter((h) => {
+    const from = h.labels[MOVED_FROM_LABEL];
+    return from !== undefined && from !== h.node.id && ids.has(from);
+  });
+  const [copy] = copies;
+  if (copies.length === 1 && copy && holders.length === 2) return copy;
+  const where = holders.map((h) => h.node.name).join(', ');
+  throw new RuntimeError('locateVolume', volume, `is on several nodes (${where}); an instance's data must be in one place`, {
+    statusCode: 409,
+  });
 }
 
 /** How long a placed volume without a service counts on its node (a provision takes minutes at most). */
