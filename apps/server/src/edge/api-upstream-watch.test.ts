@@ -20,16 +20,22 @@ function resolver(initial: string[] | Error) {
 
 const HOUR = 3_600_000;
 
+/** A watch of `api:3000` that only checks when told to, recording each change it reports. */
+function recordingWatch(dns: ReturnType<typeof resolver>) {
+  const changes: string[][] = [];
+  const watch = watchUpstreamAddresses({
+    upstream: 'api:3000',
+    everyMs: HOUR,
+    resolveAll: dns.resolveAll,
+    onChange: async (a) => void changes.push(a),
+  });
+  return { watch, changes };
+}
+
 describe('watchUpstreamAddresses', () => {
   it('calls onChange when the set of addresses changes, not on the first lookup nor on a reordering', async () => {
     const dns = resolver(['10.0.1.5']);
-    const changes: string[][] = [];
-    const watch = watchUpstreamAddresses({
-      upstream: 'api:3000',
-      everyMs: HOUR,
-      resolveAll: dns.resolveAll,
-      onChange: async (a) => void changes.push(a),
-    });
+    const { watch, changes } = recordingWatch(dns);
     try {
       await watch.check();
       expect(dns.asked[0]).toBe('api');
@@ -49,13 +55,7 @@ describe('watchUpstreamAddresses', () => {
 
   it('keeps the last addresses when a lookup fails or finds none', async () => {
     const dns = resolver(['10.0.1.5']);
-    const changes: string[][] = [];
-    const watch = watchUpstreamAddresses({
-      upstream: 'api:3000',
-      everyMs: HOUR,
-      resolveAll: dns.resolveAll,
-      onChange: async (a) => void changes.push(a),
-    });
+    const { watch, changes } = recordingWatch(dns);
     try {
       await watch.check();
       dns.set(Object.assign(new Error('getaddrinfo ENOTFOUND api'), { code: 'ENOTFOUND' }));
