@@ -109,7 +109,7 @@ function DrainOutcome({ result, nodeName }: { result: DrainResultDto; nodeName: 
   );
 }
 
-function NodeCard({ node }: { node: NodeDto }) {
+function NodeCard({ node, failovers }: { node: NodeDto; failovers: InstanceMoveDto[] }) {
   const down = node.state === 'down';
   const [drained, setDrained] = useState<DrainResultDto | null>(null);
   return (
@@ -148,6 +148,7 @@ function NodeCard({ node }: { node: NodeDto }) {
             ))}
           </Group>
         )}
+        {down && <LostNode node={node} failovers={failovers} />}
         {drained && <DrainOutcome result={drained} nodeName={node.name} />}
         <InstancesTable items={node.instances} label={`Instances on ${node.name}`} />
       </Stack>
@@ -155,7 +156,71 @@ function NodeCard({ node }: { node: NodeDto }) {
   );
 }
 
-const MOVE_LOOK: Record<InstanceMoveDto['status'], string> = { queued: 'gray', running: 'blue', succeeded: 'teal', failed: 'red' };
+const MOVE_LOOK: Record<InstanceMoveDto['status'], string> = {
+  queued: 'gray',
+  running: 'blue',
+  succeeded: 'teal',
+  failed: 'red',
+  blocked: 'orange',
+};
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/**
+ * A node that is down: since when, and the failover of its instances once it is declared lost — each instance's
+ * new node, the backup its files came back from, the files lost (RPO) and how far it got.
+ */
+function LostNode({ node, failovers }: { node: NodeDto; failovers: InstanceMoveDto[] }) {
+  return (
+    <Alert color="red" title={`Down since ${when(node.downSince)}`} role="status">
+      {failovers.length === 0 ? (
+        <Text size="sm">
+          {node.instances.length === 0
+            ? 'No instances to bring back.'
+            : 'Past the grace period its instances come back on other nodes from their latest backups (their databases lose nothing).'}
+        </Text>
+      ) : (
+        <Table.ScrollContainer minWidth={480}>
+          <Table aria-label={`Failover of ${node.name}`}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Instance</Table.Th>
+                <Table.Th>To</Table.Th>
+                <Table.Th>Backup used</Table.Th>
+                <Table.Th>Files lost (RPO)</Table.Th>
+                <Table.Th>Status</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {failovers.map((m) => (
+                <Table.Tr key={m.id}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/instances/${m.instanceId}`} size="sm">
+                      {m.slug ?? m.instanceId}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>{m.toNodeName || '—'}</Table.Td>
+                  <Table.Td>{when(m.backupAt)}</Table.Td>
+                  <Table.Td>{m.rpoSeconds === null ? '—' : formatRpo(m.rpoSeconds)}</Table.Td>
+                  <Table.Td>
+                    <Badge color={MOVE_LOOK[m.status]} variant="light" styles={badgeStyles} title={m.error ?? undefined}>
+                      {m.status}
+                    </Badge>
+                    {m.error && (
+                      <Text size="xs" c="dimmed">
+                        {m.error}
+                      </Text>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </Alert>
+  );
+}
 
 function formatRpo(seconds: number): string {
   if (seconds < 120) return `${seconds} s`;
@@ -256,7 +321,13 @@ export function NodesPage() {
             </Text>
             <SimpleGrid cols={{ base: 1, lg: 2 }}>
               {data.nodes.map((n) => (
-                <NodeCard key={n.id} node={n} />
+                <NodeCard
+                  key={n.id}
+                  node={n}
+                  failovers={data.moves.filter(
+                    (m) => m.kind === 'failover' && m.fromNodeId === n.id && (!n.downSince || m.lostAt === n.downSince),
+                  )}
+                />
               ))}
             </SimpleGrid>
             {data.unplaced.length > 0 && (

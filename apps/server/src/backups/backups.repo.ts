@@ -183,6 +183,27 @@ export class BackupsRepository {
       .orderBy(asc(backups.createdAt));
   }
 
+  /**
+   * The instance's newest completed backup of its own making (uploads excluded: their content came from elsewhere)
+   * for its Odoo version, by completion time: what a failover brings it back from.
+   */
+  async latestCompleted(instanceId: string, odooVersion: string): Promise<BackupRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(backups)
+      .where(
+        and(
+          eq(backups.instanceId, instanceId),
+          eq(backups.status, 'completed'),
+          ne(backups.kind, 'upload'),
+          eq(backups.odooVersion, odooVersion),
+        ),
+      )
+      .orderBy(desc(backups.completedAt))
+      .limit(1);
+    return row ?? null;
+  }
+
   /** Instances that have completed backups (live or deleted), for the retention sweep. */
   async instancesWithBackups(tenantIds?: string[]): Promise<string[]> {
     const rows = await this.db

@@ -76,6 +76,7 @@ export const envSchema = z
     IMAGE_PULL: z.enum(['true', 'false']).default('true'),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(30),
     ORPHAN_GRACE_SECONDS: z.coerce.number().int().min(0).default(600),
+    NODE_LOST_GRACE_SECONDS: z.coerce.number().int().min(1).default(60),
     INSTANCE_HEALTH_TIMEOUT_SECONDS: z.coerce.number().int().min(5).default(180),
     WORKFLOW_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     // The edge (apps/server/src/edge): see docs/edge.md.
@@ -281,6 +282,8 @@ export interface Config {
   imagePull: boolean;
   reconcileIntervalSeconds: number;
   orphanGraceSeconds: number;
+  /** A swarm node down for longer than this is lost: its instances come back on other nodes from their backups. */
+  nodeLostGraceSeconds: number;
   instanceHealthTimeoutSeconds: number;
   /** Pause before each workflow step, so crash tests can kill a worker inside a chosen step. */
   workflowStepPauseMs: number;
@@ -366,6 +369,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     imagePull: env.IMAGE_PULL === 'true',
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
     orphanGraceSeconds: env.ORPHAN_GRACE_SECONDS,
+    nodeLostGraceSeconds: env.NODE_LOST_GRACE_SECONDS,
     instanceHealthTimeoutSeconds: env.INSTANCE_HEALTH_TIMEOUT_SECONDS,
     workflowStepPauseMs: env.WORKFLOW_STEP_PAUSE_MS,
     edge: edgeConfig(env),

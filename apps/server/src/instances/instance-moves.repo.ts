@@ -45,6 +45,22 @@ export class InstanceMovesRepository {
     return this.db.select().from(instanceMoves).orderBy(desc(instanceMoves.createdAt)).limit(limit);
   }
 
+  /** The failover moves made for one loss of a node (a loss is the node and when it was lost). */
+  failoversOf(nodeId: string, lostAt: Date) {
+    return this.db
+      .select()
+      .from(instanceMoves)
+      .where(and(eq(instanceMoves.kind, 'failover'), eq(instanceMoves.fromNodeId, nodeId), eq(instanceMoves.lostAt, lostAt)));
+  }
+
+  /** The failovers off a node that succeeded: each left a stale copy of its volume there. */
+  succeededFailoversFrom(nodeId: string) {
+    return this.db
+      .select()
+      .from(instanceMoves)
+      .where(and(eq(instanceMoves.kind, 'failover'), eq(instanceMoves.fromNodeId, nodeId), eq(instanceMoves.status, 'succeeded')));
+  }
+
   /** Moves off a node not finished yet. */
   async unfinishedFrom(nodeId: string): Promise<number> {
     const [row] = await this.db

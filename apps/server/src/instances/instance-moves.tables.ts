@@ -5,7 +5,8 @@ import { backups } from '../backups/backups.tables.js';
 import { instances } from './instances.tables.js';
 
 export const MOVE_KINDS = ['drain', 'failover'] as const;
-export const MOVE_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+/** `blocked`: a failover that cannot run (no completed backup to bring the instance back from); nothing was done. */
+export const MOVE_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'blocked'] as const;
 
 /**
  * An instance moved to another node: with its data from a node being drained, or from its latest backup when its

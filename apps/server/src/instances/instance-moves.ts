@@ -1,5 +1,6 @@
 import { batches, type WorkflowOutcome } from '../jobs/workflow.js';
 import { WorkflowRunner } from '../jobs/workflow-runner.js';
+import { failoverWorkflow } from './failover.workflow.js';
 import type { InstanceOpsDeps } from './instance-context.js';
 import { publishInstanceUpdate } from './instance-events.js';
 import { withInstanceLock } from './instance-locks.js';
@@ -9,10 +10,20 @@ import { moveWorkflow } from './move.workflow.js';
 
 /** What the instance's history says about a move. */
 export function moveText(move: InstanceMoveRow, outcome?: WorkflowOutcome): string {
+  if (move.kind === 'failover') return failoverText(move, outcome);
   const what = `moved from node ${move.fromNodeName} to ${move.toNodeName} (${move.kind}: ${move.reason})`;
   if (!outcome) return what;
   if (outcome.status === 'succeeded') return what;
   return `not ${what}; it stays on ${move.fromNodeName}: ${outcome.error.slice(0, 400)}`;
+}
+
+/** A failover in the instance's history: the loss, the backup its files came from and the files lost (RPO). */
+export function failoverText(move: InstanceMoveRow, outcome?: WorkflowOutcome): string {
+  const lost = `node ${move.fromNodeName} was lost${move.lostAt ? ` at ${move.lostAt.toISOString()}` : ''}`;
+  if (move.status === 'blocked') return `not brought back after ${lost}: ${move.error ?? 'blocked'}`;
+  const from = `its files from the backup of ${move.backupAt?.toISOString() ?? '?'} (files written in the ${move.rpoSeconds ?? '?'} s after it are lost; the database is kept)`;
+  if (!outcome || outcome.status === 'succeeded') return `brought back on node ${move.toNodeName} after ${lost}, with ${from}`;
+  return `not brought back on node ${move.toNodeName} after ${lost}: ${outcome.error.slice(0, 400)}`;
 }
 
 /**
@@ -45,9 +56,11 @@ export class InstanceMoves {
         return `failed (${why})`;
       }
       await this.moves.update(move.id, { status: 'running' });
-      const count = batches(moveWorkflow.steps).length;
+      // A lost node's instance comes back from its backup; a drained one moves with its data.
+      const workflow = move.kind === 'failover' ? failoverWorkflow : moveWorkflow;
+      const count = batches(workflow.steps).length;
       const outcome = await new WorkflowRunner(db, this.deps.log, { stepPauseMs: this.deps.config.workflowStepPauseMs }).run(
-        moveWorkflow,
+        workflow,
         move.id,
         { deps: this.deps, move },
         {
@@ -65,7 +78,7 @@ export class InstanceMoves {
             await this.moves.update(move.id, { error });
             await instances.setProgress(move.instanceId, {
               operation: 'move',
-              step: 'Undoing: staying on the old server',
+              step: move.kind === 'failover' ? 'Failover failed' : 'Undoing: staying on the old server',
               stepIndex: 0,
               stepCount: 0,
               percent: 0,

@@ -1,4 +1,4 @@
-import { PermanentStepError, type Workflow } from '../jobs/workflow.js';
+import { PermanentStepError, type Step, type Workflow } from '../jobs/workflow.js';
 import { ensureServerContainer, type InstanceOpsDeps, wantsRunning } from './instance-context.js';
 import { applyInstanceRoute } from './instance-edge.js';
 import type { InstanceMoveRow } from './instance-moves.repo.js';
@@ -28,6 +28,41 @@ async function startWhereTheVolumeIs(ctx: MoveContext) {
   const placed = (await ensureServerContainer(ctx.deps, instance)).instance;
   await applyInstanceRoute(ctx.deps, placed);
 }
+
+/** Odoo started where its volume is now and checked (a stopped instance only recorded there); shared by failover. */
+export const startOnNewNode: Step<MoveContext> = {
+  name: 'start',
+  label: 'Starting Odoo on the new node',
+  invoke: async (ctx) => {
+    const { deps } = ctx;
+    const instance = await current(ctx);
+    if (instance.status !== 'running' || !wantsRunning(instance)) {
+      // Not started: where it will start is its volume's node.
+      const node = (await deps.runtime.listNodes()).find((n) => n.id === ctx.move.toNodeId);
+      await new InstancesRepository(deps.database.db).update(instance.id, {
+        nodeId: ctx.move.toNodeId,
+        nodeAddress: node?.address ?? null,
+      });
+      return;
+    }
+    const placed = (await ensureServerContainer(deps, instance)).instance;
+    if (placed.nodeId !== ctx.move.toNodeId) throw new PermanentStepError(`Odoo started on ${placed.nodeId}, not on the new node`);
+    const health = await waitForOdoo(deps, placed, { timeoutMs: deps.config.instanceHealthTimeoutSeconds * 1000 });
+    if (!health.ok) throw new PermanentStepError(healthFailureText('Odoo did not start on the new node', health));
+  },
+  // The new copy is freed for the copy step's undoing.
+  compensate: (ctx) => ctx.deps.runtime.stopContainer(names(ctx).container),
+};
+
+/** The edge routed to the instance's new node; shared by failover. */
+export const routeToNewNode: Step<MoveContext> = {
+  name: 'route',
+  label: 'Routing to the new node',
+  invoke: async (ctx) => {
+    const refused = await applyInstanceRoute(ctx.deps, await current(ctx));
+    if (refused) throw new PermanentStepError(refused.message);
+  },
+};
 
 /**
  * Moving an instance with its data to another node (a drain): Odoo stops on the old node, its volume (the
@@ -63,37 +98,8 @@ export const moveWorkflow: Workflow<MoveContext> = {
           await ctx.deps.runtime.removeVolumeCopy(names(ctx).volume, ctx.move.toNodeId);
       },
     },
-    {
-      name: 'start',
-      label: 'Starting Odoo on the new node',
-      invoke: async (ctx) => {
-        const { deps } = ctx;
-        const instance = await current(ctx);
-        if (instance.status !== 'running' || !wantsRunning(instance)) {
-          // Not started: where it will start is its volume's node.
-          const node = (await deps.runtime.listNodes()).find((n) => n.id === ctx.move.toNodeId);
-          await new InstancesRepository(deps.database.db).update(instance.id, {
-            nodeId: ctx.move.toNodeId,
-            nodeAddress: node?.address ?? null,
-          });
-          return;
-        }
-        const placed = (await ensureServerContainer(deps, instance)).instance;
-        if (placed.nodeId !== ctx.move.toNodeId) throw new PermanentStepError(`Odoo started on ${placed.nodeId}, not on the new node`);
-        const health = await waitForOdoo(deps, placed, { timeoutMs: deps.config.instanceHealthTimeoutSeconds * 1000 });
-        if (!health.ok) throw new PermanentStepError(healthFailureText('Odoo did not start on the new node', health));
-      },
-      // The new copy is freed for the copy step's undoing.
-      compensate: (ctx) => ctx.deps.runtime.stopContainer(names(ctx).container),
-    },
-    {
-      name: 'route',
-      label: 'Routing to the new node',
-      invoke: async (ctx) => {
-        const refused = await applyInstanceRoute(ctx.deps, await current(ctx));
-        if (refused) throw new PermanentStepError(refused.message);
-      },
-    },
+    startOnNewNode,
+    routeToNewNode,
     {
       name: 'cleanup',
       label: 'Removing the old copy',

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
 import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
 import { VOLUME_SEED_ROLE } from '../runtime/instance-runtime.js';
+import { NodeLossWatch } from '../system/node-loss.js';
 import { ensureServerContainer, type InstanceOpsDeps, networkSpecFor, wantsRunning } from './instance-context.js';
 import { enqueueInstanceJob, enqueueMoveJob } from './instance-jobs.js';
 import { tryInstanceLock } from './instance-locks.js';
@@ -21,7 +22,9 @@ export interface Finding {
     | 'orphan_container'
     | 'stuck_operation'
     | 'storage_limit'
-    | 'egress_rules_missing';
+    | 'egress_rules_missing'
+    | 'node_lost'
+    | 'node_returned';
   target: string;
   action: string;
   detail?: string;
@@ -34,12 +37,16 @@ export interface Finding {
  * lost (the queue and the database disagree) are queued again.
  */
 export class Reconciler {
+  private readonly nodeLoss: NodeLossWatch;
+
   constructor(
     private readonly deps: InstanceOpsDeps,
     private readonly queues: Queues,
     /** Re-installed on every run: dockerd re-creates its DOCKER-USER chain, empty, when it restarts. */
     private readonly egress?: EgressPolicy,
-  ) {}
+  ) {
+    this.nodeLoss = new NodeLossWatch({ db: deps.database.db, runtime: deps.runtime, config: deps.config, queues, log: deps.log });
+  }
 
   async run(): Promise<Finding[]> {
     const db = this.deps.database.db;
@@ -48,6 +55,7 @@ export class Reconciler {
     let error: string | null = null;
     try {
       findings.push(...(await this.repairEgress()));
+      await this.watchNodes(findings);
       await this.repairInstances(findings);
       await this.removeOrphans(findings);
       await this.requeueStuck(findings);
@@ -68,6 +76,32 @@ export class Reconciler {
     return result.applied && result.changed
       ? [{ kind: 'egress_rules_missing', target: this.deps.config.instanceSubnetPool, action: 'restored' }]
       : [];
+  }
+
+  /** Swarm nodes down past the grace period: their instances fail over (node-loss.ts), once per loss. */
+  private async watchNodes(findings: Finding[]) {
+    try {
+      for (const seen of await this.nodeLoss.check()) {
+        findings.push(
+          seen.kind === 'lost'
+            ? {
+                kind: 'node_lost',
+                target: seen.nodeId,
+                action: `failover: ${seen.moves} queued, ${seen.blocked} blocked`,
+                detail: `${seen.nodeName} down since ${seen.lostAt}`,
+              }
+            : {
+                kind: 'node_returned',
+                target: seen.nodeId,
+                action: `removed ${seen.removed} stale volume copies`,
+                detail: seen.failed.length ? `not removed yet: ${seen.failed.join('; ').slice(0, 500)}` : `${seen.nodeName} is back`,
+              },
+        );
+      }
+    } catch (err) {
+      // The swarm's managers away must not keep the instances from being looked at.
+      findings.push({ kind: 'repair_failed', target: 'nodes', action: 'none', detail: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   private async repairInstances(findings: Finding[]) {

@@ -131,6 +131,8 @@ export interface RuntimeNode {
   /** Swarm's words: `active` takes new instances, `pause` keeps its own but takes none, `drain` is being emptied. */
   availability: 'active' | 'pause' | 'drain';
   state: 'ready' | 'down';
+  /** A node that is down: since when, as Swarm recorded the change (null when the runtime cannot tell). */
+  downSince?: string | null;
   capacity: { memoryMb: number; cpuMillis: number };
   labels: Labels;
   engineVersion: string;
@@ -224,6 +226,19 @@ export interface InstanceRuntime {
   moveVolume(name: string, toNodeId: string, seed: { image: string; path: string }): Promise<VolumeMoveResult>;
   /** Removes the volume's copy on one node (after a move, the original; to undo one, the new copy); never the only copy. */
   removeVolumeCopy(name: string, nodeId: string): Promise<void>;
+  /**
+   * A lost node's volume made anew on another node (failover), seeded as `ensureVolume` does and labelled as moved
+   * from the lost node: from then on it is the volume, and the lost copy, should its node return, is the stale one
+   * (`removeVolumeCopy`). Refused (409) while the lost node answers or another node holds the volume. Asked again,
+   * the new copy is made again: its content is the caller's to fill.
+   */
+  replaceLostVolume(
+    name: string,
+    toNodeId: string,
+    lostNodeId: string,
+    labels: Labels,
+    seed: { image: string; path: string },
+  ): Promise<void>;
 }
 
 export interface VolumeMoveResult {

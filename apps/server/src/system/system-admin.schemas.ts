@@ -109,12 +109,19 @@ export const instanceMoveSchema = z
     fromNodeName: z.string(),
     toNodeId: z.string(),
     toNodeName: z.string(),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    status: z
+      .enum(['queued', 'running', 'succeeded', 'failed', 'blocked'])
+      .describe('blocked: a failover that cannot run (no completed backup, or no node can hold it); `error` says why'),
     reason: z.string(),
     error: z.string().nullable(),
-    backupAt: z.iso.datetime().nullable().describe('Failover: when the restored backup was taken'),
-    lostAt: z.iso.datetime().nullable().describe('Failover: when the node was seen lost'),
-    rpoSeconds: z.number().int().nullable().describe('Failover: the data lost, as the time between that backup and the loss'),
+    backupId: z.uuid().nullable().describe('Failover: the backup its files are restored from'),
+    backupAt: z.iso.datetime().nullable().describe('Failover: when that backup completed'),
+    lostAt: z.iso.datetime().nullable().describe('Failover: when the node went down (as Swarm recorded it)'),
+    rpoSeconds: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Failover: the files lost, as the time between that backup and the loss (the database loses nothing)'),
     createdAt: z.iso.datetime(),
     finishedAt: z.iso.datetime().nullable(),
   })
@@ -130,6 +137,7 @@ export const nodesSchema = z
         role: z.enum(['standalone', 'manager', 'worker']),
         availability: z.enum(['active', 'pause', 'drain']),
         state: z.enum(['ready', 'down']),
+        downSince: z.iso.datetime().nullable().describe('A node that is down: since when (its instances fail over after a grace period)'),
         capacity: resources,
         allocated: resources.describe('The plans of its instances that hold resources (provisioning, running, deleting)'),
         labels: z.record(z.string(), z.string()),

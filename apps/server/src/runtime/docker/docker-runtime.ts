@@ -193,6 +193,10 @@ export class DockerRuntime implements InstanceRuntime {
   async removeVolumeCopy(name: string): Promise<void> {
     throw singleMachine('removeVolumeCopy', name);
   }
+
+  async replaceLostVolume(name: string): Promise<void> {
+    throw singleMachine('replaceLostVolume', name);
+  }
 }
 
 const singleMachine = (operation: string, target: string) =>

@@ -188,7 +188,10 @@ export class SwarmContainers {
     if (service) {
       const nodeId = serviceNodeId(service);
       await engineCall('removeContainer', name, () => tolerate(this.manager.getService(service.ID).remove(), [404]));
-      const engine = nodeId ? await this.nodes.engine(nodeId).catch(() => null) : null;
+      // A node that is down has no engine to ask (a lost node, failover): its container goes when it returns and
+      // hears the service is gone.
+      const node = nodeId ? (await this.nodes.list()).find((n) => n.id === nodeId) : undefined;
+      const engine = node?.state === 'ready' ? await this.nodes.engine(node.id).catch(() => null) : null;
       if (engine) await this.waitContainersGone(engine.docker, service, (STOP_TIMEOUT_SECONDS + 20) * 1000);
     }
     await engineCall('removeContainer', name, () => pruneSecrets(this.manager, name, []));

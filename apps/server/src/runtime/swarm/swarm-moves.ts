@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineCall, tolerate } from '../docker/docker-errors.js';
 import { REMOVE } from '../docker/docker-spec.js';
-import { RuntimeError, type RuntimeNode, type VolumeMoveResult } from '../instance-runtime.js';
+import { type Labels, RuntimeError, type RuntimeNode, type VolumeMoveResult } from '../instance-runtime.js';
 import type { SwarmNodes } from './swarm-nodes.js';
 import { NODE_LABEL } from './swarm-spec.js';
 import { MOVED_FROM_LABEL, type VolumeHomes } from './swarm-volumes.js';
@@ -71,6 +71,35 @@ export class SwarmMoves {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Failover: the volume of a lost node made anew on `toNodeId`, labelled as moved from it, so that it stays the
+   * volume when the lost node returns with its stale copy. A copy left there by an earlier attempt is made again
+   * (it may be partial); the caller fills it (from a backup).
+   */
+  async replaceLost(
+    name: string,
+    toNodeId: string,
+    lostNodeId: string,
+    labels: Labels,
+    seed: { image: string; path: string },
+  ): Promise<void> {
+    const nodes = await this.nodes.list();
+    const lost = nodes.find((n) => n.id === lostNodeId);
+    if (lost?.state === 'ready')
+      throw new RuntimeError('replaceLostVolume', name, `node ${lost.name} is ready again: its copy is the volume`, { statusCode: 409 });
+    if (nodes.find((n) => n.id === toNodeId)?.state !== 'ready')
+      throw new RuntimeError('replaceLostVolume', name, `node ${toNodeId} is not ready`, { statusCode: 503 });
+    const { holders } = await this.homes.locate(name);
+    const elsewhere = holders.find((h) => h.node.id !== toNodeId && h.node.id !== lostNodeId);
+    if (elsewhere)
+      throw new RuntimeError('replaceLostVolume', name, `is on node ${elsewhere.node.name}, which answers`, { statusCode: 409 });
+    const destination = await this.nodes.engine(toNodeId);
+    this.homes.forget(name);
+    if (holders.some((h) => h.node.id === toNodeId)) await destination.removeVolume(name);
+    await destination.ensureVolume(name, { ...labels, [NODE_LABEL]: toNodeId, [MOVED_FROM_LABEL]: lostNodeId }, seed);
+    this.homes.settle(name, toNodeId);
   }
 
   /** The copy on `nodeId`, with the ended task containers that still mount it there; never the only copy. */

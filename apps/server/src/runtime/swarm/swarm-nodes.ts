@@ -13,6 +13,8 @@ export interface SwarmNodeInfo {
   Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number }; Engine?: { EngineVersion?: string } };
   Status?: { State?: string; Addr?: string };
   ManagerStatus?: { Addr?: string };
+  /** When the node's record last changed: for a node that is down, when the managers marked it so. */
+  UpdatedAt?: string;
 }
 
 /** A node's own engine: dockerode options (a socket in the lab, host:2376 with TLS in production) or a client. */
@@ -28,14 +30,19 @@ function addressOf(node: SwarmNodeInfo): string | null {
 export function toRuntimeNode(node: SwarmNodeInfo): RuntimeNode {
   const availability = node.Spec?.Availability;
   const resources = node.Description?.Resources;
+  // `unknown` (just after a leader change) and `disconnected` take nothing new either.
+  const state = node.Status?.State === 'ready' ? 'ready' : 'down';
   return {
     id: node.ID,
     name: node.Description?.Hostname ?? node.ID,
     address: addressOf(node),
     role: node.Spec?.Role === 'manager' ? 'manager' : 'worker',
     availability: availability === 'pause' || availability === 'drain' ? availability : 'active',
-    // `unknown` (just after a leader change) and `disconnected` take nothing new either.
-    state: node.Status?.State === 'ready' ? 'ready' : 'down',
+    state,
+    // The managers update a node's record when its state changes; an operator's change to a down node's spec
+    // (availability, labels) moves this later, never earlier.
+    downSince:
+      state === 'down' && node.UpdatedAt && !Number.isNaN(Date.parse(node.UpdatedAt)) ? new Date(node.UpdatedAt).toISOString() : null,
     capacity: {
       memoryMb: Math.floor((resources?.MemoryBytes ?? 0) / 1_048_576),
       cpuMillis: Math.floor((resources?.NanoCPUs ?? 0) / 1_000_000),

@@ -230,4 +230,14 @@ export class SwarmRuntime implements InstanceRuntime {
   removeVolumeCopy(name: string, nodeId: string): Promise<void> {
     return this.moves.removeCopy(name, nodeId);
   }
+
+  replaceLostVolume(
+    name: string,
+    toNodeId: string,
+    lostNodeId: string,
+    labels: Labels,
+    seed: { image: string; path: string },
+  ): Promise<void> {
+    return this.moves.replaceLost(name, toNodeId, lostNodeId, labels, seed);
+  }
 }
