@@ -1,21 +1,15 @@
 import { and, eq } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.tables.js';
-import { createDatabase } from '../../src/db/client.js';
-import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { routeFor } from '../../src/instances/instance-edge.js';
 import { instanceMoves } from '../../src/instances/instance-moves.tables.js';
 import { instanceNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository } from '../../src/instances/instances.repo.js';
-import { prepareDatabase } from '../../src/platform.js';
-import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
+import { call, createUser, type TestUser } from '../harness.js';
+import { withTenantDb } from '../support/backups.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
-import { createPlatformEdge, type PlatformEdge, request } from '../support/nginx.js';
-import { recreateTestDatabase } from '../support/purge.js';
-import { type SwarmLab, startSwarmLab, stopSwarmLab } from '../support/swarm-lab.js';
-import { startTcpForwarder } from '../support/tcp-forwarder.js';
-import { testConfig } from '../test-env.js';
+import { request } from '../support/nginx.js';
+import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
  * Draining a node of the lab (three nodes, the Odoo stand-in: a test fixture, not Odoo) through the admin API: the
@@ -27,33 +21,19 @@ const IMAGE = 'odoo-standin:18.0';
 const DB_NAME = 'saas_test_swarm_drain';
 const MARKER = 'written before the drain';
 
-let lab: SwarmLab | undefined;
-let forwarder: Awaited<ReturnType<typeof startTcpForwarder>> | undefined;
-let edge: PlatformEdge | undefined;
-let h: Harness | undefined;
+const swarm = swarmPlatform({ dbName: DB_NAME, image: IMAGE, edge: true });
 let owner: TestUser;
 let admin: TestUser;
 let support: TestUser;
 
-function harness(): Harness {
-  if (!h) throw new Error('the platform did not start');
-  return h;
-}
+beforeAll(async () => {
+  await swarm.start();
+  owner = await createUser(swarm.harness, { label: 'swarm-drain', verify: 'direct' });
+  admin = await createUser(swarm.harness, { label: 'swarm-drain-admin', verify: 'direct', platformRole: 'admin' });
+  support = await createUser(swarm.harness, { label: 'swarm-drain-support', verify: 'direct', platformRole: 'support' });
+}, 240_000);
 
-const recreateDatabase = (drop = false) => recreateTestDatabase(DB_NAME, { drop });
-
-/** The instance's own database on the platform's PostgreSQL (the tests' superuser). */
-async function withTenantDb<T>(db: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const url = new URL(process.env.TEST_DATABASE_URL ?? '');
-  url.pathname = `/${db}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+afterAll(() => swarm.stop(), 180_000);
 
 async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -65,47 +45,11 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T)
   }
 }
 
-beforeAll(async () => {
-  lab = await startSwarmLab({ images: [IMAGE] });
-  const database = new URL(process.env.TEST_DATABASE_URL ?? '');
-  forwarder = await startTcpForwarder({ host: lab.hostAddress }, { host: database.hostname, port: Number(database.port || 5432) });
-  database.pathname = `/${DB_NAME}`;
-  edge = await createPlatformEdge();
-  const env = {
-    ...edge.env,
-    DATABASE_URL: database.toString(),
-    INSTANCE_RUNTIME: 'swarm',
-    SWARM_MANAGER: `unix://${lab.manager.socket}`,
-    SWARM_NODE_ENGINES: lab.nodes.map((n) => `${n.name}=unix://${n.socket}`).join(','),
-    TENANT_DB_HOST: lab.hostAddress,
-    TENANT_DB_PORT: String(forwarder.port),
-    ODOO_VERSIONS: `18.0=${IMAGE}`,
-    PROVISION_FROM_TEMPLATE: 'false',
-  };
-  await recreateDatabase();
-  const db = createDatabase(env.DATABASE_URL, 2);
-  await prepareDatabase({ database: db, config: testConfig(env) });
-  await db.close();
-  h = await startHarness({ env });
-  await edge.start(h.platform.edge as NginxEdgeRouter);
-  owner = await createUser(h, { label: 'swarm-drain', verify: 'direct' });
-  admin = await createUser(h, { label: 'swarm-drain-admin', verify: 'direct', platformRole: 'admin' });
-  support = await createUser(h, { label: 'swarm-drain-support', verify: 'direct', platformRole: 'support' });
-}, 240_000);
-
-afterAll(async () => {
-  await h?.close();
-  await edge?.stop();
-  await forwarder?.close();
-  await (lab ? lab.stop() : stopSwarmLab());
-  await recreateDatabase(true);
-}, 180_000);
-
 describe('draining a node', () => {
   it('moves its instance to another node with its filestore and database, routed there, leaving nothing behind', async () => {
-    const { platform, app } = harness();
-    const created = await createInstance(harness(), owner, { version: '18.0' });
-    const running = await waitForStatus(harness(), owner, created.id, ['running', 'failed'], 120_000);
+    const { platform, app } = swarm.harness;
+    const created = await createInstance(swarm.harness, owner, { version: '18.0' });
+    const running = await waitForStatus(swarm.harness, owner, created.id, ['running', 'failed'], 120_000);
     expect(running.status, running.lastError ?? '').toBe('running');
     const before = await platform.instances.get(created.id);
     const from = (await platform.runtime.listNodes()).find((n) => n.id === before.nodeId);
@@ -116,7 +60,9 @@ describe('draining a node', () => {
     const marker = `/var/lib/odoo/filestore/${names.db}/drain-marker.txt`;
     const write = `const f=require('fs');f.mkdirSync(require('path').dirname(${JSON.stringify(marker)}),{recursive:true});f.writeFileSync(${JSON.stringify(marker)},${JSON.stringify(MARKER)})`;
     expect((await platform.runtime.exec(names.container, ['node', '-e', write])).exitCode).toBe(0);
-    await withTenantDb(names.db, (c) => c.query(`create table drain_marker (note text); insert into drain_marker values ('${MARKER}')`));
+    await withTenantDb(platform, before.id, (c) =>
+      c.query(`create table drain_marker (note text); insert into drain_marker values ('${MARKER}')`),
+    );
 
     // Support staff see the Nodes page but cannot drain; bad input is refused with a stable code.
     const drainUrl = `/api/v1/admin/system/nodes/${from.id}/drain`;
@@ -165,7 +111,7 @@ describe('draining a node', () => {
     const route = await routeFor(platform, after);
     expect(route.upstream.http.startsWith(`${after.nodeAddress}:`)).toBe(true);
     const host = route.hosts[0] ?? '';
-    const served = await request(edge?.httpPort ?? 0, host, '/web/login');
+    const served = await request(swarm.edge.httpPort, host, '/web/login');
     expect(served.status, served.body).toBe(200);
     expect(served.body).toContain('Odoo stand-in (test fixture)');
 
@@ -176,11 +122,11 @@ describe('draining a node', () => {
       `process.stdout.write(require('fs').readFileSync(${JSON.stringify(marker)},'utf8'))`,
     ]);
     expect(read.output).toContain(MARKER);
-    const rows = await withTenantDb(names.db, (c) => c.query('select note from drain_marker'));
+    const rows = await withTenantDb(platform, before.id, (c) => c.query('select note from drain_marker'));
     expect(rows.rows).toEqual([{ note: MARKER }]);
 
     // Nothing left on the drained node, which now takes nothing and is drained.
-    const oldEngine = theLab().node(from.name).docker;
+    const oldEngine = swarm.lab.node(from.name).docker;
     await expect(oldEngine.getVolume(names.volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(await platform.runtime.volumeNode(names.volume)).toBe(to);
     const nodeAfter = (await platform.runtime.listNodes()).find((n) => n.id === from.id);
@@ -206,8 +152,3 @@ describe('draining a node', () => {
     expect((await platform.runtime.listNodes()).find((n) => n.id === from.id)?.availability).toBe('active');
   }, 300_000);
 });
-
-function theLab(): SwarmLab {
-  if (!lab) throw new Error('the swarm lab did not come up');
-  return lab;
-}

@@ -1,25 +1,18 @@
 import { and, eq } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../../src/audit/audit.tables.js';
 import { backups } from '../../src/backups/backups.tables.js';
-import { createDatabase } from '../../src/db/client.js';
-import type { NginxEdgeRouter } from '../../src/edge/nginx-edge-router.js';
 import { routeFor } from '../../src/instances/instance-edge.js';
 import { instanceMoves } from '../../src/instances/instance-moves.tables.js';
 import { instanceNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository } from '../../src/instances/instances.repo.js';
 import { Reconciler } from '../../src/instances/reconciler.js';
-import { prepareDatabase } from '../../src/platform.js';
 import { NODE_LOST_ACTION } from '../../src/system/node-loss.js';
-import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
-import { waitForBackup } from '../support/backups.js';
+import { call, createUser, type TestUser } from '../harness.js';
+import { waitForBackup, withTenantDb } from '../support/backups.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
-import { createPlatformEdge, type PlatformEdge, request } from '../support/nginx.js';
-import { recreateTestDatabase } from '../support/purge.js';
-import { type SwarmLab, startSwarmLab, stopSwarmLab } from '../support/swarm-lab.js';
-import { startTcpForwarder } from '../support/tcp-forwarder.js';
-import { testConfig } from '../test-env.js';
+import { request } from '../support/nginx.js';
+import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
  * Losing a node of the lab (three nodes, the Odoo stand-in: a test fixture, not Odoo): its link goes down and its
@@ -35,85 +28,35 @@ const GRACE_SECONDS = 5;
 /** From the loss to the instance answering on its new node through the edge. */
 const RECOVERY_BOUND_MS = 90_000;
 
-let lab: SwarmLab | undefined;
-let forwarder: Awaited<ReturnType<typeof startTcpForwarder>> | undefined;
-let edge: PlatformEdge | undefined;
-let h: Harness | undefined;
+const swarm = swarmPlatform({
+  dbName: DB_NAME,
+  image: IMAGE,
+  edge: true,
+  env: { NODE_LOST_GRACE_SECONDS: String(GRACE_SECONDS) },
+});
 let owner: TestUser;
 let support: TestUser;
-
-function harness(): Harness {
-  if (!h) throw new Error('the platform did not start');
-  return h;
-}
-
-function theLab(): SwarmLab {
-  if (!lab) throw new Error('the swarm lab did not come up');
-  return lab;
-}
-
-const recreateDatabase = (drop = false) => recreateTestDatabase(DB_NAME, { drop });
-
-async function withTenantDb<T>(db: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const url = new URL(process.env.TEST_DATABASE_URL ?? '');
-  url.pathname = `/${db}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  lab = await startSwarmLab({ images: [IMAGE] });
-  const database = new URL(process.env.TEST_DATABASE_URL ?? '');
-  forwarder = await startTcpForwarder({ host: lab.hostAddress }, { host: database.hostname, port: Number(database.port || 5432) });
-  database.pathname = `/${DB_NAME}`;
-  edge = await createPlatformEdge();
-  const env = {
-    ...edge.env,
-    DATABASE_URL: database.toString(),
-    INSTANCE_RUNTIME: 'swarm',
-    SWARM_MANAGER: `unix://${lab.manager.socket}`,
-    SWARM_NODE_ENGINES: lab.nodes.map((n) => `${n.name}=unix://${n.socket}`).join(','),
-    TENANT_DB_HOST: lab.hostAddress,
-    TENANT_DB_PORT: String(forwarder.port),
-    ODOO_VERSIONS: `18.0=${IMAGE}`,
-    PROVISION_FROM_TEMPLATE: 'false',
-    NODE_LOST_GRACE_SECONDS: String(GRACE_SECONDS),
-  };
-  await recreateDatabase();
-  const db = createDatabase(env.DATABASE_URL, 2);
-  await prepareDatabase({ database: db, config: testConfig(env) });
-  await db.close();
-  h = await startHarness({ env });
-  await edge.start(h.platform.edge as NginxEdgeRouter);
-  owner = await createUser(h, { label: 'swarm-failover', verify: 'direct' });
-  support = await createUser(h, { label: 'swarm-failover-support', verify: 'direct', platformRole: 'support' });
+  await swarm.start();
+  owner = await createUser(swarm.harness, { label: 'swarm-failover', verify: 'direct' });
+  support = await createUser(swarm.harness, { label: 'swarm-failover-support', verify: 'direct', platformRole: 'support' });
 }, 240_000);
 
-afterAll(async () => {
-  await h?.close();
-  await edge?.stop();
-  await forwarder?.close();
-  await (lab ? lab.stop() : stopSwarmLab());
-  await recreateDatabase(true);
-}, 180_000);
+afterAll(() => swarm.stop(), 180_000);
 
 describe('losing a node', () => {
   it('brings its instance back on another node from its latest backup, with the RPO recorded and shown', async () => {
-    const { platform, app } = harness();
+    const { platform, app } = swarm.harness;
     const runtime = platform.runtime;
     // The lab's only manager must stay: the instance goes on a worker node (the manager takes nothing new meanwhile).
-    const manager = (await runtime.listNodes()).find((n) => n.name === theLab().manager.name);
+    const manager = (await runtime.listNodes()).find((n) => n.name === swarm.lab.manager.name);
     if (!manager) throw new Error('the manager node is not listed');
     await runtime.setNodeAvailability(manager.id, 'pause');
-    const created = await createInstance(harness(), owner, { version: '18.0' });
-    const running = await waitForStatus(harness(), owner, created.id, ['running', 'failed'], 120_000);
+    const created = await createInstance(swarm.harness, owner, { version: '18.0' });
+    const running = await waitForStatus(swarm.harness, owner, created.id, ['running', 'failed'], 120_000);
     expect(running.status, running.lastError ?? '').toBe('running');
     await runtime.setNodeAvailability(manager.id, 'active');
     const before = await platform.instances.get(created.id);
@@ -131,7 +74,7 @@ describe('losing a node', () => {
         `const f=require('fs');f.mkdirSync(${JSON.stringify(dir)},{recursive:true});f.writeFileSync(${JSON.stringify(`${dir}/${file}`)},${JSON.stringify(text)})`,
       ]);
     expect((await write('before-backup.txt', 'kept')).exitCode).toBe(0);
-    await withTenantDb(names.db, (c) =>
+    await withTenantDb(platform, before.id, (c) =>
       c.query(
         `create table failover_marker (note text); alter table failover_marker owner to ${names.role}; insert into failover_marker values ('before the backup')`,
       ),
@@ -140,7 +83,7 @@ describe('losing a node', () => {
     // The backup, taken through the platform's API.
     const asked = await call(app, 'POST', `/api/v1/instances/${before.id}/backups`, { client: owner });
     expect(asked.statusCode, asked.body).toBe(202);
-    const backup = await waitForBackup(harness(), owner, before.id, (asked.json() as { id: string }).id);
+    const backup = await waitForBackup(swarm.harness, owner, before.id, (asked.json() as { id: string }).id);
     expect(backup.status, backup.error ?? '').toBe('completed');
     const [backupRow] = await platform.db.select().from(backups).where(eq(backups.id, backup.id));
     const backupAt = backupRow?.completedAt;
@@ -148,7 +91,7 @@ describe('losing a node', () => {
 
     // After it: a file that only the lost node has, and a row the central database keeps.
     expect((await write('after-backup.txt', 'lost with the node')).exitCode).toBe(0);
-    await withTenantDb(names.db, (c) => c.query(`insert into failover_marker values ('after the backup')`));
+    await withTenantDb(platform, before.id, (c) => c.query(`insert into failover_marker values ('after the backup')`));
     await sleep(1500); // a measurable RPO
 
     // The worker's periodic pass (the reconciler the worker schedules), driven here every 2 s.
@@ -175,7 +118,7 @@ describe('losing a node', () => {
 
     try {
       const lostAtLeast = Date.now();
-      await theLab().kill(from.name, 'loss');
+      await swarm.lab.kill(from.name, 'loss');
 
       // Declared lost, and a failover move queued to another node.
       const deadline = lostAtLeast + RECOVERY_BOUND_MS;
@@ -199,10 +142,10 @@ describe('losing a node', () => {
       expect(after.nodeId).toBe(move.toNodeId);
       const route = await routeFor(platform, after);
       expect(route.upstream.http.startsWith(`${after.nodeAddress}:`)).toBe(true);
-      let served = await request(edge?.httpPort ?? 0, route.hosts[0] ?? '', '/web/login');
+      let served = await request(swarm.edge.httpPort, route.hosts[0] ?? '', '/web/login');
       while (served.status !== 200 && Date.now() < deadline) {
         await sleep(500);
-        served = await request(edge?.httpPort ?? 0, route.hosts[0] ?? '', '/web/login');
+        served = await request(swarm.edge.httpPort, route.hosts[0] ?? '', '/web/login');
       }
       const recoveredMs = Date.now() - lostAtLeast;
       expect(served.status, served.body).toBe(200);
@@ -221,7 +164,7 @@ describe('losing a node', () => {
       expect(read.exitCode).toBe(0);
       expect(read.output.split(',')).toContain('before-backup.txt');
       expect(read.output).not.toContain('after-backup.txt');
-      const rows = await withTenantDb(names.db, (c) => c.query('select note from failover_marker order by note'));
+      const rows = await withTenantDb(platform, before.id, (c) => c.query('select note from failover_marker order by note'));
       expect(rows.rows.map((r) => r.note)).toEqual(['after the backup', 'before the backup']);
 
       // The RPO: from the backup's completion to the loss, as Swarm recorded the node down (after the kill).
@@ -267,8 +210,8 @@ describe('losing a node', () => {
       });
 
       // The lost node returns: the instance stays on its new copy, and the stale copy left on the node is removed.
-      await theLab().restore(from.name);
-      const oldEngine = theLab().node(from.name).docker;
+      await swarm.lab.restore(from.name);
+      const oldEngine = swarm.lab.node(from.name).docker;
       const returnDeadline = Date.now() + 90_000;
       let stale = true;
       while (stale && Date.now() < returnDeadline) {
@@ -283,7 +226,7 @@ describe('losing a node', () => {
       }
       expect(stale, 'the stale copy on the returned node was not removed').toBe(false);
       expect(await runtime.volumeNode(names.volume)).toBe(move.toNodeId);
-      const still = await request(edge?.httpPort ?? 0, route.hosts[0] ?? '', '/web/login');
+      const still = await request(swarm.edge.httpPort, route.hosts[0] ?? '', '/web/login');
       expect(still.status, still.body).toBe(200);
       const again = await runtime.exec(names.container, [
         'node',
