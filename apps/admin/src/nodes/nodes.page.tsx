@@ -195,17 +195,13 @@ function LostNode({ node, failovers }: { node: NodeDto; failovers: InstanceMoveD
               {failovers.map((m) => (
                 <Table.Tr key={m.id}>
                   <Table.Td>
-                    <Anchor component={Link} to={`/instances/${m.instanceId}`} size="sm">
-                      {m.slug ?? m.instanceId}
-                    </Anchor>
+                    <MovedInstance move={m} />
                   </Table.Td>
                   <Table.Td>{m.toNodeName || '—'}</Table.Td>
                   <Table.Td>{when(m.backupAt)}</Table.Td>
                   <Table.Td>{m.rpoSeconds === null ? '—' : formatRpo(m.rpoSeconds)}</Table.Td>
                   <Table.Td>
-                    <Badge color={MOVE_LOOK[m.status]} variant="light" styles={badgeStyles} title={m.error ?? undefined}>
-                      {m.status}
-                    </Badge>
+                    <MoveStatus move={m} />
                     {m.error && (
                       <Text size="xs" c="dimmed">
                         {m.error}
@@ -219,6 +215,22 @@ function LostNode({ node, failovers }: { node: NodeDto; failovers: InstanceMoveD
         </Table.ScrollContainer>
       )}
     </Alert>
+  );
+}
+
+function MovedInstance({ move }: { move: InstanceMoveDto }) {
+  return (
+    <Anchor component={Link} to={`/instances/${move.instanceId}`} size="sm">
+      {move.slug ?? move.instanceId}
+    </Anchor>
+  );
+}
+
+function MoveStatus({ move }: { move: InstanceMoveDto }) {
+  return (
+    <Badge color={MOVE_LOOK[move.status]} variant="light" styles={badgeStyles} title={move.error ?? undefined}>
+      {move.status}
+    </Badge>
   );
 }
 
@@ -252,18 +264,14 @@ function Moves({ moves }: { moves: InstanceMoveDto[] }) {
             {moves.map((m) => (
               <Table.Tr key={m.id}>
                 <Table.Td>
-                  <Anchor component={Link} to={`/instances/${m.instanceId}`} size="sm">
-                    {m.slug ?? m.instanceId}
-                  </Anchor>
+                  <MovedInstance move={m} />
                 </Table.Td>
                 <Table.Td>{m.kind}</Table.Td>
                 <Table.Td>
                   {m.fromNodeName} → {m.toNodeName}
                 </Table.Td>
                 <Table.Td>
-                  <Badge color={MOVE_LOOK[m.status]} variant="light" styles={badgeStyles} title={m.error ?? undefined}>
-                    {m.status}
-                  </Badge>
+                  <MoveStatus move={m} />
                 </Table.Td>
                 <Table.Td>{m.rpoSeconds === null ? (m.kind === 'drain' ? 'none' : '—') : formatRpo(m.rpoSeconds)}</Table.Td>
                 <Table.Td>
