@@ -14,6 +14,7 @@ import { isDependencyOutage } from '../errors/dependency-outage.js';
 import { InstanceMoves } from '../instances/instance-moves.js';
 import { Reconciler } from '../instances/reconciler.js';
 import { buildTemplate, templatesToBuild } from '../instances/template-builder.js';
+import { queueDelivery } from '../mail/mail.service.js';
 import { deliverMail } from '../mail/mail-delivery.job.js';
 import { MailboxRepository } from '../mail/mailbox.repo.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -70,7 +71,9 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
           log.info({ outboxId: job.data.outboxId, result }, 'mail delivery');
           return result;
         },
-        { connection, prefix, concurrency: 4 },
+        // A killed worker's deliveries are taken back within ~20 s (lock lost after 15 s, checked every 5 s);
+        // deliverMail skips a message already marked sent (one cut off between its send and that mark goes twice).
+        { connection, prefix, concurrency: 4, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 10 },
       );
     },
     // A worker killed mid-job loses its lock; after lockDuration another worker (or this one restarted)
@@ -129,9 +132,9 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
   async function runMaintenance(job: Job) {
     switch (job.name) {
       case 'outbox-sweep': {
-        const ids = await new OutboxRepository(db).pendingIds(10);
-        for (const outboxId of ids) await queues.mail.add('deliver', { outboxId }, { jobId: outboxId });
-        return { requeued: ids.length };
+        const due = await new OutboxRepository(db).due();
+        for (const message of due) await queueDelivery(queues, message);
+        return { requeued: due.length };
       }
       case 'reconcile':
         return { findings: await reconciler.run() };

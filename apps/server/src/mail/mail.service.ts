@@ -5,6 +5,17 @@ import { MailboxRepository } from './mailbox.repo.js';
 import type { MailMessage } from './mailer.js';
 import { OutboxRepository } from './outbox.repo.js';
 
+/**
+ * The one way a delivery is queued: one job per message and number of failed attempts, so a message whose attempt
+ * failed gets a new job (an add with an existing job's id is ignored by the queue). A failed send is recorded on the
+ * message, not thrown: the outbox sweep queues the next attempt when its backoff is over (OutboxRepository.due).
+ * The job's own attempts cover a worker that could not reach PostgreSQL.
+ */
+export function queueDelivery(queues: Queues, message: { id: string; attempts: number }) {
+  const jobId = message.attempts === 0 ? message.id : `${message.id}-after-${message.attempts}`;
+  return queues.mail.add('deliver', { outboxId: message.id }, { jobId, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+}
+
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
@@ -43,11 +54,7 @@ export class MailService {
   private async dispatch(ids: string[]) {
     for (const outboxId of ids) {
       try {
-        await this.queues.mail.add(
-          'deliver',
-          { outboxId },
-          { jobId: outboxId, attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
-        );
+        await queueDelivery(this.queues, { id: outboxId, attempts: 0 });
       } catch (err) {
         // The worker's sweep delivers it later; the change itself already committed.
         this.log.warn({ err, outboxId }, 'could not enqueue mail; the outbox sweep will deliver it');
