@@ -81,6 +81,12 @@ proxy_set_header X-Forwarded-For $remote_addr;
 proxy_set_header X-Real-IP $remote_addr;
 proxy_set_header X-Request-Id $request_id;
 proxy_read_timeout ${readTimeout};
+# Several API tasks (the service's name resolves to each): one that died is passed over quickly. A request whose
+# connection failed goes to the next task; a POST or PATCH only when it never reached the dead one (nginx's
+# default: no non_idempotent), so it is never applied twice.
+proxy_connect_timeout 3s;
+proxy_next_upstream error timeout;
+proxy_next_upstream_tries 2;
 `;
 }
 
