@@ -4,17 +4,20 @@
 #   saas-platform:<version>  the API and the worker (docker run <image> api|worker|migrate)
 #   saas-web:<version>       the tenant web app (:8080) and the admin dashboard (:8081) behind nginx
 #   saas-edge:<version>      the edge: nginx kept in step with the platform by `cli.js edge-sync` (from the two above)
+#   saas-monitoring:<version> Prometheus, Alertmanager, the exporters and mtail: the binaries of this Debian 12 host's
+#                            packages (apt-get install prometheus prometheus-alertmanager prometheus-node-exporter ...)
 # each also tagged :latest; <version> is apps/server/package.json's. Without --base the base comes from the
 # offline path (deploy/images/base/build-base-offline.sh: nothing is pulled). Each image carries an
 # input-hash label (base, build outputs, lockfile, Dockerfile, version, commit): unchanged inputs reuse it.
 #
-# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web|edge] [--verbose]
+# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web|edge|monitoring] [--verbose]
 #   --base IMAGE   build FROM this base, e.g. one built from deploy/images/base/Dockerfile where a
 #                  registry is reachable (default: the offline base)
 #   --no-build     use the existing apps/*/dist (npm run build already ran); default: npm run build first
 #   --rebuild      ignore the cache (the offline base's too)
-#   --only NAME    build only saas-platform (platform), saas-web (web) or saas-edge (edge, with the two it
-#                  is built from, each reused when its inputs did not change)
+#   --only NAME    build only saas-platform (platform), saas-web (web), saas-edge (edge, with the two it
+#                  is built from, each reused when its inputs did not change) or saas-monitoring (monitoring:
+#                  no npm run build, it holds none of the apps)
 #   --verbose      show npm's and docker build's output
 # Prints one line per image on stdout (built / up to date, time, size); progress goes to stderr.
 set -euo pipefail
@@ -37,7 +40,7 @@ while (($# > 0)); do
     --no-build) BUILD=no ;;
     --rebuild) REBUILD=yes ;;
     --only)
-      [[ "${2:-}" == platform || "${2:-}" == web || "${2:-}" == edge ]] || die "--only takes platform, web or edge"
+      [[ "${2:-}" =~ ^(platform|web|edge|monitoring)$ ]] || die "--only takes platform, web, edge or monitoring"
       ONLY="$2"
       shift
       ;;
@@ -145,6 +148,59 @@ edge_inputs() {
   declare -f stage_edge
 }
 
+# The monitoring image's tools: its binary name -> the Debian package and binary it comes from (see MONITORING_BIN_DIR).
+readonly -A MONITORING_TOOLS=(
+  [prometheus]=prometheus:prometheus [promtool]=prometheus:promtool
+  [alertmanager]=prometheus-alertmanager:prometheus-alertmanager
+  [node-exporter]=prometheus-node-exporter:prometheus-node-exporter
+  [postgres-exporter]=prometheus-postgres-exporter:prometheus-postgres-exporter
+  [redis-exporter]=prometheus-redis-exporter:prometheus-redis-exporter
+  [nginx-exporter]=prometheus-nginx-exporter:prometheus-nginx-exporter
+  [mtail]=mtail:mtail
+)
+# Beside the binaries: Prometheus's web assets and Alertmanager's default notification templates (Debian's builds
+# read them there, upstream's embed them).
+readonly MONITORING_BIN_DIR="${MONITORING_BIN_DIR:-/usr/bin}" MONITORING_SHARE_DIR=/usr/share/prometheus
+
+# monitoring_tools: "name path" per tool, sorted; dies unless each is installed and links glibc only (all the base has).
+monitoring_tools() {
+  local name path linked
+  for name in $(printf '%s\n' "${!MONITORING_TOOLS[@]}" | LC_ALL=C sort); do
+    path="$MONITORING_BIN_DIR/${MONITORING_TOOLS[$name]#*:}"
+    [[ -x "$path" ]] || die "$path not found (apt-get install ${MONITORING_TOOLS[$name]%%:*})"
+    # ldd names what a binary links; a static one is "not a dynamic executable".
+    linked="$(ldd "$path" 2>&1 | awk '{ print $1 }' | grep -vxE 'linux-vdso\.so\.1|libc\.so\.6|/lib64/ld-linux-x86-64\.so\.2|not' | tr '\n' ' ' || true)"
+    [[ -z "$linked" ]] || die "$path links libraries the base lacks: $linked"
+    printf '%s %s\n' "$name" "$path"
+  done
+}
+
+# tool_versions: the Debian packages' versions, for the image's org.odoo-saas.monitoring.tools label.
+tool_versions() {
+  local package
+  for package in $(printf '%s\n' "${MONITORING_TOOLS[@]%%:*}" | LC_ALL=C sort -u); do
+    printf '%s=%s ' "$package" "$(dpkg-query -W -f '${Version}' "$package" 2>/dev/null || echo unknown)"
+  done | sed 's/ $//'
+}
+
+# stage_monitoring DIR: the monitoring image's build context: the tools' binaries and shared files, its own files.
+stage_monitoring() {
+  local stage="$1" name path
+  mkdir -p "$stage/bin" "$stage/share"
+  while read -r name path; do cp "$path" "$stage/bin/$name"; done < <(monitoring_tools)
+  chmod 755 "$stage/bin/"*
+  [[ ! -d "$MONITORING_SHARE_DIR" ]] || cp -R "$MONITORING_SHARE_DIR/." "$stage/share/"
+  cp "$IMAGES_DIR/monitoring/Dockerfile" "$IMAGES_DIR/monitoring/launcher.mjs" "$IMAGES_DIR/monitoring/healthcheck.mjs" "$stage/"
+}
+
+monitoring_inputs() {
+  local name path
+  while read -r name path; do printf '%s %s\n' "$name" "$(sha256sum <"$path" | cut -d' ' -f1)"; done < <(monitoring_tools)
+  [[ ! -d "$MONITORING_SHARE_DIR" ]] || hash_tree "$MONITORING_SHARE_DIR"
+  hash_tree "$IMAGES_DIR/monitoring"
+  declare -f stage_monitoring
+}
+
 # Removes image $1 if nothing tags it any more (a build this script replaced); one still in use stays.
 drop_if_untagged() {
   local id="$1" tags
@@ -199,12 +255,14 @@ main() {
   exec 9>"$LOCK_FILE"
   flock -w 900 9 || die "another image build holds $LOCK_FILE"
 
+  # The monitoring image holds none of the apps' builds.
+  if [[ "$ONLY" == monitoring ]]; then BUILD=skip; fi
   if [[ "$BUILD" == yes ]]; then
     log "npm run build"
     (cd "$ROOT" && quietly npm run build) || die "npm run build failed"
   fi
   local f
-  for f in apps/server/dist/main-api.js apps/server/dist/main-worker.js apps/server/dist/cli.js \
+  [[ "$BUILD" == skip ]] || for f in apps/server/dist/main-api.js apps/server/dist/main-worker.js apps/server/dist/cli.js \
     apps/web/dist/index.html apps/admin/dist/index.html; do
     [[ -f "$ROOT/$f" ]] || die "$f is missing: run npm run build (or drop --no-build)"
   done
@@ -227,11 +285,17 @@ main() {
   SOURCE="${IMAGE_SOURCE:-$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || echo unknown)}"
   readonly BASE_REF BASE_ID VERSION REVISION SOURCE
 
-  [[ "$ONLY" == web ]] || build_image saas-platform platform
-  [[ "$ONLY" == platform ]] || build_image saas-web web
+  if [[ "$ONLY" != monitoring ]]; then
+    [[ "$ONLY" == web ]] || build_image saas-platform platform
+    [[ "$ONLY" == platform ]] || build_image saas-web web
+  fi
   if [[ -z "$ONLY" || "$ONLY" == edge ]]; then
     # Just built or reused above; their image IDs are among the edge's inputs (one build at a time: the lock).
     build_image saas-edge edge "PLATFORM=saas-platform:$VERSION" "WEB=saas-web:$VERSION"
+  fi
+  if [[ -z "$ONLY" || "$ONLY" == monitoring ]]; then
+    monitoring_tools >/dev/null # dies here (not in the subshells below) when a tool is missing
+    build_image saas-monitoring monitoring "TOOL_VERSIONS=$(tool_versions)"
   fi
   # An offline base this run replaced, once the images built on it are gone.
   [[ "$replaced_base" == "$BASE_ID" ]] || drop_if_untagged "$replaced_base"

@@ -3,6 +3,7 @@
 # pointing at one:
 #
 #   scripts/deploy-stack.sh [--env-file deploy/platform.env] [--secrets-dir deploy/secrets] [--stack saas] [--datastores]
+#                           [--monitoring]
 #   scripts/deploy-stack.sh --remove [--stack saas]
 #
 # 1. reads the env file (the stack's settings, deploy/platform.env.example);
@@ -16,6 +17,9 @@
 # 4. runs the migrations as a one-shot job (saas-platform migrate, a replicated-job service) and waits for it;
 # 5. docker stack deploy -c deploy/stack.yaml: the API and the worker roll over start-first. Services dropped from
 #    the files are not pruned (a deploy without --datastores must not remove PostgreSQL): docker service rm them.
+#    With --monitoring, deploy/stack.monitoring.yaml too (Prometheus, Alertmanager, the exporters; docs/deploy.md#monitoring):
+#    its configuration is rendered first by the platform image (cli monitoring-config --stack), and a node must carry
+#    the label saas.monitoring=true (their data volumes live there).
 # The images must be on the nodes (docker save | docker load, or a registry the nodes pull from).
 set -euo pipefail
 
@@ -25,6 +29,7 @@ SECRETS_DIR="$ROOT/deploy/secrets"
 STACK=''
 REMOVE=''
 DATASTORES=''
+MONITORING=''
 MIGRATE_TIMEOUT="${MIGRATE_TIMEOUT:-300}"
 
 die() {
@@ -40,7 +45,8 @@ while (($# > 0)); do
     --stack) STACK="${2:?}" && shift ;;
     --remove) REMOVE=1 ;;
     --datastores) DATASTORES=1 ;;
-    -h | --help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' && exit 0 ;;
+    --monitoring) MONITORING=1 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p;}' "${BASH_SOURCE[0]}" && exit 0 ;;
     *) die "unknown argument $1 (--help)" ;;
   esac
   shift
@@ -66,6 +72,7 @@ if [[ -n "$DATASTORES" ]]; then
   SECRETS=(postgres_password "${SECRETS[@]}")
   FILES+=(-c "$ROOT/deploy/stack.datastores.yaml")
 fi
+[[ -z "$MONITORING" ]] || FILES+=(-c "$ROOT/deploy/stack.monitoring.yaml")
 
 if [[ -n "$REMOVE" ]]; then
   # Secrets, volumes and the network stay: a redeploy finds them (remove them by hand to start over).
@@ -154,6 +161,29 @@ done
 }
 docker service rm "$job" >/dev/null
 say "migrations applied"
+
+# --- monitoring: its configuration as Docker configs named by their content's hash (deploy/stack.monitoring.yaml)
+if [[ -n "$MONITORING" ]]; then
+  [[ -n "$(docker node ls --filter node.label=saas.monitoring=true --quiet)" ]] ||
+    die "--monitoring: no node is labelled for Prometheus's data: docker node update --label-add saas.monitoring=true <node>"
+  MONITORING_CONFIG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/saas-monitoring.XXXXXX")"
+  # shellcheck disable=SC2064 # the path is fixed now
+  trap "rm -rf '$MONITORING_CONFIG_DIR'" EXIT
+  # From the listeners deploy/stack.yaml gives the API and the worker (the defaults): none of the secrets needed.
+  # Copied out with docker cp, not a bind mount: the engine may be a remote manager's (DOCKER_HOST).
+  renderer="${STACK}_monitoring_config"
+  docker rm --force "$renderer" >/dev/null 2>&1 || true
+  docker create --name "$renderer" --network none --cap-drop ALL "saas-platform:$SAAS_VERSION" \
+    cli monitoring-config --stack --out /tmp/monitoring >/dev/null
+  if ! docker start --attach "$renderer" >/dev/null || ! docker cp "$renderer:/tmp/monitoring/." "$MONITORING_CONFIG_DIR"; then
+    docker rm --force "$renderer" >/dev/null 2>&1 || true
+    die "rendering the monitoring configuration failed"
+  fi
+  docker rm "$renderer" >/dev/null
+  MONITORING_CONFIG_HASH="$(cd "$MONITORING_CONFIG_DIR" && cat prometheus.yml alert-rules.yml alertmanager.yml | sha256sum | cut -c1-12)"
+  export MONITORING_CONFIG_DIR MONITORING_CONFIG_HASH
+  say "monitoring configuration $MONITORING_CONFIG_HASH rendered"
+fi
 
 # --- the services
 docker stack deploy --resolve-image never "${FILES[@]}" "$STACK" >&2

@@ -32,8 +32,10 @@ main() {
   # the API and the worker under supervisord, as npm run up does. nftables: the production host
   # firewall's check (nft -c, which changes nothing). python3: the backup archive tests read and write
   # zips with Python's zipfile, the library Odoo's own backup and restore use. prometheus,
-  # prometheus-alertmanager, mtail: the monitoring tests run the real ones (docs/monitoring.md).
-  prepare_system chromium fonts-liberation pebble supervisor nftables python3 prometheus prometheus-alertmanager mtail
+  # prometheus-alertmanager, mtail: the monitoring tests run the real ones (docs/monitoring.md); with the
+  # exporters, they are also what the monitoring image is built from (scripts/build-images.sh --only monitoring).
+  prepare_system chromium fonts-liberation pebble supervisor nftables python3 prometheus prometheus-alertmanager mtail \
+    prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter prometheus-nginx-exporter
   ensure_postgres_for_test_containers
   # Real Odoo for the acceptance suite: the official images where the engine has or can pull them,
   # else built from Odoo's source bundles (cached). CI must run that suite; elsewhere it is skipped loudly.

@@ -14,8 +14,9 @@ const USAGE = `usage: cli.js <command>
                  the edge container's process: keep this machine's edge in step with the platform (EDGE_MODE=remote
                  elsewhere), starting and watching nginx with --nginx; runs until SIGTERM (docs/edge.md#remote-mode)
   edge-cert      TLS mode: obtain the platform hosts' certificates through ACME (--force to renew now); prints one JSON line
-  monitoring-config --out <dir>
-                 write prometheus.yml, alert rules and alertmanager.yml from the configuration (docs/monitoring.md); prints one JSON line
+  monitoring-config [--stack] --out <dir>
+                 write prometheus.yml, alert rules and alertmanager.yml from the configuration (docs/monitoring.md);
+                 --stack: those of deploy/stack.monitoring.yaml (docs/deploy.md#monitoring); prints one JSON line
   backup-decrypt <in> <out>
                  decrypt a backup archive as stored into the plain zip with BACKUP_ENCRYPTION_KEY (docs/backups.md); prints one JSON line`;
 
@@ -81,8 +82,13 @@ switch (command) {
     break;
   }
   case 'monitoring-config': {
+    const { monitoringConfigCommand, monitoringStackConfigCommand } = await import('./monitoring/monitoring-cli.js');
+    // The stack's files depend on its listeners only: rendered without the platform's secrets (scripts/deploy-stack.sh).
+    if (process.argv.includes('--stack')) {
+      process.exitCode = await monitoringStackConfigCommand(process.env, process.argv.slice(3));
+      break;
+    }
     const config = await loadConfig().catch(exitOnConfigError);
-    const { monitoringConfigCommand } = await import('./monitoring/monitoring-cli.js');
     process.exitCode = await monitoringConfigCommand(config, process.argv.slice(3));
     break;
   }

@@ -1,6 +1,8 @@
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
 import type { Config } from '../config/config.js';
+import { monitoringEnvShape } from '../config/monitoring-env.js';
 import { ALERT_WEBHOOK_PATH } from './alerts.routes.js';
 import { renderAlertmanagerConfig, renderAlertRules, renderPrometheusConfig, type ScrapeTargets } from './monitoring-config.js';
 
@@ -86,5 +88,80 @@ export async function monitoringConfigCommand(config: Config, args: string[]): P
     .join('\n');
   await writeAtomic(join(dir, 'ports.env'), `# Written by cli.js monitoring-config.\n${env}\n`);
   process.stdout.write(`${JSON.stringify({ dir, ports })}\n`);
+  return 0;
+}
+
+/**
+ * Where Prometheus, Alertmanager and the rules sit in deploy/stack.monitoring.yaml's containers (Docker configs
+ * and secrets), and the services they scrape there: names on the stack's overlay network, each resolved by DNS
+ * at every refresh so every replica of a dnsrr service is a target of its own.
+ */
+export const STACK_PATHS = {
+  rulesFile: '/etc/prometheus/alert-rules.yml',
+  webhookTokenFile: '/run/secrets/alertmanager_webhook_token',
+} as const;
+const STACK_SERVICE_TARGETS = {
+  node: 'node-exporter',
+  postgres: 'postgres-exporter',
+  redis: 'redis-exporter',
+  alertmanager: 'alertmanager',
+} as const;
+
+// Only what the stack's configuration depends on: the platform's listeners (deploy/stack.yaml sets them), not
+// its secrets, so that scripts/deploy-stack.sh renders it without them.
+const stackEnv = z.object({
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+  WORKER_METRICS_PORT: monitoringEnvShape.WORKER_METRICS_PORT,
+});
+
+/** The stack's prometheus.yml, alert rules and alertmanager.yml (deploy/stack.monitoring.yaml). */
+export function renderStackMonitoringConfig(env: NodeJS.ProcessEnv) {
+  const parsed = stackEnv.parse(env);
+  const ports = { prometheus: 9090, alertmanager: 9093, ...EXPORTER_PORTS };
+  const targets: ScrapeTargets = {
+    api: [`api:${parsed.METRICS_PORT}`],
+    worker: [`worker:${parsed.WORKER_METRICS_PORT}`],
+    ...Object.fromEntries(
+      Object.entries(STACK_SERVICE_TARGETS).map(([job, service]) => [job, [`${service}:${ports[job as keyof typeof ports]}`]]),
+    ),
+    prometheus: [`127.0.0.1:${ports.prometheus}`],
+  };
+  return {
+    'prometheus.yml': renderPrometheusConfig({
+      targets,
+      rulesFile: STACK_PATHS.rulesFile,
+      alertmanagers: [`alertmanager:${ports.alertmanager}`],
+      dnsJobs: ['api', 'worker', 'node', 'postgres', 'redis', 'alertmanager'],
+    }),
+    'alert-rules.yml': renderAlertRules(),
+    'alertmanager.yml': renderAlertmanagerConfig({
+      // One API task's; Alertmanager retries on another while one restarts.
+      webhookUrl: `http://api:${parsed.METRICS_PORT}${ALERT_WEBHOOK_PATH}`,
+      webhookTokenFile: STACK_PATHS.webhookTokenFile,
+    }),
+  };
+}
+
+/**
+ * `cli.js monitoring-config --stack --out <dir>`: the stack's files (no token file: the stack mounts the
+ * alertmanager_webhook_token secret). Reads METRICS_PORT and WORKER_METRICS_PORT only. Prints one JSON line.
+ */
+export async function monitoringStackConfigCommand(env: NodeJS.ProcessEnv, args: string[]): Promise<number> {
+  const at = args.indexOf('--out');
+  const out = at >= 0 ? args[at + 1] : undefined;
+  if (!out) {
+    process.stderr.write('usage: cli.js monitoring-config --stack --out <dir>\n');
+    return 2;
+  }
+  const parsed = stackEnv.safeParse(env);
+  if (!parsed.success) {
+    process.stderr.write(`monitoring-config: ${z.prettifyError(parsed.error)}\n`);
+    return 2;
+  }
+  const dir = isAbsolute(out) ? out : resolve(out);
+  await mkdir(dir, { recursive: true });
+  const files = renderStackMonitoringConfig(env);
+  for (const [name, text] of Object.entries(files)) await writeAtomic(join(dir, name), text);
+  process.stdout.write(`${JSON.stringify({ dir, files: Object.keys(files) })}\n`);
   return 0;
 }

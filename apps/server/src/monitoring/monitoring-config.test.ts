@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALERT_NAMES, DEFAULT_RULE_FOR } from './alert-rules.js';
+import { renderStackMonitoringConfig, STACK_PATHS } from './monitoring-cli.js';
 import { renderAlertmanagerConfig, renderAlertRules, renderPrometheusConfig } from './monitoring-config.js';
 
 const exec = promisify(execFile);
@@ -201,6 +202,40 @@ describe('prometheus.yml', () => {
     expect(jobs.scrape_configs.map((j: { job_name: string }) => j.job_name)).toEqual(['api']);
     expect(jobs.global).toMatchObject({ scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '1s' });
     expect(jobs.alerting).toBeUndefined();
+  });
+});
+
+describe("the swarm stack's configuration (deploy/stack.monitoring.yaml)", () => {
+  it('finds every replica of the services by DNS, scrapes itself on loopback and passes promtool and amtool', async () => {
+    const files = renderStackMonitoringConfig({ METRICS_PORT: '9500' });
+    const prometheus = parse(files['prometheus.yml']);
+    const jobs = Object.fromEntries(
+      prometheus.scrape_configs.map((j: { job_name: string; dns_sd_configs?: unknown; static_configs?: unknown }) => [
+        j.job_name,
+        j.dns_sd_configs ?? j.static_configs,
+      ]),
+    );
+    expect(jobs.api).toEqual([{ names: ['api'], type: 'A', port: 9500, refresh_interval: '30s' }]);
+    expect(jobs.worker).toEqual([{ names: ['worker'], type: 'A', port: 9470, refresh_interval: '30s' }]);
+    expect(jobs.node).toEqual([expect.objectContaining({ names: ['node-exporter'], port: 9100 })]);
+    expect(jobs.prometheus).toEqual([{ targets: ['127.0.0.1:9090'] }]);
+    // The edge's nginx status and access log are inside the edge's containers: not scraped in the stack.
+    expect(Object.keys(jobs).sort()).toEqual(['alertmanager', 'api', 'node', 'postgres', 'prometheus', 'redis', 'worker']);
+    expect(prometheus.rule_files).toEqual([STACK_PATHS.rulesFile]);
+    expect(prometheus.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
+    const alertmanager = parse(files['alertmanager.yml']);
+    expect(alertmanager.receivers[0].webhook_configs[0]).toMatchObject({
+      url: 'http://api:9500/alerts/alertmanager',
+      http_config: { authorization: { credentials_file: STACK_PATHS.webhookTokenFile } },
+    });
+    // The checkers read the files where the stack mounts them: here, in the temporary directory.
+    const rulesFile = join(dir, 'stack-rules.yml');
+    await writeFile(rulesFile, files['alert-rules.yml']);
+    await writeFile(join(dir, 'stack-prometheus.yml'), files['prometheus.yml'].replace(STACK_PATHS.rulesFile, rulesFile));
+    await check('promtool', ['check', 'config', join(dir, 'stack-prometheus.yml')]);
+    await writeFile(join(dir, 'stack-alertmanager.yml'), files['alertmanager.yml']);
+    await check('amtool', ['check-config', join(dir, 'stack-alertmanager.yml')]);
+    expect(() => renderStackMonitoringConfig({ METRICS_PORT: 'none' })).toThrow();
   });
 });
 

@@ -15,6 +15,22 @@ export interface PrometheusConfigOptions {
   rulesFile: string;
   /** `host:port` of Alertmanager; none: alerts are only evaluated. */
   alertmanagers?: string[];
+  /**
+   * Jobs whose `host:port` targets name a service to resolve by DNS at every refresh, one target per address
+   * (every replica of a swarm service with dnsrr); the others are scraped at the address as written.
+   */
+  dnsJobs?: readonly ScrapeJob[];
+}
+
+/** A job's target list: static, or one DNS name per target whose every A record is scraped. */
+function targetsOf(targets: string[], dns: boolean) {
+  if (!dns) return { static_configs: [{ targets }] };
+  return {
+    dns_sd_configs: targets.map((target) => {
+      const at = target.lastIndexOf(':');
+      return { names: [target.slice(0, at)], type: 'A', port: Number(target.slice(at + 1)), refresh_interval: '30s' };
+    }),
+  };
 }
 
 /** prometheus.yml. */
@@ -31,7 +47,7 @@ export function renderPrometheusConfig(options: PrometheusConfigOptions): string
     ...(options.alertmanagers?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: options.alertmanagers }] }] } } : {}),
     scrape_configs: SCRAPE_JOBS.filter((job) => (options.targets[job]?.length ?? 0) > 0).map((job) => ({
       job_name: job,
-      static_configs: [{ targets: options.targets[job] }],
+      ...targetsOf(options.targets[job] ?? [], options.dnsJobs?.includes(job) ?? false),
     })),
   };
   return header('prometheus.yml') + stringify(config);
