@@ -111,6 +111,7 @@ describe('nodes', () => {
       capacity: { memoryMb: 4096, cpuMillis: 2000 },
       labels: { tier: 'gold' },
       engineVersion: '20.10',
+      downSince: null,
     });
     expect(toRuntimeNode({ ID: 'n2', Status: { State: 'disconnected', Addr: '10.0.0.12' } })).toMatchObject({
       state: 'down',
