@@ -167,7 +167,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     log,
     dependencyError,
     runtime,
-    egress: createEgressPolicy(config),
+    egress: createEgressPolicy(config, runtime),
     tenantDb,
     backupStorage,
     backups: new BackupsService({ db, config, queues, storage: backupStorage }),

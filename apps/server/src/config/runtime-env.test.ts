@@ -43,6 +43,14 @@ describe('INSTANCE_RUNTIME', () => {
       expect.stringMatching(/^SWARM_NODE_ENGINES: "n3" is not hostname=endpoint/),
     ]);
     const fenced = { ...swarm, EGRESS_POLICY: 'on', SWARM_MANAGER: 'unix:///a.sock', SWARM_NODE_ENGINES: 'n1=unix:///a.sock' };
-    expect(problemsOf(fenced)).toEqual([expect.stringMatching(/^EGRESS_POLICY: covers this machine's engine only/)]);
+    expect(problemsOf(fenced)).toEqual([
+      expect.stringMatching(/^SWARM_EGRESS_IMAGE: is required with INSTANCE_RUNTIME=swarm and EGRESS_POLICY=on/),
+    ]);
+    expect(problemsOf({ ...fenced, SWARM_EGRESS_IMAGE: 'nft tools' })).toEqual([
+      expect.stringMatching(/^SWARM_EGRESS_IMAGE: "nft tools" is not an image reference/),
+    ]);
+    const config = parseConfig({ ...fenced, SWARM_EGRESS_IMAGE: 'registry.internal/saas-nft:1' });
+    expect(config.egressPolicy).toBe(true);
+    expect(config.runtime).toMatchObject({ driver: 'swarm', egressImage: 'registry.internal/saas-nft:1' });
   });
 });

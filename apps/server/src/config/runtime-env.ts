@@ -14,6 +14,8 @@ export const runtimeEnvShape = {
   SWARM_TLS_CA: z.string().optional(),
   SWARM_TLS_CERT: z.string().optional(),
   SWARM_TLS_KEY: z.string().optional(),
+  // An image with nftables' `nft` on every node: the egress policy runs it in each node's network namespace.
+  SWARM_EGRESS_IMAGE: z.string().optional(),
 };
 
 const runtimeEnv = z.object(runtimeEnvShape);
@@ -31,10 +33,13 @@ export type RuntimeConfig =
       manager: EngineAddress;
       /** By the node's hostname in the swarm. */
       nodeEngines: Record<string, EngineAddress>;
+      /** The image whose `nft` applies the egress policy on each node (SWARM_EGRESS_IMAGE). */
+      egressImage?: string;
     };
 
 const ENDPOINT = /^(?:unix:\/\/(\/\S+)|tcp:\/\/([a-z0-9.-]+|\[[0-9a-f:]+\]):(\d{1,5}))$/i;
 const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,62}[a-z0-9])?$/i;
+const IMAGE = /^[a-z0-9][a-z0-9._/:@-]{0,254}$/i;
 
 function endpoint(value: string, env: RuntimeEnv): EngineAddress | string {
   const match = ENDPOINT.exec(value.trim());
@@ -69,19 +74,22 @@ function parseRuntime(env: RuntimeEnv): { config: RuntimeConfig; problems: { pat
     else nodeEngines[name] = address;
   }
   if (typeof manager === 'string') return { config: { driver: 'docker' }, problems };
-  return { config: { driver: 'swarm', manager, nodeEngines }, problems };
+  const egressImage = env.SWARM_EGRESS_IMAGE?.trim() || undefined;
+  if (egressImage !== undefined && !IMAGE.test(egressImage))
+    problems.push({ path: 'SWARM_EGRESS_IMAGE', message: `"${egressImage}" is not an image reference` });
+  return { config: { driver: 'swarm', manager, nodeEngines, ...(egressImage ? { egressImage } : {}) }, problems };
 }
 
 export function checkRuntimeEnv(env: RuntimeEnv & { EGRESS_POLICY: 'on' | 'off' }, ctx: z.RefinementCtx) {
   for (const { path, message } of parseRuntime(env).problems) ctx.addIssue({ code: 'custom', path: [path], message });
-  // The nftables egress policy covers this machine's engine only; on a swarm each node needs its own (not built yet):
-  // a platform must not believe its instances are fenced in when they are not.
-  if (env.INSTANCE_RUNTIME === 'swarm' && env.EGRESS_POLICY === 'on') {
+  // On a swarm the worker applies the policy on every node by running `nft` there from an image of the operator's
+  // (the platform's images carry no nft): without one, a platform must not believe its instances are fenced in.
+  if (env.INSTANCE_RUNTIME === 'swarm' && env.EGRESS_POLICY === 'on' && !env.SWARM_EGRESS_IMAGE?.trim()) {
     ctx.addIssue({
       code: 'custom',
-      path: ['EGRESS_POLICY'],
+      path: ['SWARM_EGRESS_IMAGE'],
       message:
-        "covers this machine's engine only; with INSTANCE_RUNTIME=swarm set EGRESS_POLICY=off and firewall each node (docs/deploy.md)",
+        'is required with INSTANCE_RUNTIME=swarm and EGRESS_POLICY=on: an image with nftables on every node (docs/firewall.md#on-a-swarm)',
     });
   }
 }

@@ -31,6 +31,11 @@ export interface EgressScope {
   /** TCP ports of the host itself that stay open to instances: PostgreSQL and the public edge. */
   hostPorts: number[];
   exceptions: EgressException[];
+  /**
+   * On a swarm node: the bridge the instances' traffic comes in by (`docker_gwbridge`, their way out of their
+   * overlay, from its own addresses, not the pool's). Absent on one host, where their source is the pool.
+   */
+  bridge?: string;
 }
 
 /**

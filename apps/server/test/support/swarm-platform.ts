@@ -15,6 +15,8 @@ export interface SwarmPlatformOptions {
   dbName: string;
   /** The instance image loaded on every node, offered as Odoo 18.0. */
   image: string;
+  /** More images loaded on every node. */
+  images?: string[];
   /** Also run the platform's edge (nginx), routing to the instances on their nodes. */
   edge?: boolean;
   /** More of the platform's environment. */
@@ -40,7 +42,7 @@ export function swarmPlatform(options: SwarmPlatformOptions) {
 
   return {
     async start(): Promise<void> {
-      lab = await startSwarmLab({ images: [options.image] });
+      lab = await startSwarmLab({ images: [options.image, ...(options.images ?? [])] });
       const database = new URL(process.env.TEST_DATABASE_URL ?? '');
       forwarder = await startTcpForwarder({ host: lab.hostAddress }, { host: database.hostname, port: Number(database.port || 5432) });
       database.pathname = `/${options.dbName}`;

@@ -29,6 +29,7 @@ import {
 import { engineCall, tolerate } from './docker-errors.js';
 import { ensureImage } from './docker-images.js';
 import { ensureNetwork, listNetworks, removeNetwork } from './docker-networks.js';
+import { type NodeCommandResult, runNodeFirewallCommand } from './docker-node-firewall.js';
 import { assertLimits, assertName, labelFilters, limitsToHostConfig, MANAGED_LABEL, REMOVE } from './docker-spec.js';
 import { exportVolumeDir, importVolumeDir } from './docker-volume-files.js';
 import { copyBetweenVolumes, ensureVolume, removeVolume, volumeExists, volumeUsage } from './docker-volumes.js';
@@ -114,6 +115,14 @@ export class DockerRuntime implements InstanceRuntime {
 
   runOneOff(spec: Omit<ContainerSpec, 'restart' | 'publish'>, timeoutMs: number, signal?: AbortSignal): Promise<OneOffResult> {
     return runOneOff(this.docker, spec, timeoutMs, signal);
+  }
+
+  /**
+   * Not part of `InstanceRuntime`: runs a firewall command (the image's `nft`) in this engine's own network
+   * namespace with CAP_NET_ADMIN only. A swarm node's egress policy goes through it (swarm-egress-policy.ts).
+   */
+  runNodeFirewallCommand(image: string, args: string[], timeoutMs = 30_000): Promise<NodeCommandResult> {
+    return runNodeFirewallCommand(this.docker, { image, entrypoint: 'nft', args, timeoutMs });
   }
 
   ensureContainer(spec: ContainerSpec): Promise<ContainerInfo> {

@@ -2,10 +2,26 @@ import { execFile } from 'node:child_process';
 import type { EgressPolicy, EgressResult, EgressScope } from '../egress-policy.js';
 import { type EgressRuleset, egressRules, egressScript, egressTable } from './nft-egress-rules.js';
 
-interface ExecResult {
+export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * Where `nft` runs: this machine's binary, or a short-lived container in a swarm node's network namespace
+ * (swarm-egress-policy.ts). `load` runs a script as one transaction.
+ */
+export interface NftCommand {
+  /** Names where it runs in errors: the command line's first words. */
+  readonly label: string[];
+  run(args: string[]): Promise<ExecResult>;
+  load(script: string): Promise<ExecResult>;
+}
+
+/** The `nft` binary of this machine (the worker's host, or its network namespace in a container). */
+export function localNft(file = 'nft'): NftCommand {
+  return { label: [file], run: (args) => run(file, args), load: (script) => run(file, ['-f', '-'], script) };
 }
 
 /** A failed nft call, with what is needed to diagnose it. */
@@ -47,10 +63,14 @@ interface NftRule {
  * and the next apply puts the table back.
  */
 export class NftEgressPolicy implements EgressPolicy {
+  private readonly nft: NftCommand;
+
   constructor(
     private readonly scope: EgressScope | (() => Promise<EgressScope>),
-    private readonly nft = 'nft',
-  ) {}
+    nft: string | NftCommand = 'nft',
+  ) {
+    this.nft = typeof nft === 'string' ? localNft(nft) : nft;
+  }
 
   async apply(): Promise<EgressResult> {
     let rules: EgressRuleset;
@@ -62,7 +82,7 @@ export class NftEgressPolicy implements EgressPolicy {
       return { applied: false, reason: unavailable(err) };
     }
     if (current && inPlace(current, rules)) return { applied: true, changed: false };
-    await this.exec(['-f', '-'], egressScript(rules));
+    this.check(['-f', '-'], await this.nft.load(egressScript(rules)));
     return { applied: true, changed: true };
   }
 
@@ -70,24 +90,24 @@ export class NftEgressPolicy implements EgressPolicy {
     const scope = typeof this.scope === 'function' ? await this.scope() : this.scope;
     const table = egressTable(scope.name);
     if ((await this.listTable(table)) === null) return;
-    await this.exec(['delete', 'table', 'ip', table]);
+    const args = ['delete', 'table', 'ip', table];
+    this.check(args, await this.nft.run(args));
   }
 
   /** The table's rules (chain and comment), or null when it does not exist. */
   private async listTable(table: string): Promise<NftRule[] | null> {
     const args = ['-j', 'list', 'table', 'ip', table];
-    const result = await run(this.nft, args);
+    const result = await this.nft.run(args);
     if (result.code !== 0) {
       if (NO_TABLE.test(result.stderr) && !NOT_PRIVILEGED.test(result.stderr)) return null;
-      throw new FirewallError([this.nft, ...args], result);
+      throw new FirewallError([...this.nft.label, ...args], result);
     }
     const parsed = JSON.parse(result.stdout) as { nftables?: { rule?: NftRule }[] };
     return (parsed.nftables ?? []).flatMap((item) => (item.rule ? [item.rule] : []));
   }
 
-  private async exec(args: string[], input?: string): Promise<void> {
-    const result = await run(this.nft, args, input);
-    if (result.code !== 0) throw new FirewallError([this.nft, ...args], result);
+  private check(args: string[], result: ExecResult): void {
+    if (result.code !== 0) throw new FirewallError([...this.nft.label, ...args], result);
   }
 }
 

@@ -27,6 +27,27 @@ describe('egress rules', () => {
     expect(input.some((l) => l.includes('6379') || l.includes('3000'))).toBe(false);
   });
 
+  it('on a swarm node, take what comes in by docker_gwbridge and refuse every address of the pool', () => {
+    const db = { ...scope, exceptions: [{ address: '10.0.0.2', port: 5432, protocol: 'tcp' as const }] };
+    const node = egressRules({ ...db, bridge: 'docker_gwbridge' });
+    const { forward, input } = node.chains;
+    // A task leaves its overlay by docker_gwbridge with its own address there: the pool is never a source on the node.
+    expect(forward[0]).toMatch(/^iifname != "docker_gwbridge" accept comment "egress policy [0-9a-f]{16}"$/);
+    expect(input[0]).toBe(forward[0]);
+    expect(forward.slice(1, 4)).toEqual([
+      'ct state established,related accept',
+      // Traffic inside an overlay never reaches the node's hooks: an address of the pool from the bridge is another instance's.
+      'ip daddr 10.213.0.0/16 reject with icmp type admin-prohibited comment "another instance network"',
+      'ip daddr 10.0.0.2 tcp dport 5432 accept',
+    ]);
+    expect(forward.some((l) => l.includes('fib') || l === 'ip daddr 10.213.0.0/16 accept')).toBe(false);
+    expect(input.slice(1, 3)).toEqual(['ct state established,related accept', 'tcp dport { 5432, 80, 443 } accept']);
+    expect(input.at(-1)).toBe('reject with icmp type admin-prohibited');
+    // The one-host ruleset keeps its fingerprint; the node's is another.
+    expect(node.fingerprint).not.toBe(egressRules(db).fingerprint);
+    expect(() => egressRules({ ...scope, bridge: 'br0"; flush ruleset' })).toThrow(/bad egress bridge/);
+  });
+
   it('name a different ruleset by a different fingerprint', () => {
     const a = egressRules(scope);
     expect(egressRules(scope).fingerprint).toBe(a.fingerprint);

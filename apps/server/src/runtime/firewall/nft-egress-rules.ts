@@ -22,6 +22,9 @@ export function egressTable(name: string): string {
 
 function assertScope(scope: EgressScope): void {
   if (!parseCidr(scope.pool)) throw new Error(`bad egress pool ${JSON.stringify(scope.pool)}`);
+  if (scope.bridge !== undefined && !/^[a-zA-Z0-9_.-]{1,15}$/.test(scope.bridge)) {
+    throw new Error(`bad egress bridge ${JSON.stringify(scope.bridge)}`);
+  }
   const badPort = (port: number) => !Number.isInteger(port) || port < 1 || port > 65535;
   if (scope.hostPorts.some(badPort)) throw new Error(`bad host port in ${JSON.stringify(scope.hostPorts)}`);
   for (const e of scope.exceptions) {
@@ -42,18 +45,28 @@ export interface EgressRuleset {
 /**
  * The rules of both chains. Traffic of the pool that the policy allows is `accept`ed by our chain
  * only: Docker's rules and the host firewall still decide after it.
+ *
+ * On a swarm node (`scope.bridge`) the instances' traffic is what comes in by `docker_gwbridge`: a task
+ * leaves its overlay by that bridge with its own address there, so the pool never shows as a source on
+ * the node. Traffic inside an overlay (and its VXLAN, sent by the node itself) never meets these hooks, so
+ * no address of the pool is ever a legitimate destination from the bridge.
  */
 export function egressRules(scope: EgressScope): EgressRuleset {
   assertScope(scope);
   const table = egressTable(scope.name);
   const pool = scope.pool;
   const exceptions = scope.exceptions.map((e) => `ip daddr ${e.address} ${e.protocol} dport ${e.port} accept`);
+  const pooled = scope.bridge
+    ? [`ip daddr ${pool} ${REFUSE} comment "another instance network"`]
+    : [
+        // A routed packet from one instance network to another: the route to its destination leaves by
+        // another bridge than the one it came in on. Within one network (bridged) it is the same bridge.
+        `ip daddr ${pool} fib daddr . iif oif missing ${REFUSE} comment "another instance network"`,
+        `ip daddr ${pool} accept`,
+      ];
   const forward = [
     'ct state established,related accept',
-    // A routed packet from one instance network to another: the route to its destination leaves by
-    // another bridge than the one it came in on. Within one network (bridged) it is the same bridge.
-    `ip daddr ${pool} fib daddr . iif oif missing ${REFUSE} comment "another instance network"`,
-    `ip daddr ${pool} accept`,
+    ...pooled,
     ...exceptions,
     `ip daddr { ${BLOCKED_DESTINATIONS.join(', ')} } ${REFUSE}`,
   ];
@@ -65,9 +78,11 @@ export function egressRules(scope: EgressScope): EgressRuleset {
     ...exceptions,
     REFUSE,
   ];
-  const fingerprint = createHash('sha256').update(JSON.stringify({ pool, forward, input })).digest('hex').slice(0, 16);
-  // Only the pool's traffic is ours; everything else leaves our chains at once.
-  const head = `ip saddr != ${pool} accept comment "egress policy ${fingerprint}"`;
+  const ours = scope.bridge ? `iifname != "${scope.bridge}"` : `ip saddr != ${pool}`;
+  const named = scope.bridge ? { pool, bridge: scope.bridge, forward, input } : { pool, forward, input };
+  const fingerprint = createHash('sha256').update(JSON.stringify(named)).digest('hex').slice(0, 16);
+  // Only the instances' traffic is ours; everything else leaves our chains at once.
+  const head = `${ours} accept comment "egress policy ${fingerprint}"`;
   return { table, chains: { forward: [head, ...forward], input: [head, ...input] }, fingerprint };
 }
 
