@@ -6,18 +6,19 @@
 #   saas-edge:<version>      the edge: nginx kept in step with the platform by `cli.js edge-sync` (from the two above)
 #   saas-monitoring:<version> Prometheus, Alertmanager, the exporters and mtail: the binaries of this Debian 12 host's
 #                            packages (apt-get install prometheus prometheus-alertmanager prometheus-node-exporter ...)
+#   saas-node-firewall:<version> nftables' nft (this host's package nftables) for the egress policy on swarm nodes
 # each also tagged :latest; <version> is apps/server/package.json's. Without --base the base comes from the
 # offline path (deploy/images/base/build-base-offline.sh: nothing is pulled). Each image carries an
 # input-hash label (base, build outputs, lockfile, Dockerfile, version, commit): unchanged inputs reuse it.
 #
-# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web|edge|monitoring] [--verbose]
+# Usage: scripts/build-images.sh [--base IMAGE] [--no-build] [--rebuild] [--only platform|web|edge|monitoring|node-firewall] [--verbose]
 #   --base IMAGE   build FROM this base, e.g. one built from deploy/images/base/Dockerfile where a
 #                  registry is reachable (default: the offline base)
 #   --no-build     use the existing apps/*/dist (npm run build already ran); default: npm run build first
 #   --rebuild      ignore the cache (the offline base's too)
 #   --only NAME    build only saas-platform (platform), saas-web (web), saas-edge (edge, with the two it
 #                  is built from, each reused when its inputs did not change) or saas-monitoring (monitoring:
-#                  no npm run build, it holds none of the apps)
+#                  no npm run build, it holds none of the apps) or saas-node-firewall (node-firewall: the same)
 #   --verbose      show npm's and docker build's output
 # Prints one line per image on stdout (built / up to date, time, size); progress goes to stderr.
 set -euo pipefail
@@ -40,7 +41,7 @@ while (($# > 0)); do
     --no-build) BUILD=no ;;
     --rebuild) REBUILD=yes ;;
     --only)
-      [[ "${2:-}" =~ ^(platform|web|edge|monitoring)$ ]] || die "--only takes platform, web, edge or monitoring"
+      [[ "${2:-}" =~ ^(platform|web|edge|monitoring|node-firewall)$ ]] || die "--only takes platform, web, edge, monitoring or node-firewall"
       ONLY="$2"
       shift
       ;;
@@ -201,6 +202,35 @@ monitoring_inputs() {
   declare -f stage_monitoring
 }
 
+# The node firewall image's nft (package nftables) and the libraries it links beyond glibc, which the base has.
+readonly NFT_BIN="${NFT_BIN:-/usr/sbin/nft}"
+
+# nft_libraries: the absolute paths of the shared libraries nft links, glibc's own and the loader left out, sorted.
+nft_libraries() {
+  [[ -x "$NFT_BIN" ]] || die "$NFT_BIN not found (apt-get install nftables)"
+  ldd "$NFT_BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' \
+    | grep -vE '/(libc|libm|libpthread|libdl|librt)\.so\.[0-9]+$' | LC_ALL=C sort -u
+}
+
+# stage_firewall DIR: the node firewall image's build context: rootfs/ with nft and its libraries, its Dockerfile.
+stage_firewall() {
+  local stage="$1" lib
+  mkdir -p "$stage/rootfs/usr/sbin" "$stage/rootfs/usr/lib/x86_64-linux-gnu"
+  cp "$NFT_BIN" "$stage/rootfs/usr/sbin/nft"
+  # The base's /lib is a link to /usr/lib: each library goes to the real directory, under its linked name.
+  while read -r lib; do cp -L "$lib" "$stage/rootfs/usr/lib/x86_64-linux-gnu/$(basename "$lib")"; done < <(nft_libraries)
+  chmod -R u=rwX,go=rX "$stage/rootfs"
+  cp "$IMAGES_DIR/node-firewall/Dockerfile" "$stage/"
+}
+
+firewall_inputs() {
+  local lib
+  sha256sum <"$NFT_BIN" | cut -d' ' -f1
+  while read -r lib; do printf '%s %s\n' "$(basename "$lib")" "$(sha256sum <"$lib" | cut -d' ' -f1)"; done < <(nft_libraries)
+  hash_tree "$IMAGES_DIR/node-firewall"
+  declare -f stage_firewall nft_libraries
+}
+
 # Removes image $1 if nothing tags it any more (a build this script replaced); one still in use stays.
 drop_if_untagged() {
   local id="$1" tags
@@ -255,8 +285,8 @@ main() {
   exec 9>"$LOCK_FILE"
   flock -w 900 9 || die "another image build holds $LOCK_FILE"
 
-  # The monitoring image holds none of the apps' builds.
-  if [[ "$ONLY" == monitoring ]]; then BUILD=skip; fi
+  # The monitoring and node firewall images hold none of the apps' builds.
+  if [[ "$ONLY" == monitoring || "$ONLY" == node-firewall ]]; then BUILD=skip; fi
   if [[ "$BUILD" == yes ]]; then
     log "npm run build"
     (cd "$ROOT" && quietly npm run build) || die "npm run build failed"
@@ -285,7 +315,7 @@ main() {
   SOURCE="${IMAGE_SOURCE:-$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || echo unknown)}"
   readonly BASE_REF BASE_ID VERSION REVISION SOURCE
 
-  if [[ "$ONLY" != monitoring ]]; then
+  if [[ "$ONLY" != monitoring && "$ONLY" != node-firewall ]]; then
     [[ "$ONLY" == web ]] || build_image saas-platform platform
     [[ "$ONLY" == platform ]] || build_image saas-web web
   fi
@@ -296,6 +326,10 @@ main() {
   if [[ -z "$ONLY" || "$ONLY" == monitoring ]]; then
     monitoring_tools >/dev/null # dies here (not in the subshells below) when a tool is missing
     build_image saas-monitoring monitoring "TOOL_VERSIONS=$(tool_versions)"
+  fi
+  if [[ -z "$ONLY" || "$ONLY" == node-firewall ]]; then
+    nft_libraries >/dev/null # dies here (not in the subshells below) when nft is missing
+    build_image saas-node-firewall firewall "NFT_VERSION=$(dpkg-query -W -f '${Version}' nftables 2>/dev/null || echo unknown)"
   fi
   # An offline base this run replaced, once the images built on it are gone.
   [[ "$replaced_base" == "$BASE_ID" ]] || drop_if_untagged "$replaced_base"

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -7,3 +9,12 @@ import { fileURLToPath } from 'node:url';
  */
 export const SERVER_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
+
+/** The server package's version: each worker shows it, and the platform's images are tagged with it. */
+export function serverVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(SERVER_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MINIMAL_ENV as base, configProblems as problemsOf } from '../../test/support/config-problems.js';
+import { serverVersion } from '../paths.js';
 import { parseConfig } from './config.js';
 
 const swarm = { ...base, INSTANCE_RUNTIME: 'swarm', EGRESS_POLICY: 'off' };
@@ -24,10 +25,11 @@ describe('INSTANCE_RUNTIME', () => {
         'lab-n1': { socketPath: '/run/lab/n1.sock' },
         'node-2.example.net': { host: '10.0.4.12', port: 2376, protocol: 'https', ca: 'ca-pem', cert: 'cert-pem', key: 'key-pem' },
       },
+      egressImage: `saas-node-firewall:${serverVersion()}`,
     });
   });
 
-  it('refuses a swarm without its endpoints, a TCP engine without TLS, bad pairs, and the single-engine egress policy', () => {
+  it('refuses a swarm without its endpoints, a TCP engine without TLS, bad pairs, and a bad egress image', () => {
     expect(problemsOf({ ...swarm })).toEqual([
       expect.stringMatching(/^SWARM_MANAGER: is required/),
       expect.stringMatching(/^SWARM_NODE_ENGINES: is required/),
@@ -43,9 +45,9 @@ describe('INSTANCE_RUNTIME', () => {
       expect.stringMatching(/^SWARM_NODE_ENGINES: "n3" is not hostname=endpoint/),
     ]);
     const fenced = { ...swarm, EGRESS_POLICY: 'on', SWARM_MANAGER: 'unix:///a.sock', SWARM_NODE_ENGINES: 'n1=unix:///a.sock' };
-    expect(problemsOf(fenced)).toEqual([
-      expect.stringMatching(/^SWARM_EGRESS_IMAGE: is required with INSTANCE_RUNTIME=swarm and EGRESS_POLICY=on/),
-    ]);
+    // Without SWARM_EGRESS_IMAGE, the platform's own image of this version (scripts/build-images.sh builds it).
+    expect(parseConfig(fenced).runtime).toMatchObject({ driver: 'swarm', egressImage: `saas-node-firewall:${serverVersion()}` });
+    expect(serverVersion()).toMatch(/^\d+\.\d+\.\d+/);
     expect(problemsOf({ ...fenced, SWARM_EGRESS_IMAGE: 'nft tools' })).toEqual([
       expect.stringMatching(/^SWARM_EGRESS_IMAGE: "nft tools" is not an image reference/),
     ]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverVersion } from '../paths.js';
 
 /**
  * Where instances run (docs/deploy.md#instances-on-a-swarm): `docker`, this machine's engine (DOCKER_SOCKET), or
@@ -14,7 +15,8 @@ export const runtimeEnvShape = {
   SWARM_TLS_CA: z.string().optional(),
   SWARM_TLS_CERT: z.string().optional(),
   SWARM_TLS_KEY: z.string().optional(),
-  // An image with nftables' `nft` on every node: the egress policy runs it in each node's network namespace.
+  // An image with nftables' `nft` on every node: the egress policy runs it in each node's network namespace
+  // (default: the platform's own, saas-node-firewall:<version>, built by scripts/build-images.sh).
   SWARM_EGRESS_IMAGE: z.string().optional(),
 };
 
@@ -34,7 +36,7 @@ export type RuntimeConfig =
       /** By the node's hostname in the swarm. */
       nodeEngines: Record<string, EngineAddress>;
       /** The image whose `nft` applies the egress policy on each node (SWARM_EGRESS_IMAGE). */
-      egressImage?: string;
+      egressImage: string;
     };
 
 const ENDPOINT = /^(?:unix:\/\/(\/\S+)|tcp:\/\/([a-z0-9.-]+|\[[0-9a-f:]+\]):(\d{1,5}))$/i;
@@ -74,24 +76,18 @@ function parseRuntime(env: RuntimeEnv): { config: RuntimeConfig; problems: { pat
     else nodeEngines[name] = address;
   }
   if (typeof manager === 'string') return { config: { driver: 'docker' }, problems };
-  const egressImage = env.SWARM_EGRESS_IMAGE?.trim() || undefined;
-  if (egressImage !== undefined && !IMAGE.test(egressImage))
-    problems.push({ path: 'SWARM_EGRESS_IMAGE', message: `"${egressImage}" is not an image reference` });
-  return { config: { driver: 'swarm', manager, nodeEngines, ...(egressImage ? { egressImage } : {}) }, problems };
+  const egressImage = env.SWARM_EGRESS_IMAGE?.trim() || defaultEgressImage();
+  if (!IMAGE.test(egressImage)) problems.push({ path: 'SWARM_EGRESS_IMAGE', message: `"${egressImage}" is not an image reference` });
+  return { config: { driver: 'swarm', manager, nodeEngines, egressImage }, problems };
 }
 
-export function checkRuntimeEnv(env: RuntimeEnv & { EGRESS_POLICY: 'on' | 'off' }, ctx: z.RefinementCtx) {
+export function checkRuntimeEnv(env: RuntimeEnv, ctx: z.RefinementCtx) {
   for (const { path, message } of parseRuntime(env).problems) ctx.addIssue({ code: 'custom', path: [path], message });
-  // On a swarm the worker applies the policy on every node by running `nft` there from an image of the operator's
-  // (the platform's images carry no nft): without one, a platform must not believe its instances are fenced in.
-  if (env.INSTANCE_RUNTIME === 'swarm' && env.EGRESS_POLICY === 'on' && !env.SWARM_EGRESS_IMAGE?.trim()) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['SWARM_EGRESS_IMAGE'],
-      message:
-        'is required with INSTANCE_RUNTIME=swarm and EGRESS_POLICY=on: an image with nftables on every node (docs/firewall.md#on-a-swarm)',
-    });
-  }
+}
+
+/** The platform's own nft image, as scripts/build-images.sh tags it for this version (deploy/images/node-firewall). */
+export function defaultEgressImage(): string {
+  return `saas-node-firewall:${serverVersion()}`;
 }
 
 export const runtimeConfig = (env: RuntimeEnv): RuntimeConfig => parseRuntime(env).config;

@@ -20,9 +20,9 @@ import { MailboxRepository } from '../mail/mailbox.repo.js';
 import type { Mailer } from '../mail/mailer.js';
 import { OutboxRepository } from '../mail/outbox.repo.js';
 import { createSmtpMailer } from '../mail/smtp-mailer.js';
+import { serverVersion } from '../paths.js';
 import type { Platform } from '../platform.js';
 import { enforceEgressPolicy } from '../runtime/egress-policy.js';
-import { serverVersion } from '../system/worker-heartbeats.js';
 import { type InstanceJob, type MailJob, QUEUE_NAMES, redisConnection } from './queues.js';
 
 const OUTBOX_SWEEP_EVERY_MS = 15_000;

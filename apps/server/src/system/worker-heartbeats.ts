@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { SERVER_ROOT } from '../paths.js';
 
 /** A live worker process, as its last heartbeat described it. */
 export interface WorkerInfo {
@@ -15,15 +12,6 @@ export interface WorkerInfo {
   consumers: string[];
   startedAt: string;
   lastBeatAt: string;
-}
-
-/** The server package's version (the same path from src/ and dist/), shown beside each worker. */
-export function serverVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(SERVER_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 const BEAT_EVERY_MS = 5_000;

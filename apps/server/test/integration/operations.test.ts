@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
+import { serverVersion } from '../../src/paths.js';
 import type { FailedJob, QueueDepth } from '../../src/system/operations.schemas.js';
-import { serverVersion, type WorkerInfo } from '../../src/system/worker-heartbeats.js';
+import type { WorkerInfo } from '../../src/system/worker-heartbeats.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 
 /** The operators' System routes against a real worker: heartbeats, queue depths, a job that really failed, retry and remove. */

@@ -2,18 +2,20 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultEgressImage } from '../../src/config/runtime-env.js';
 import { instanceNames, slotPorts } from '../../src/instances/instance-names.js';
 import { Reconciler } from '../../src/instances/reconciler.js';
 import { SwarmEgressPolicy } from '../../src/runtime/firewall/swarm-egress-policy.js';
 import { createUser, type TestUser } from '../harness.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
-import { buildNftImage, TEST_NFT_IMAGE } from '../support/nft-image.js';
+import { buildNodeFirewallImage } from '../support/node-firewall-image.js';
 import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
  * The egress policy on every node of a swarm (EGRESS_POLICY=on with INSTANCE_RUNTIME=swarm): the worker loads the
- * nftables table into each node's network namespace through the node's engine (an image with only `nft`, built
- * from this machine's). From inside an instance (the Odoo stand-in, a test fixture) on the lab: another node's
+ * nftables table into each node's network namespace through the node's engine, from the platform's own nft image
+ * (saas-node-firewall, the default SWARM_EGRESS_IMAGE, built by scripts/build-images.sh and loaded onto the
+ * nodes). From inside an instance (the Odoo stand-in, a test fixture) on the lab: another node's
  * ports (its published instance port, Swarm's gossip) and a listener of the test on the lab's host address are
  * refused, its own database's forwarder and Docker's DNS still answer; a table deleted on a node (a reboot, a
  * flushed ruleset) is put back by the reconciler's pass. Traffic stays inside the lab's namespaces.
@@ -22,11 +24,12 @@ const IMAGE = 'odoo-standin:18.0';
 const DB_NAME = 'saas_test_swarm_egress';
 const run = promisify(execFile);
 
+// No SWARM_EGRESS_IMAGE: the default, the platform's image of this version.
 const swarm = swarmPlatform({
   dbName: DB_NAME,
   image: IMAGE,
-  images: [TEST_NFT_IMAGE],
-  env: { EGRESS_POLICY: 'on', SWARM_EGRESS_IMAGE: TEST_NFT_IMAGE, IMAGE_PULL: 'false' },
+  images: [defaultEgressImage()],
+  env: { EGRESS_POLICY: 'on', IMAGE_PULL: 'false' },
 });
 let owner: TestUser;
 let listener: Server | undefined;
@@ -34,7 +37,7 @@ let listenerPort = 0;
 let listenerConnections = 0;
 
 beforeAll(async () => {
-  await buildNftImage();
+  await buildNodeFirewallImage();
   await swarm.start();
   owner = await createUser(swarm.harness, { label: 'swarm-egress', verify: 'direct' });
   listener = createServer((socket) => {

@@ -21,10 +21,8 @@ export function createEgressPolicy(config: Config, runtime?: InstanceRuntime): E
       edgePorts: config.edge.tls ? [config.edge.httpPort, config.edge.httpsPort] : [config.edge.httpPort],
     });
   if (config.runtime.driver === 'swarm') {
-    // The configuration refuses a swarm with the policy on and no image (runtime-env.ts).
-    const image = config.runtime.egressImage;
-    if (!image || !(runtime instanceof SwarmRuntime)) return new NoEgressPolicy('no SWARM_EGRESS_IMAGE or no swarm runtime');
-    return new SwarmEgressPolicy(runtime.nodes, image, scope, config.imagePull);
+    if (!(runtime instanceof SwarmRuntime)) return new NoEgressPolicy('no swarm runtime');
+    return new SwarmEgressPolicy(runtime.nodes, config.runtime.egressImage, scope, config.imagePull);
   }
   return new NftEgressPolicy(scope);
 }
