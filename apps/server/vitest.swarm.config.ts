@@ -1,9 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { longFirst } from './test/long-first-sequencer.js';
+
+/** Files at once: each has a lab of its own (test/support/swarm-lab.ts `testLab`, by VITEST_POOL_ID). */
+export const SWARM_WORKERS = 2;
 
 /**
  * The swarm suite (test/swarm): a Docker Swarm of extra dockerd daemons in network namespaces on this machine
- * (scripts/swarm-lab.sh, docs/swarm-lab.md). Root only. Each file brings a lab up and removes it; labs share
- * a name and subnet, so one file at a time.
+ * (scripts/swarm-lab.sh, docs/swarm-lab.md). Root only. Each file brings a lab up and removes it; the two workers'
+ * labs have their own names and subnets, so two files run at once, the stack's (the longest) first.
  */
 export default defineConfig({
   test: {
@@ -11,7 +15,7 @@ export default defineConfig({
     globalSetup: ['test/swarm/swarm-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    maxWorkers: 1,
-    fileParallelism: false,
+    maxWorkers: SWARM_WORKERS,
+    sequence: { sequencer: longFirst(['test/swarm/stack-deploy.swarm.test.ts']) },
   },
 });

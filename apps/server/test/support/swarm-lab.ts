@@ -98,7 +98,15 @@ interface StatusJson {
   nodes: Array<{ name: string; address: string; socket: string; role: 'manager' | 'worker'; pid: number; swarm: string; rssMiB: number }>;
 }
 
-export const DEFAULT_TEST_LAB = { name: 'saastlab', subnet: '10.231.1.0/24' };
+/**
+ * The lab of the vitest worker running a file (VITEST_POOL_ID, 1 up to the swarm config's maxWorkers): its own name
+ * and subnet, so two files each have a lab at once. 10.231.2.0/24 stays for the failing bring-up of swarm-lab's test.
+ */
+export function testLab(pool: number): { name: string; subnet: string } {
+  return pool <= 1 ? { name: 'saastlab', subnet: '10.231.1.0/24' } : { name: `saastlb${pool}`, subnet: `10.231.${pool + 1}.0/24` };
+}
+
+export const DEFAULT_TEST_LAB = testLab(Number(process.env.VITEST_POOL_ID ?? 1));
 
 /** Brings a lab up (replacing any lab of the same name) and returns it; on failure nothing is left behind. */
 export async function startSwarmLab(options: SwarmLabOptions = {}): Promise<SwarmLab> {
