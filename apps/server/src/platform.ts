@@ -47,6 +47,7 @@ import { createInstanceRuntime } from './runtime/create-instance-runtime.js';
 import type { EgressPolicy } from './runtime/egress-policy.js';
 import { createEgressPolicy } from './runtime/firewall/create-egress-policy.js';
 import type { InstanceRuntime } from './runtime/instance-runtime.js';
+import { EgressStates } from './system/egress-states.js';
 import { OperationsService } from './system/operations.service.js';
 import { WorkerHeartbeats } from './system/worker-heartbeats.js';
 import { PostgresTenantDbServer } from './tenant-db/postgres/postgres-tenant-db.js';
@@ -91,6 +92,8 @@ export interface Platform {
   runtime: InstanceRuntime;
   /** What instance networks may reach; the worker applies it (docs/firewall.md). */
   egress: EgressPolicy;
+  /** Where the policy stands on each node: the worker publishes it after each apply, the Nodes page reads it. */
+  egressStates: EgressStates;
   tenantDb: TenantDbServer;
   /** Where backups are kept: a local directory or S3, encrypted with the operator's key (docs/backups.md). */
   backupStorage: BackupStorage;
@@ -168,6 +171,7 @@ export function createPlatform(config: Config, options: PlatformOverrides = {}):
     dependencyError,
     runtime,
     egress: createEgressPolicy(config, runtime),
+    egressStates: new EgressStates(redis, config),
     tenantDb,
     backupStorage,
     backups: new BackupsService({ db, config, queues, storage: backupStorage }),

@@ -6,7 +6,7 @@ import { useIsPlatformAdmin } from '../app-layout';
 import { INSTANCE_STATUS_LOOK } from '../instances/instance-status-badge';
 import { badgeStyles } from '../shared/badge-styles';
 import { ReadOnlyHint } from '../shared/read-only-hint';
-import { StatusBadge } from '../shared/status-badge';
+import { StatusBadge, type StatusLook } from '../shared/status-badge';
 import { ReasonButton } from '../users/reason-button';
 import { type DrainResultDto, type InstanceMoveDto, type NodeDto, type NodeInstanceDto, useDrainNode, useNodes } from './nodes.queries';
 
@@ -65,6 +65,41 @@ function InstancesTable({ items, label }: { items: NodeInstanceDto[]; label: str
         </Table.Tbody>
       </Table>
     </Table.ScrollContainer>
+  );
+}
+
+const EGRESS_LOOK: Record<NodeDto['egress']['state'], StatusLook> = {
+  applied: { color: 'teal', busy: false },
+  failed: { color: 'red', busy: false },
+  skipped: { color: 'orange', busy: false },
+  off: { color: 'gray', busy: false },
+  unknown: { color: 'gray', busy: false },
+};
+
+/**
+ * The instances' egress policy on the node (docs/firewall.md), as the worker last applied it: its state, when it
+ * was checked, and why it is not in place.
+ */
+function EgressPolicy({ node }: { node: NodeDto }) {
+  const { state, reason, checkedAt } = node.egress;
+  return (
+    <Stack gap={2}>
+      <Group gap="xs">
+        <Text size="sm">Egress policy</Text>
+        <StatusBadge status={state} look={EGRESS_LOOK[state]} />
+        {checkedAt && (
+          <Text size="xs" c="dimmed">
+            checked {when(checkedAt)}
+          </Text>
+        )}
+      </Group>
+      {reason && state !== 'applied' && (
+        <Text size="xs" c={state === 'failed' ? 'red.9' : 'dimmed'}>
+          {state === 'failed' ? 'Not applied: its instances can reach the host and private networks. ' : ''}
+          {reason}
+        </Text>
+      )}
+    </Stack>
   );
 }
 
@@ -139,6 +174,7 @@ function NodeCard({ node, failovers }: { node: NodeDto; failovers: InstanceMoveD
         </Group>
         <Usage label="Memory" used={node.allocated.memoryMb} total={node.capacity.memoryMb} format={formatMemory} />
         <Usage label="CPU" used={node.allocated.cpuMillis} total={node.capacity.cpuMillis} format={formatCpu} />
+        <EgressPolicy node={node} />
         {Object.keys(node.labels).length > 0 && (
           <Group gap={4}>
             {Object.entries(node.labels).map(([k, v]) => (
@@ -302,11 +338,20 @@ function AddNode({ standalone }: { standalone: boolean }) {
         </Text>
       ) : (
         <Stack gap="xs">
-          <Text size="sm">On a manager, print the command a new machine runs to join as a worker:</Text>
+          <Text size="sm">1. On a manager, print the command a new machine runs to join as a worker:</Text>
           <Code block>docker swarm join-token worker</Code>
           <Text size="sm">
             Run the printed <Code>docker swarm join …</Code> on the new machine (Docker installed, ports 2377/tcp, 7946/tcp+udp and 4789/udp
-            open to the other nodes). It takes new instances as soon as it is Ready; existing ones stay where they are.
+            open to the other nodes only).
+          </Text>
+          <Text size="sm">
+            2. Put the Odoo images and <Code>saas-node-firewall</Code> (the egress policy&apos;s image) on it, or let it pull them:
+          </Text>
+          <Code block>{'docker save <image>… | docker -H <new node> load'}</Code>
+          <Text size="sm">
+            3. Add it to <Code>SWARM_NODE_ENGINES</Code> (its hostname and its engine&apos;s endpoint, mutual TLS) and restart the API and
+            the worker. It takes new instances from then on, and gets the egress policy at the worker&apos;s next run; existing instances
+            stay where they are.
           </Text>
         </Stack>
       )}
@@ -325,7 +370,9 @@ export function NodesPage() {
           <Stack gap="lg">
             <ReadOnlyHint />
             <Text size="sm" c="dimmed">
-              Allocated is what the plans of the instances running on a node may use (their limits); a stopped instance holds nothing.
+              Allocated is what the plans of the instances running on a node may use (their limits); a stopped instance holds nothing. The
+              egress policy keeps a node&apos;s instances away from the host and the private networks; the worker checks it on every node at
+              each reconciler run.
             </Text>
             <SimpleGrid cols={{ base: 1, lg: 2 }}>
               {data.nodes.map((n) => (

@@ -166,7 +166,7 @@ export async function buildApp(platform: Platform, options: { logger?: FastifySe
       await api.register(systemAdminRoutes, {
         config,
         edgeRoutes: new EdgeRoutesService(db, config),
-        nodes: new NodesService(db, platform.runtime, config, platform.queues),
+        nodes: new NodesService(db, platform.runtime, config, platform.queues, platform.egressStates),
       });
       await api.register(adminAlertsRoutes, { alerts: platform.alerts });
       await api.register(metricsRoutes, { metrics: platform.metrics, instances: platform.instances });

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, ne } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, ne } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { instanceMoves } from './instance-moves.tables.js';
 import { instances } from './instances.tables.js';
@@ -45,20 +45,37 @@ export class InstanceMovesRepository {
     return this.db.select().from(instanceMoves).orderBy(desc(instanceMoves.createdAt)).limit(limit);
   }
 
-  /** The failover moves made for one loss of a node (a loss is the node and when it was lost). */
+  /** The failover moves made for one loss of a node (a loss is the node and when it was lost), oldest first. */
   failoversOf(nodeId: string, lostAt: Date) {
     return this.db
       .select()
       .from(instanceMoves)
-      .where(and(eq(instanceMoves.kind, 'failover'), eq(instanceMoves.fromNodeId, nodeId), eq(instanceMoves.lostAt, lostAt)));
+      .where(and(eq(instanceMoves.kind, 'failover'), eq(instanceMoves.fromNodeId, nodeId), eq(instanceMoves.lostAt, lostAt)))
+      .orderBy(instanceMoves.createdAt);
   }
 
-  /** The failovers off a node that succeeded: each left a stale copy of its volume there. */
-  succeededFailoversFrom(nodeId: string) {
+  /**
+   * The failovers off these nodes that succeeded and whose stale copy (the volume left on the lost node) is not
+   * removed yet. Deleted instances are left out: their volume is gone, and what is left of it on a node that was
+   * away at the deletion is not a failover's to remove.
+   */
+  staleCopiesOn(nodeIds: string[]) {
+    if (nodeIds.length === 0) return Promise.resolve([]);
     return this.db
-      .select()
+      .select({ move: instanceMoves })
       .from(instanceMoves)
-      .where(and(eq(instanceMoves.kind, 'failover'), eq(instanceMoves.fromNodeId, nodeId), eq(instanceMoves.status, 'succeeded')));
+      .innerJoin(instances, eq(instances.id, instanceMoves.instanceId))
+      .where(
+        and(
+          eq(instanceMoves.kind, 'failover'),
+          eq(instanceMoves.status, 'succeeded'),
+          isNull(instanceMoves.sourceRemovedAt),
+          inArray(instanceMoves.fromNodeId, nodeIds),
+          ne(instances.status, 'deleted'),
+        ),
+      )
+      .orderBy(instanceMoves.createdAt)
+      .then((rows) => rows.map((r) => r.move));
   }
 
   /** Moves off a node not finished yet. */

@@ -5,7 +5,10 @@ import { backups } from '../backups/backups.tables.js';
 import { instances } from './instances.tables.js';
 
 export const MOVE_KINDS = ['drain', 'failover'] as const;
-/** `blocked`: a failover that cannot run (no completed backup to bring the instance back from); nothing was done. */
+/**
+ * `blocked`: a failover that cannot run (no completed backup to bring the instance back from, or no node with room);
+ * nothing was done. While its node stays lost, the node-loss watch plans it again on each pass (system/node-loss.ts).
+ */
 export const MOVE_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'blocked'] as const;
 
 /**
@@ -37,11 +40,20 @@ export const instanceMoves = pgTable(
     rpoSeconds: integer('rpo_seconds'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /**
+     * A succeeded failover: when the stale copy of the volume on the node it left was removed (or found gone), once
+     * that node was ready again. Null while it may still be there: any worker's reconciler pass tries again.
+     */
+    sourceRemovedAt: timestamp('source_removed_at', { withTimezone: true }),
   },
   (t) => [
     index('instance_moves_instance_idx').on(t.instanceId, t.createdAt),
     index('instance_moves_from_idx').on(t.fromNodeId, t.createdAt),
     // One move at a time per instance.
     uniqueIndex('instance_moves_live_key').on(t.instanceId).where(sql`${t.status} in ('queued', 'running')`),
+    // The stale copies still to remove (read on every reconciler pass).
+    index('instance_moves_stale_copies_idx')
+      .on(t.fromNodeId)
+      .where(sql`${t.kind} = 'failover' and ${t.status} = 'succeeded' and ${t.sourceRemovedAt} is null`),
   ],
 );

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Queues } from '../jobs/queues.js';
-import { type EgressPolicy, enforceEgressPolicy } from '../runtime/egress-policy.js';
+import { type EgressPolicy, type EgressStatePublisher, enforceEgressPolicy } from '../runtime/egress-policy.js';
 import { VOLUME_SEED_ROLE } from '../runtime/instance-runtime.js';
 import { NodeLossWatch } from '../system/node-loss.js';
 import { ensureServerContainer, type InstanceOpsDeps, networkSpecFor, wantsRunning } from './instance-context.js';
@@ -24,6 +24,7 @@ export interface Finding {
     | 'storage_limit'
     | 'egress_rules_missing'
     | 'node_lost'
+    | 'node_failover_retried'
     | 'node_returned';
   target: string;
   action: string;
@@ -44,6 +45,8 @@ export class Reconciler {
     private readonly queues: Queues,
     /** Re-installed on every run: dockerd re-creates its DOCKER-USER chain, empty, when it restarts. */
     private readonly egress?: EgressPolicy,
+    /** Where each run's result per node goes (the admin's Nodes page). */
+    private readonly egressStates?: EgressStatePublisher,
   ) {
     this.nodeLoss = new NodeLossWatch({ db: deps.database.db, runtime: deps.runtime, config: deps.config, queues, log: deps.log });
   }
@@ -69,34 +72,43 @@ export class Reconciler {
     return findings;
   }
 
-  /** The instance networks' firewall rules, put back when they vanished (part of every run). */
+  /** The instance networks' firewall rules, put back when they vanished (part of every run); each node's state published. */
   async repairEgress(): Promise<Finding[]> {
     if (!this.egress) return [];
-    const result = await enforceEgressPolicy(this.egress, this.deps.log);
+    const result = await enforceEgressPolicy(this.egress, this.deps.log, this.egressStates);
     return result.applied && result.changed
       ? [{ kind: 'egress_rules_missing', target: this.deps.config.instanceSubnetPool, action: 'restored' }]
       : [];
   }
 
-  /** Swarm nodes down past the grace period: their instances fail over (node-loss.ts), once per loss. */
+  /**
+   * Swarm nodes down past the grace period: their instances fail over (node-loss.ts), once per loss, and the blocked
+   * ones once a node has room; nodes back get the stale copies of their failed-over volumes removed.
+   */
   private async watchNodes(findings: Finding[]) {
     try {
       for (const seen of await this.nodeLoss.check()) {
-        findings.push(
-          seen.kind === 'lost'
-            ? {
-                kind: 'node_lost',
-                target: seen.nodeId,
-                action: `failover: ${seen.moves} queued, ${seen.blocked} blocked`,
-                detail: `${seen.nodeName} down since ${seen.lostAt}`,
-              }
-            : {
-                kind: 'node_returned',
-                target: seen.nodeId,
-                action: `removed ${seen.removed} stale volume copies`,
-                detail: seen.failed.length ? `not removed yet: ${seen.failed.join('; ').slice(0, 500)}` : `${seen.nodeName} is back`,
-              },
-        );
+        if (seen.kind === 'lost')
+          findings.push({
+            kind: 'node_lost',
+            target: seen.nodeId,
+            action: `failover: ${seen.moves} queued, ${seen.blocked} blocked`,
+            detail: `${seen.nodeName} down since ${seen.lostAt}`,
+          });
+        else if (seen.kind === 'retried')
+          findings.push({
+            kind: 'node_failover_retried',
+            target: seen.nodeId,
+            action: `failover: ${seen.moves} blocked queued`,
+            detail: `${seen.nodeName} down since ${seen.lostAt}; a node has room now`,
+          });
+        else
+          findings.push({
+            kind: 'node_returned',
+            target: seen.nodeId,
+            action: `removed ${seen.removed} stale volume copies`,
+            detail: seen.failed.length ? `not removed yet: ${seen.failed.join('; ').slice(0, 500)}` : `${seen.nodeName} is back`,
+          });
       }
     } catch (err) {
       // The swarm's managers away must not keep the instances from being looked at.

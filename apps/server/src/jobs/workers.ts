@@ -56,7 +56,7 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     redis: platform.redis,
     log,
   };
-  const reconciler = new Reconciler(opsDeps, queues, platform.egress);
+  const reconciler = new Reconciler(opsDeps, queues, platform.egress, platform.egressStates);
   const edgeDeps: EdgeJobDeps = { ...opsDeps, issuer: platform.acme };
   const billingDeps = { ...opsDeps, db, queues, mail: platform.mail, billingProvider: platform.billingProvider };
   const backupDeps = { ...opsDeps, queues };
@@ -178,7 +178,8 @@ export async function startWorkers(platform: Platform, options: WorkerOptions = 
     .ensureInstanceGroup()
     .catch((err: Error) => log.warn({ err: err.message }, 'could not admit instance roles to their group; retried at the next start'));
   // Before any instance starts here: instance networks get their egress rules (the reconciler keeps them).
-  if (consumers.includes('instances') || consumers.includes('maintenance')) await enforceEgressPolicy(platform.egress, log);
+  if (consumers.includes('instances') || consumers.includes('maintenance'))
+    await enforceEgressPolicy(platform.egress, log, platform.egressStates);
   // Operators (admin System page) and /ready see this process while it beats.
   const stopHeartbeat = platform.heartbeats.start({ consumers, version: serverVersion() });
 

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
+import { hostname } from 'node:os';
 import { parseCidr } from './subnets.js';
 
 /**
@@ -12,9 +13,27 @@ export interface EgressPolicy {
   apply(): Promise<EgressResult>;
   /** Removes this platform's rules (tests; turning the policy off). */
   remove(): Promise<void>;
+  /**
+   * A policy that spans several machines (a swarm): how it stands on each one after the last apply. Without it,
+   * the policy is this machine's (the worker's host) and the apply's result says how it stands here.
+   */
+  nodeStates?(): readonly NodeEgressState[];
 }
 
 export type EgressResult = { applied: true; changed: boolean } | { applied: false; reason: string };
+
+/** How the policy stands on one node after the last apply. */
+export interface NodeEgressState {
+  /** The node's hostname. */
+  node: string;
+  /** The node's id (the swarm's). */
+  nodeId: string;
+  applied: boolean;
+  changed: boolean;
+  /** Left without the policy on purpose (it runs other services' tasks), not a failure; `reason` says why. */
+  skipped?: boolean;
+  reason?: string;
+}
 
 /** A destination outside the host that the instances still need (DNS resolvers, a remote PostgreSQL). */
 export interface EgressException {
@@ -60,6 +79,10 @@ export class NoEgressPolicy implements EgressPolicy {
     return { applied: false, reason: this.reason };
   }
   async remove(): Promise<void> {}
+  /** Applied nowhere: no machine to report on (the Nodes page says `off` from the configuration). */
+  nodeStates(): readonly NodeEgressState[] {
+    return [];
+  }
 }
 
 /** The IPv4 nameservers of the host: Docker's embedded DNS forwards the containers' queries to them from inside the container. */
@@ -114,17 +137,65 @@ interface EgressLog {
   warn(obj: object, msg: string): void;
 }
 
+/** Where the policy stood on one machine at an apply, as the worker publishes it for the admin's Nodes page. */
+export interface EgressReport {
+  /** The swarm node's id, or HOST_EGRESS_NODE for the worker's own host (one engine). */
+  nodeId: string;
+  nodeName: string;
+  state: 'applied' | 'failed' | 'skipped';
+  reason: string | null;
+  checkedAt: string;
+}
+
+/** Stands for the machine the worker runs on, where the one-host policy is applied (the single engine's node). */
+export const HOST_EGRESS_NODE = 'host';
+
+/**
+ * Where the worker puts each machine's state after an apply (system/egress-states.ts: Redis, with a TTL, read by
+ * the API's Nodes page). A machine missing from an apply's reports keeps its last one until it expires.
+ */
+export interface EgressStatePublisher {
+  publish(reports: EgressReport[]): Promise<void>;
+}
+
+/** What an apply says about each machine: every node a swarm policy visited, else the worker's host. */
+export function egressReports(policy: EgressPolicy, result: EgressResult, checkedAt = new Date()): EgressReport[] {
+  const at = checkedAt.toISOString();
+  const states = policy.nodeStates?.();
+  if (states) {
+    return states.map((s) => ({
+      nodeId: s.nodeId,
+      nodeName: s.node,
+      state: s.applied ? 'applied' : s.skipped ? 'skipped' : 'failed',
+      reason: s.applied ? null : (s.reason ?? null),
+      checkedAt: at,
+    }));
+  }
+  return [
+    {
+      nodeId: HOST_EGRESS_NODE,
+      nodeName: hostname(),
+      state: result.applied ? 'applied' : 'failed',
+      reason: result.applied ? null : result.reason,
+      checkedAt: at,
+    },
+  ];
+}
+
 const lastReason = new WeakMap<EgressPolicy, string>();
 
 /**
  * Applies the policy for the worker's start and each reconcile run: logs when rules had to be
- * (re)installed, and warns once per reason when they cannot be (not root, no nft).
+ * (re)installed, and warns once per reason when they cannot be (not root, no nft); then publishes where it
+ * stands on each machine (`publisher`, for the admin's Nodes page).
  * Never throws: a firewall problem must not stop instances from being served.
  */
-export async function enforceEgressPolicy(policy: EgressPolicy, log: EgressLog): Promise<EgressResult> {
+export async function enforceEgressPolicy(policy: EgressPolicy, log: EgressLog, publisher?: EgressStatePublisher): Promise<EgressResult> {
   const result = await policy
     .apply()
     .catch((err: unknown): EgressResult => ({ applied: false, reason: err instanceof Error ? err.message : String(err) }));
+  // Redis away: the last states expire, and the Nodes page says `unknown` rather than something stale.
+  await publisher?.publish(egressReports(policy, result)).catch(() => undefined);
   if (result.applied) {
     lastReason.delete(policy);
     if (result.changed) log.info({ egress: 'applied' }, 'egress policy rules installed for the instance networks');

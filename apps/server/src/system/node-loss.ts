@@ -4,6 +4,7 @@ import { AuditRepository } from '../audit/audit.repo.js';
 import { auditLog } from '../audit/audit.tables.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
+import { lockForTransaction } from '../db/transaction-lock.js';
 import { InstanceMovesRepository } from '../instances/instance-moves.repo.js';
 import { instanceNames } from '../instances/instance-names.js';
 import type { Queues } from '../jobs/queues.js';
@@ -11,6 +12,8 @@ import type { InstanceRuntime, RuntimeNode } from '../runtime/instance-runtime.j
 import { type FailoverResult, NodesService } from './nodes.service.js';
 
 export const NODE_LOST_ACTION = 'system.node_lost';
+/** A later pass over a node still lost queued failovers that were blocked (a node has room for them now). */
+export const NODE_FAILOVER_RETRIED_ACTION = 'system.node_failover_retried';
 
 export interface LostNode {
   node: RuntimeNode;
@@ -40,19 +43,26 @@ export function lostNodes(nodes: readonly RuntimeNode[], now: number, graceMs: n
 
 export type NodeLossFinding =
   | { kind: 'lost'; nodeId: string; nodeName: string; lostAt: string; moves: number; blocked: number }
-  /** A node this process saw lost is back: the stale copies of the volumes that failed over are removed from it. */
+  /** A later pass over a node still lost: blocked failovers that can come back now (a node has room) are queued. */
+  | { kind: 'retried'; nodeId: string; nodeName: string; lostAt: string; moves: number }
+  /** A node that was lost is back: the stale copies of the volumes that failed over are removed from it. */
   | { kind: 'returned'; nodeId: string; nodeName: string; removed: number; failed: string[] };
 
 /**
- * The worker's watch over the swarm's nodes (run by the reconciler on each of its passes): a node lost (see
+ * The worker's watch over the swarm's nodes (run by the reconciler on each of its passes). A node lost (see
  * `lostNodes`) is recorded once per loss — the audit entry `system.node_lost` with the failover it started — and
- * its instances fail over (`NodesService.failover`). A pass that crashed half-way is completed by the next one:
- * the failover skips the instances it handled already, and the audit entry is written last.
+ * its instances fail over (`NodesService.failover`). On each later pass while it stays lost, its blocked failovers
+ * are planned again (`NodesService.retryBlockedFailovers`): one that a node can now hold is queued, and recorded
+ * (`system.node_failover_retried`). A node ready again gets the stale copies of its failed-over volumes removed.
+ *
+ * Every decision is read from the database, not from this process's memory, so a restarted worker or the other
+ * replica carries on where the last pass stopped: a pass that crashed half-way is completed by the next one (the
+ * failover skips the instances it handled already, the audit entry is written last, and a stale copy is marked
+ * removed only once it is). Two workers' passes over the same node take turns (an advisory lock per node): the
+ * second finds the work done.
  */
 export class NodeLossWatch {
   private readonly seenDown = new Map<string, number>();
-  /** Nodes this process saw lost: when one is ready again, its stale volume copies are removed. */
-  private readonly lost = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -65,60 +75,86 @@ export class NodeLossWatch {
   ) {}
 
   async check(now = Date.now()): Promise<NodeLossFinding[]> {
-    const { db, runtime, config, queues, log } = this.deps;
+    const { db, runtime, config } = this.deps;
     const nodes = await runtime.listNodes();
     // One engine is one machine: nothing to fail over to.
     if (nodes.length < 2) return [];
     const findings: NodeLossFinding[] = [];
-    for (const node of nodes) {
-      if (node.state === 'ready' && this.lost.has(node.id)) findings.push(await this.removeStaleCopies(node));
+    const ready = nodes.filter((n) => n.state === 'ready');
+    const stale = new Set((await new InstanceMovesRepository(db).staleCopiesOn(ready.map((n) => n.id))).map((m) => m.fromNodeId));
+    for (const node of ready) {
+      if (stale.has(node.id)) findings.push(...(await this.oneAtATime(node.id, () => this.removeStaleCopies(node))));
     }
     for (const { node, lostAt } of lostNodes(nodes, now, config.nodeLostGraceSeconds * 1000, this.seenDown)) {
-      this.lost.add(node.id);
-      if (await this.recorded(node.id, lostAt)) continue;
-      const result = await new NodesService(db, runtime, config, queues).failover(node.id, lostAt);
-      await this.record(node, lostAt, result);
-      const blocked = result.moves.filter((m) => m.status === 'blocked').length;
-      log.warn(
-        { node: node.name, lostAt: lostAt.toISOString(), moves: result.moves.length, blocked },
-        'node lost: its instances fail over',
-      );
-      findings.push({
+      findings.push(...(await this.oneAtATime(node.id, () => this.failOver(node, lostAt))));
+    }
+    return findings;
+  }
+
+  /** Work on one node, one worker process at a time: the lock is held by a transaction of its own meanwhile. */
+  private oneAtATime<T>(nodeId: string, work: () => Promise<T>): Promise<T> {
+    return this.deps.db.transaction(async (lock) => {
+      await lockForTransaction(lock, `node-loss:${nodeId}`);
+      return work();
+    });
+  }
+
+  /** The loss's failover the first time it is seen; on later passes, its blocked failovers planned again. */
+  private async failOver(node: RuntimeNode, lostAt: Date): Promise<NodeLossFinding[]> {
+    const { db, runtime, config, queues, log } = this.deps;
+    const nodes = new NodesService(db, runtime, config, queues);
+    if (await this.recorded(node.id, lostAt)) {
+      const retried = await nodes.retryBlockedFailovers(node.id, lostAt);
+      if (retried.moves.length === 0) return [];
+      await this.record(NODE_FAILOVER_RETRIED_ACTION, node, lostAt, retried);
+      log.warn({ node: node.name, lostAt: lostAt.toISOString(), moves: retried.moves.length }, 'lost node: blocked failovers queued');
+      return [{ kind: 'retried', nodeId: node.id, nodeName: node.name, lostAt: retried.lostAt, moves: retried.moves.length }];
+    }
+    const result = await nodes.failover(node.id, lostAt);
+    await this.record(NODE_LOST_ACTION, node, lostAt, result);
+    const blocked = result.moves.filter((m) => m.status === 'blocked').length;
+    log.warn({ node: node.name, lostAt: lostAt.toISOString(), moves: result.moves.length, blocked }, 'node lost: its instances fail over');
+    return [
+      {
         kind: 'lost',
         nodeId: node.id,
         nodeName: node.name,
         lostAt: result.lostAt,
         moves: result.moves.length - blocked,
         blocked,
-      });
-    }
-    return findings;
+      },
+    ];
   }
 
   /**
    * A lost node back: the copies of its instances' volumes that failed over elsewhere are stale (the new copy,
-   * labelled as moved from it, is the volume); each is removed with the ended containers that mount it. Only what
-   * this process saw lost (a worker restarted in between leaves them: docs/deploy.md says how to remove them).
+   * labelled as moved from it, is the volume); each is removed with the ended containers that mount it, and its
+   * failover marked (`source_removed_at`). What fails (the node's engine still starting, a container still up) is
+   * tried again on the next pass, by whichever worker runs it.
    */
-  private async removeStaleCopies(node: RuntimeNode): Promise<NodeLossFinding> {
+  private async removeStaleCopies(node: RuntimeNode): Promise<NodeLossFinding[]> {
     const { db, runtime, config, log } = this.deps;
-    const moves = await new InstanceMovesRepository(db).succeededFailoversFrom(node.id);
+    const repo = new InstanceMovesRepository(db);
+    // Read again under the lock: another worker may have just removed them.
+    const moves = await repo.staleCopiesOn([node.id]);
+    if (moves.length === 0) return [];
     let removed = 0;
     const failed: string[] = [];
     for (const move of moves) {
       const volume = instanceNames(config.resourcePrefix, move.instanceId).volume;
       try {
-        if ((await runtime.volumeNode(volume)) === node.id) continue; // never the volume itself
-        await runtime.removeVolumeCopy(volume, node.id);
-        removed++;
+        // Never the volume itself (moved back here since): nothing stale is left then.
+        if ((await runtime.volumeNode(volume)) !== node.id) {
+          await runtime.removeVolumeCopy(volume, node.id);
+          removed++;
+        }
+        await repo.update(move.id, { sourceRemovedAt: new Date() });
       } catch (err) {
         failed.push(`${volume}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    // Tried again on the next pass while something failed (the node's engine still starting, a container still up).
-    if (failed.length === 0) this.lost.delete(node.id);
     log.info({ node: node.name, removed, failed }, 'lost node back: stale volume copies removed');
-    return { kind: 'returned', nodeId: node.id, nodeName: node.name, removed, failed };
+    return [{ kind: 'returned', nodeId: node.id, nodeName: node.name, removed, failed }];
   }
 
   /** This loss (the node, and when it went down) is in the audit trail already. */
@@ -138,12 +174,12 @@ export class NodeLossWatch {
     return row !== undefined;
   }
 
-  private async record(node: RuntimeNode, lostAt: Date, result: FailoverResult) {
+  private async record(action: string, node: RuntimeNode, lostAt: Date, result: FailoverResult) {
     await new AuditRepository(this.deps.db).record({
       actorId: null,
       actorEmail: null,
       tenantId: null,
-      action: NODE_LOST_ACTION,
+      action,
       targetType: 'node',
       targetId: node.id,
       ip: null,

@@ -1,6 +1,6 @@
 import { inArray, ne } from 'drizzle-orm';
 import type { z } from 'zod';
-import { BackupsRepository } from '../backups/backups.repo.js';
+import { type BackupRow, BackupsRepository } from '../backups/backups.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
 import { conflict, notFound, unavailable } from '../errors/domain-error.js';
@@ -13,10 +13,13 @@ import { instances } from '../instances/instances.tables.js';
 import type { Queues } from '../jobs/queues.js';
 import { type InstanceRuntime, RuntimeError, type RuntimeNode } from '../runtime/instance-runtime.js';
 import { type PlacedInstance, planDrain, planFailover, type SwarmNode } from '../runtime/swarm/placement.js';
+import type { NodeEgress, NodeEgressSource } from './egress-states.js';
 import type { drainResultSchema, instanceMoveSchema } from './system-admin.schemas.js';
 
 /** Instance statuses whose container holds its plan's memory and CPU on its node. */
 const HOLDING = new Set<InstanceStatus>(['provisioning', 'running', 'deleting']);
+/** Instances a failover brings back: the others are busy with an operation of their own. */
+const settled = (i: { status: InstanceStatus }) => i.status === 'running' || i.status === 'stopped';
 
 export interface NodeInstance {
   id: string;
@@ -45,6 +48,11 @@ export interface NodeView extends RuntimeNode {
   instances: NodeInstance[];
 }
 
+/** A node as the Nodes page lists it: with the instances' egress policy there. */
+export interface ListedNode extends NodeView {
+  egress: NodeEgress;
+}
+
 /**
  * The operators' view of the machines instances run on: each node's capacity, what the plans of its instances
  * take of it, and the instances themselves. Where an instance runs is the runtime's answer (its container's
@@ -56,11 +64,22 @@ export class NodesService {
     private readonly runtime: InstanceRuntime,
     private readonly config: Pick<Config, 'resourcePrefix'>,
     private readonly queues: Queues,
+    /** Each node's egress policy state as the worker published it (the list only; `unknown` without it). */
+    private readonly egress?: NodeEgressSource,
   ) {}
 
-  async list(): Promise<{ nodes: NodeView[]; unplaced: NodeInstance[]; moves: MoveView[] }> {
+  async list(): Promise<{ nodes: ListedNode[]; unplaced: NodeInstance[]; moves: MoveView[] }> {
     const [placed, moves] = await Promise.all([this.placed(), new InstanceMovesRepository(this.db).recent(50)]);
-    return { ...placed, moves: await this.moveViews(moves) };
+    const [egress, moveViews] = await Promise.all([
+      this.egress ? this.egress.forNodes(placed.nodes) : new Map<string, NodeEgress>(),
+      this.moveViews(moves),
+    ]);
+    const unknown: NodeEgress = { state: 'unknown', reason: null, checkedAt: null };
+    return {
+      nodes: placed.nodes.map((n) => ({ ...n, egress: egress.get(n.id) ?? unknown })),
+      unplaced: placed.unplaced,
+      moves: moveViews,
+    };
   }
 
   /**
@@ -135,38 +154,64 @@ export class NodesService {
   }
 
   /**
-   * Brings back a lost node's instances (swarm only; the worker's node-loss check calls it once per loss): each
+   * Brings back a lost node's instances (swarm only; the worker's node-loss watch calls it once per loss): each
    * running or stopped instance on it gets a failover move to the node planFailover chose, from its latest completed
    * backup, with the data lost (RPO) recorded: the time between that backup and `lostAt`. An instance without a
    * completed backup, or that no node can hold, gets a `blocked` move with the reason instead, and nothing is done
-   * to it. Asked again for the same loss, the instances that have a move for it already are skipped.
+   * to it (`retryBlockedFailovers` plans it again). Asked again for the same loss, the instances that have a move
+   * for it already are skipped.
    */
   async failover(nodeId: string, lostAt: Date): Promise<FailoverResult> {
     const { nodes } = await this.placed();
     const node = nodes.find((n) => n.id === nodeId);
     if (!node) throw notFound('Node');
-    const repo = new InstanceMovesRepository(this.db);
-    const done = new Set((await repo.failoversOf(nodeId, lostAt)).map((m) => m.instanceId));
+    const done = new Set((await new InstanceMovesRepository(this.db).failoversOf(nodeId, lostAt)).map((m) => m.instanceId));
     const pending = node.instances.filter((i) => !done.has(i.id));
-    const movable = pending.filter((i) => i.status === 'running' || i.status === 'stopped');
+    const movable = pending.filter(settled);
     const leftovers: FailoverResult['leftovers'] = pending
       .filter((i) => !movable.includes(i))
       .map((i) => ({ instanceId: i.id, slug: i.slug, code: 'busy', reason: `The instance is ${i.status}: not brought back.` }));
-    const toPlace = (n: NodeView): SwarmNode => ({
-      id: n.id,
-      labels: n.labels,
-      availability: n.availability,
-      state: n.state,
-      capacity: n.capacity,
-      reserved: n.allocated,
-      instanceCount: n.instances.length,
-    });
-    const plan = planFailover(
-      nodeId,
-      nodes.map(toPlace),
-      movable.map((i) => ({ id: i.id, nodeId, reservation: i.limits })),
-    );
-    const names = new Map(nodes.map((n) => [n.id, n.name]));
+    const { created, busy } = await this.bringBack(node, nodes, movable, lostAt, { retry: false });
+    return { nodeId, lostAt: lostAt.toISOString(), moves: await this.moveViews(created), leftovers: [...leftovers, ...busy] };
+  }
+
+  /**
+   * The blocked failovers of a loss planned again (the worker's node-loss watch, on each pass while the node stays
+   * lost): an instance whose latest failover for this loss is `blocked` gets a queued one as soon as it can come
+   * back: a node with room for it (added, or freed) and a completed backup. One still blocked keeps its blocked move,
+   * and nothing new is recorded. An instance blocked for want of a backup stays blocked in practice: a backup reads
+   * its filestore, which is on the lost node, so it comes back when its node returns.
+   */
+  async retryBlockedFailovers(nodeId: string, lostAt: Date): Promise<FailoverResult> {
+    const latest = new Map<string, InstanceMoveRow>();
+    // Oldest first: the last one of an instance is its latest.
+    for (const move of await new InstanceMovesRepository(this.db).failoversOf(nodeId, lostAt)) latest.set(move.instanceId, move);
+    const blocked = new Set([...latest.values()].filter((m) => m.status === 'blocked').map((m) => m.instanceId));
+    const result: FailoverResult = { nodeId, lostAt: lostAt.toISOString(), moves: [], leftovers: [] };
+    // The common pass: nothing blocked, and no need to ask the engines.
+    if (blocked.size === 0) return result;
+    const { nodes } = await this.placed();
+    const node = nodes.find((n) => n.id === nodeId);
+    if (!node) throw notFound('Node');
+    const movable = node.instances.filter((i) => blocked.has(i.id) && settled(i));
+    const { created, busy } = await this.bringBack(node, nodes, movable, lostAt, { retry: true });
+    return { ...result, moves: await this.moveViews(created), leftovers: busy };
+  }
+
+  /**
+   * The failover moves of `movable` (instances of the lost `node`): those with a completed backup are placed on the
+   * other nodes (planFailover, over what their plans and the moves under way hold) and queued; the others get a
+   * `blocked` move with the reason, recorded in the instance's history. On a `retry`, an instance that would be
+   * blocked again gets nothing: its blocked move stands.
+   */
+  private async bringBack(
+    node: NodeView,
+    nodes: NodeView[],
+    movable: NodeInstance[],
+    lostAt: Date,
+    { retry }: { retry: boolean },
+  ): Promise<{ created: InstanceMoveRow[]; busy: FailoverResult['leftovers'] }> {
+    const repo = new InstanceMovesRepository(this.db);
     const versions = new Map(
       movable.length
         ? (
@@ -182,22 +227,38 @@ export class NodesService {
           ).map((r) => [r.id, r.version])
         : [],
     );
-    const backups = new BackupsRepository(this.db);
-    const reason = `node ${node.name} lost (down since ${lostAt.toISOString()})`;
-    const base = { kind: 'failover' as const, fromNodeId: nodeId, fromNodeName: node.name, reason, lostAt };
+    const backupsRepo = new BackupsRepository(this.db);
+    const backups = new Map<string, BackupRow>();
+    for (const i of movable) {
+      const backup = await backupsRepo.latestCompleted(i.id, versions.get(i.id) ?? '');
+      if (backup?.completedAt) backups.set(i.id, backup);
+    }
+    const plan = planFailover(
+      node.id,
+      await this.withLiveMoves(nodes),
+      // Only what can come back takes room in the plan.
+      movable.filter((i) => backups.has(i.id)).map((i) => ({ id: i.id, nodeId: node.id, reservation: i.limits })),
+    );
+    const names = new Map(nodes.map((n) => [n.id, n.name]));
+    const noBackup =
+      'No completed backup of this instance: there is nothing to bring its files back from. It comes back when its node returns.';
     const targets = [
-      ...plan.moves.map((m) => ({ instanceId: m.instanceId, to: m.to, refusal: null as string | null })),
-      ...plan.leftovers.map((l) => ({ instanceId: l.instanceId, to: null, refusal: `${l.refusal.code}: ${l.refusal.reason}` })),
+      ...plan.moves.map((m) => ({ instanceId: m.instanceId, to: m.to, blocked: null as string | null })),
+      ...plan.leftovers.map((l) => ({
+        instanceId: l.instanceId,
+        to: null,
+        blocked: `No other node can hold it (${l.refusal.code}: ${l.refusal.reason}). It comes back as soon as a node has room for it (the worker plans it again on each pass while its node is lost), when its node returns, or restore its latest backup into a new instance.`,
+      })),
+      ...movable.filter((i) => !backups.has(i.id)).map((i) => ({ instanceId: i.id, to: null, blocked: noBackup })),
     ];
+    const lost = `node ${node.name} lost (down since ${lostAt.toISOString()})`;
+    const base = { kind: 'failover' as const, fromNodeId: node.id, fromNodeName: node.name, lostAt };
     const created: InstanceMoveRow[] = [];
+    const busy: FailoverResult['leftovers'] = [];
     for (const target of targets) {
-      const backup = await backups.latestCompleted(target.instanceId, versions.get(target.instanceId) ?? '');
-      const to = target.to ? { toNodeId: target.to, toNodeName: names.get(target.to) ?? target.to } : { toNodeId: '', toNodeName: '' };
-      const blocked = !backup?.completedAt
-        ? 'No completed backup of this instance: there is nothing to bring its files back from. It comes back when its node returns.'
-        : target.refusal
-          ? `No other node can hold it (${target.refusal}). It comes back when its node returns, or restore its latest backup into a new instance.`
-          : null;
+      if (target.blocked && retry) continue;
+      const backup = backups.get(target.instanceId);
+      const toName = target.to ? (names.get(target.to) ?? target.to) : '';
       const rpo = backup?.completedAt
         ? {
             backupId: backup.id,
@@ -207,14 +268,16 @@ export class NodesService {
         : {};
       const row = await repo.create({
         ...base,
-        ...to,
+        toNodeId: target.to ?? '',
+        toNodeName: toName,
+        reason: retry ? `${lost}; planned again: node ${toName} can hold it now` : lost,
         ...rpo,
         instanceId: target.instanceId,
-        ...(blocked ? { status: 'blocked' as const, error: blocked, finishedAt: new Date() } : {}),
+        ...(target.blocked ? { status: 'blocked' as const, error: target.blocked, finishedAt: new Date() } : {}),
       });
       if (!row) {
         const slug = node.instances.find((i) => i.id === target.instanceId)?.slug ?? '';
-        leftovers.push({ instanceId: target.instanceId, slug, code: 'busy', reason: 'The instance is being moved already.' });
+        busy.push({ instanceId: target.instanceId, slug, code: 'busy', reason: 'The instance is being moved already.' });
         continue;
       }
       if (row.status === 'blocked') {
@@ -225,7 +288,35 @@ export class NodesService {
       } else await enqueueMoveJob(this.queues, row);
       created.push(row);
     }
-    return { nodeId, lostAt: lostAt.toISOString(), moves: await this.moveViews(created), leftovers };
+    return { created, busy };
+  }
+
+  /**
+   * The nodes as placement sees them, each with the room that moves under way (queued or running) to it hold: their
+   * instance counts where it was until it runs there, and a later plan must not give that room away again.
+   */
+  private async withLiveMoves(nodes: NodeView[]): Promise<SwarmNode[]> {
+    const placeable = nodes.map(
+      (n): SwarmNode => ({
+        id: n.id,
+        labels: n.labels,
+        availability: n.availability,
+        state: n.state,
+        capacity: n.capacity,
+        reserved: { ...n.allocated },
+        instanceCount: n.instances.length,
+      }),
+    );
+    const where = new Map(nodes.flatMap((n) => n.instances.map((i) => [i.id, { nodeId: n.id, instance: i }] as const)));
+    for (const move of await new InstanceMovesRepository(this.db).live()) {
+      const from = where.get(move.instanceId);
+      const to = placeable.find((n) => n.id === move.toNodeId);
+      if (!from || !to || from.nodeId === to.id || !HOLDING.has(from.instance.status)) continue;
+      to.reserved.memoryMb += from.instance.limits.memoryMb;
+      to.reserved.cpuMillis += from.instance.limits.cpuMillis;
+      to.instanceCount++;
+    }
+    return placeable;
   }
 
   private async moveViews(rows: InstanceMoveRow[]): Promise<MoveView[]> {

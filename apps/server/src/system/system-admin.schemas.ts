@@ -99,6 +99,24 @@ export const nodeInstanceSchema = z
   })
   .meta({ id: 'NodeInstance' });
 
+/**
+ * The instances' egress policy on a node (docs/firewall.md), as the worker last applied it: `applied` (its table is
+ * in place), `failed` (it could not be put there; `reason` says why), `skipped` (left without it on purpose: the
+ * node runs other services' tasks), `off` (EGRESS_POLICY=off), `unknown` (no recent report from a worker).
+ */
+export const NODE_EGRESS_STATES = ['applied', 'failed', 'skipped', 'off', 'unknown'] as const;
+
+export const nodeEgressSchema = z
+  .object({
+    state: z.enum(NODE_EGRESS_STATES),
+    reason: z.string().nullable().describe('Why it is not applied (failed, skipped, off, unknown); null when applied'),
+    checkedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('When the worker last checked the node (it does on every reconciler run); null for off and unknown'),
+  })
+  .meta({ id: 'NodeEgress' });
+
 export const instanceMoveSchema = z
   .object({
     id: z.uuid(),
@@ -142,6 +160,7 @@ export const nodesSchema = z
         allocated: resources.describe('The plans of its instances that hold resources (provisioning, running, deleting)'),
         labels: z.record(z.string(), z.string()),
         engineVersion: z.string(),
+        egress: nodeEgressSchema.describe('What the instances on it may reach: the egress policy there'),
         instances: z.array(nodeInstanceSchema),
       }),
     ),

@@ -66,7 +66,15 @@ export function adminScreens(seed: AdminSeed): AdminScreen[] {
     { name: 'billing-subscriptions', path: '/billing?tab=subscriptions', heading: 'Billing' },
     { name: 'billing-failed-payments', path: '/billing?tab=failed-payments', heading: 'Billing' },
     { name: 'billing-events', path: '/billing?tab=events', heading: 'Billing' },
-    { name: 'nodes', path: '/nodes', heading: 'Nodes' },
+    {
+      name: 'nodes',
+      path: '/nodes',
+      heading: 'Nodes',
+      // Each node's egress policy, checked by axe with the rest: `off`, as the tests run with EGRESS_POLICY=off.
+      prepare: async (page) => {
+        await visible(page.getByText('EGRESS_POLICY=off').first());
+      },
+    },
     { name: 'system-workers', path: '/system', heading: 'System' },
     { name: 'system-edge-routes', path: '/system?tab=edge', heading: 'System' },
     { name: 'system-certificates', path: '/system?tab=certificates', heading: 'System' },

@@ -17,6 +17,7 @@ type NodesBody = {
     state: string;
     capacity: { memoryMb: number; cpuMillis: number };
     allocated: { memoryMb: number; cpuMillis: number };
+    egress: { state: string; reason: string | null; checkedAt: string | null };
     instances: { id: string; status: string; limits: { memoryMb: number; cpuMillis: number } }[];
   }[];
   unplaced: { id: string }[];
@@ -54,6 +55,8 @@ describe('GET /admin/system/nodes', () => {
     const [node] = body.nodes;
     expect(node).toMatchObject({ id: engine.ID, role: 'standalone', state: 'ready' });
     expect(node?.capacity).toEqual({ memoryMb: Math.floor(engine.MemTotal / 1_048_576), cpuMillis: engine.NCPU * 1000 });
+    // The tests run with EGRESS_POLICY=off (admin-nodes-egress.test.ts has the policy's states).
+    expect(node?.egress).toEqual({ state: 'off', reason: 'EGRESS_POLICY=off', checkedAt: null });
 
     const mine = node?.instances.find((i) => i.id === created.id);
     expect(mine?.status).toBe('running');

@@ -133,6 +133,10 @@ describe('egress policy of the instance networks', () => {
     const workers = await startWorkers(platform, { consumers: ['maintenance'], maintenance: false });
     try {
       expect(await ruleset()).toContain('fib daddr . iif oif missing');
+      // Published for the Nodes page: on one engine, the worker's host stands for the engine's node.
+      const nodes = await platform.runtime.listNodes();
+      const states = await platform.egressStates.forNodes(nodes);
+      expect(states.get(nodes[0]?.id ?? '')).toMatchObject({ state: 'applied', reason: null });
       // What a reboot or a flushed ruleset does.
       await nft('delete', 'table', 'ip', table);
       expect(await probe(ips.private as string, LISTEN_PORT)).toBe('connected');

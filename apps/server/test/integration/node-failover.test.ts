@@ -1,10 +1,15 @@
-import { eq } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../src/audit/audit.tables.js';
 import { backups } from '../../src/backups/backups.tables.js';
-import { createDatabase } from '../../src/db/client.js';
+import { createDatabase, type Db } from '../../src/db/client.js';
 import { instanceMoves } from '../../src/instances/instance-moves.tables.js';
+import { instanceNames } from '../../src/instances/instance-names.js';
 import { InstancesRepository } from '../../src/instances/instances.repo.js';
 import { prepareDatabase } from '../../src/platform.js';
+import { type InstanceRuntime, RuntimeError, type RuntimeNode } from '../../src/runtime/instance-runtime.js';
+import { NODE_FAILOVER_RETRIED_ACTION, NODE_LOST_ACTION, type NodeLossFinding, NodeLossWatch } from '../../src/system/node-loss.js';
 import { NodesService } from '../../src/system/nodes.service.js';
 import { createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { insertInstanceRow } from '../support/instances.js';
@@ -17,11 +22,17 @@ import { testConfig } from '../test-env.js';
  * without a completed backup is blocked with that reason and nothing is invented; one with a backup has its RPO
  * recorded (loss − backup completion) and is blocked because no node can hold it. Asked again for the same loss,
  * nothing new is made. A database of its own: every live instance on the engine's node is part of the plan.
+ *
+ * Then the worker's node-loss watch (NodeLossWatch, which the reconciler runs on each pass) over a swarm whose nodes
+ * are scripted around the real engine (one machine cannot lose a node; test/swarm/swarm-failover.swarm.test.ts loses
+ * a real one): each watch is a worker process of its own, with nothing in memory but what it saw itself.
  */
 const DB_NAME = 'saas_test_node_failover';
 
 let h: Harness;
 let owner: TestUser;
+/** A second worker process's connections to the platform's database. */
+let otherDb: { db: Db; close(): Promise<void> };
 
 beforeAll(async () => {
   const database = new URL(process.env.TEST_DATABASE_URL ?? '');
@@ -33,9 +44,11 @@ beforeAll(async () => {
   await db.close();
   h = await startHarness({ withWorker: false, env });
   owner = await createUser(h, { label: 'node-failover', verify: 'direct' });
+  otherDb = createDatabase(env.DATABASE_URL, 4);
 }, 60_000);
 
 afterAll(async () => {
+  await otherDb?.close();
   await h?.close();
   await recreateTestDatabase(DB_NAME, { drop: true });
 });
@@ -101,5 +114,188 @@ describe('failover of a lost node', () => {
     // Shown on the Nodes page's data, with the RPO.
     const { moves } = await nodes.list();
     expect(moves.find((m) => m.instanceId === backedUp.id)).toMatchObject({ status: 'blocked', rpoSeconds: 1234 });
+  });
+});
+
+const T0 = Date.parse('2026-01-05T03:00:00.000Z');
+
+const swarmNode = (name: string, over: Partial<RuntimeNode> = {}): RuntimeNode => ({
+  id: `node-${name}-${randomUUID().slice(0, 8)}`,
+  name,
+  address: '10.0.0.1',
+  role: 'worker',
+  availability: 'active',
+  state: 'ready',
+  downSince: null,
+  capacity: { memoryMb: 4096, cpuMillis: 4000 },
+  labels: {},
+  engineVersion: '28.0',
+  ...over,
+});
+
+/**
+ * The real engine behind a swarm's nodes as the test sets them: `nodes` is what the managers report, `homes` the
+ * node holding each volume, and each removal of a volume's copy is recorded (`removals`), or refused while `refuse`
+ * says why (the returned node's engine still starting).
+ */
+function scriptedSwarm(real: InstanceRuntime) {
+  const state = {
+    nodes: [] as RuntimeNode[],
+    homes: new Map<string, string>(),
+    removals: [] as { volume: string; nodeId: string }[],
+    refuse: null as string | null,
+  };
+  const runtime: InstanceRuntime = Object.assign(Object.create(real) as InstanceRuntime, {
+    listNodes: async () => state.nodes.map((n) => ({ ...n })),
+    volumeNode: async (volume: string) => state.homes.get(volume) ?? null,
+    removeVolumeCopy: async (volume: string, nodeId: string) => {
+      if (state.refuse) throw new RuntimeError('removeVolumeCopy', volume, state.refuse, { statusCode: 503 });
+      state.removals.push({ volume, nodeId });
+    },
+  });
+  return { state, runtime };
+}
+
+/** A watch as one worker process runs it: its own memory, the platform's database through `db`. */
+function watch(runtime: InstanceRuntime, db: Db = h.platform.db) {
+  const { platform } = h;
+  return new NodeLossWatch({ db, runtime, config: platform.config, queues: platform.queues, log: platform.log });
+}
+
+async function completedBackup(instanceId: string, completedAt: Date) {
+  const [row] = await h.platform.db
+    .insert(backups)
+    .values({
+      tenantId: owner.tenantId,
+      instanceId,
+      kind: 'scheduled',
+      status: 'completed',
+      odooVersion: '18.0',
+      storageKey: `x/${instanceId}/b.zip`,
+      completedAt,
+    })
+    .returning();
+  if (!row) throw new Error('no backup row');
+  return row;
+}
+
+const movesOf = (instanceId: string) =>
+  h.platform.db.select().from(instanceMoves).where(eq(instanceMoves.instanceId, instanceId)).orderBy(instanceMoves.createdAt);
+const auditOf = (action: string, nodeId: string) =>
+  h.platform.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.action, action), eq(auditLog.targetId, nodeId)));
+const kinds = (findings: NodeLossFinding[][]) => findings.flat().map((f) => f.kind);
+
+describe('the node-loss watch', () => {
+  it('queues a failover blocked for want of room once a node has room, once, whichever worker passes', async () => {
+    const { platform } = h;
+    const { state, runtime } = scriptedSwarm(platform.runtime);
+    const lost = swarmNode('lost', { state: 'down', downSince: new Date(T0).toISOString() });
+    // Too small for the instance's plan (512 MiB): no room anywhere at the loss.
+    const small = swarmNode('small', { capacity: { memoryMb: 256, cpuMillis: 4000 } });
+    state.nodes = [lost, small];
+    const repo = new InstancesRepository(platform.db);
+    const roomless = await insertInstanceRow(h, owner.tenantId, 'running');
+    const second = await insertInstanceRow(h, owner.tenantId, 'running');
+    const bare = await insertInstanceRow(h, owner.tenantId, 'running');
+    if (!roomless || !second || !bare) throw new Error('no instance rows');
+    // Placement takes the same-sized ones in id order: `roomless` first.
+    const [first, next] = [roomless, second].sort((a, b) => (a.id < b.id ? -1 : 1)) as [typeof roomless, typeof roomless];
+    for (const i of [roomless, second, bare]) await repo.update(i.id, { nodeId: lost.id });
+    const backup = await completedBackup(first.id, new Date(T0 - 600_000));
+    await completedBackup(next.id, new Date(T0 - 600_000));
+
+    // Two worker processes, each with its watch, pass at the same time: the loss is recorded and planned once.
+    const one = watch(runtime);
+    const other = watch(runtime, otherDb.db);
+    const pass = () => Promise.all([one.check(), other.check()]);
+    expect(kinds(await pass())).toEqual(['lost']);
+    expect(await auditOf(NODE_LOST_ACTION, lost.id)).toHaveLength(1);
+    const [blockedMove] = await movesOf(first.id);
+    expect(blockedMove).toMatchObject({ status: 'blocked', backupId: backup.id, toNodeId: '' });
+    expect(blockedMove?.error).toContain('No other node can hold it (no_capacity');
+    expect((await movesOf(bare.id)).map((m) => m.status)).toEqual(['blocked']);
+
+    // Still no room: later passes make nothing new.
+    expect(kinds(await pass())).toEqual([]);
+    expect(await movesOf(first.id)).toHaveLength(1);
+
+    // A node with room for one of them joins: the next passes queue that one's failover there, once. The other
+    // stays blocked: the queued move holds the room, though its instance still counts on the lost node.
+    const roomy = swarmNode('roomy', { capacity: { memoryMb: 768, cpuMillis: 4000 } });
+    state.nodes = [lost, small, roomy];
+    expect(kinds(await pass())).toEqual(['retried']);
+    expect(kinds(await pass())).toEqual([]);
+    expect((await movesOf(next.id)).map((m) => m.status)).toEqual(['blocked']);
+    const moves = await movesOf(first.id);
+    expect(moves.map((m) => m.status)).toEqual(['blocked', 'queued']);
+    const queued = moves[1];
+    expect(queued).toMatchObject({
+      kind: 'failover',
+      fromNodeId: lost.id,
+      toNodeId: roomy.id,
+      toNodeName: 'roomy',
+      backupId: backup.id,
+      lostAt: new Date(T0),
+      rpoSeconds: 600,
+    });
+    expect(queued?.reason).toContain('planned again: node roomy can hold it now');
+    expect(await platform.queues.instances.getJob(`move-${queued?.id}`)).toBeDefined();
+    // Recorded in the audit trail, with the move.
+    const retried = await auditOf(NODE_FAILOVER_RETRIED_ACTION, lost.id);
+    expect(retried).toHaveLength(1);
+    expect(retried[0]?.details).toMatchObject({
+      nodeName: 'lost',
+      lostAt: new Date(T0).toISOString(),
+      moves: [{ moveId: queued?.id, instanceId: first.id, to: 'roomy', status: 'queued', backupId: backup.id }],
+    });
+    // Without a backup there is still nothing to bring back (and none can be taken while its node is lost).
+    expect((await movesOf(bare.id)).map((m) => m.status)).toEqual(['blocked']);
+    expect((await repo.events(bare.id)).filter((e) => e.reason?.includes('not brought back'))).toHaveLength(1);
+  });
+
+  it('removes the stale copy on a returned node in a worker that did not see the loss, and marks it so', async () => {
+    const { platform } = h;
+    const { state, runtime } = scriptedSwarm(platform.runtime);
+    const lost = swarmNode('away', { state: 'down', downSince: new Date(T0).toISOString() });
+    const other = swarmNode('other');
+    state.nodes = [lost, other];
+    const repo = new InstancesRepository(platform.db);
+    const instance = await insertInstanceRow(h, owner.tenantId, 'running');
+    if (!instance) throw new Error('no instance row');
+    await repo.update(instance.id, { nodeId: lost.id });
+    await completedBackup(instance.id, new Date(T0 - 60_000));
+    const volume = instanceNames(platform.config.resourcePrefix, instance.id).volume;
+
+    // The worker that sees the loss queues the failover, which succeeds (the swarm suite runs it for real).
+    expect(kinds([await watch(runtime).check()])).toEqual(['lost']);
+    const [move] = await movesOf(instance.id);
+    if (move?.status !== 'queued') throw new Error(`the failover is ${move?.status}`);
+    await platform.db.update(instanceMoves).set({ status: 'succeeded', finishedAt: new Date() }).where(eq(instanceMoves.id, move.id));
+    await repo.update(instance.id, { nodeId: other.id });
+    state.homes.set(volume, other.id);
+
+    // That worker is gone (restarted); the node returns. A new worker's first pass finds the node's engine not
+    // answering yet: the copy stays to remove.
+    state.nodes = [{ ...lost, state: 'ready', downSince: null }, other];
+    state.refuse = `node ${lost.id} does not answer`;
+    const refused = await watch(runtime).check();
+    expect(refused).toEqual([
+      { kind: 'returned', nodeId: lost.id, nodeName: 'away', removed: 0, failed: [expect.stringContaining('does not answer')] },
+    ]);
+    expect((await movesOf(instance.id))[0]?.sourceRemovedAt).toBeNull();
+
+    // Another new worker, once the engine answers: the copy is removed from the returned node, never the volume.
+    state.refuse = null;
+    const returned = await watch(runtime, otherDb.db).check();
+    expect(returned).toEqual([{ kind: 'returned', nodeId: lost.id, nodeName: 'away', removed: 1, failed: [] }]);
+    expect(state.removals).toEqual([{ volume, nodeId: lost.id }]);
+    expect((await movesOf(instance.id))[0]?.sourceRemovedAt).toBeInstanceOf(Date);
+
+    // Marked: no worker tries it again.
+    expect(await Promise.all([watch(runtime).check(), watch(runtime, otherDb.db).check()])).toEqual([[], []]);
+    expect(state.removals).toHaveLength(1);
   });
 });

@@ -6,7 +6,7 @@ import { defaultEgressImage } from '../../src/config/runtime-env.js';
 import { instanceNames, slotPorts } from '../../src/instances/instance-names.js';
 import { Reconciler } from '../../src/instances/reconciler.js';
 import { SwarmEgressPolicy } from '../../src/runtime/firewall/swarm-egress-policy.js';
-import { createUser, type TestUser } from '../harness.js';
+import { call, createUser, type TestUser } from '../harness.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
 import { buildNodeFirewallImage } from '../support/node-firewall-image.js';
 import { swarmPlatform } from '../support/swarm-platform.js';
@@ -101,6 +101,13 @@ describe('the egress policy on a swarm', () => {
         .map((s) => [s.node, s.applied])
         .sort(),
     ).toEqual(lab.nodes.map((n) => [n.name, true]));
+    // The admin's Nodes page shows it per node, from what the worker published.
+    const admin = await createUser(swarm.harness, { label: 'swarm-egress-admin', verify: 'direct', platformRole: 'admin' });
+    const listed = await call(swarm.harness.app, 'GET', '/api/v1/admin/system/nodes', { client: admin });
+    expect(listed.statusCode, listed.body).toBe(200);
+    const shown = (listed.json() as { nodes: { name: string; egress: { state: string; checkedAt: string | null } }[] }).nodes;
+    expect(shown.map((n) => [n.name, n.egress.state]).sort()).toEqual(lab.nodes.map((n) => [n.name, 'applied']));
+    expect(shown.every((n) => n.egress.checkedAt !== null)).toBe(true);
 
     const [a, b] = await Promise.all([0, 1].map(() => createInstance(swarm.harness, owner, { version: '18.0' })));
     for (const created of [a, b]) {

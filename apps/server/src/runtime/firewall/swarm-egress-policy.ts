@@ -1,6 +1,6 @@
 import type { DockerRuntime } from '../docker/docker-runtime.js';
 import { MANAGED_LABEL } from '../docker/docker-spec.js';
-import type { EgressPolicy, EgressResult, EgressScope } from '../egress-policy.js';
+import type { EgressPolicy, EgressResult, EgressScope, NodeEgressState } from '../egress-policy.js';
 import type { RuntimeNode } from '../instance-runtime.js';
 import { type NftCommand, NftEgressPolicy } from './nft-egress-policy.js';
 
@@ -10,14 +10,6 @@ export const SWARM_EGRESS_BRIDGE = 'docker_gwbridge';
 /** Where the policy's nodes come from: the swarm driver's ready nodes with their engines (`SwarmNodes`). */
 export interface SwarmEgressNodes {
   readyEngines(): Promise<{ node: RuntimeNode; engine: DockerRuntime }[]>;
-}
-
-/** How the policy stands on one node after the last apply. */
-export interface NodeEgressState {
-  node: string;
-  applied: boolean;
-  changed: boolean;
-  reason?: string;
 }
 
 /** Swarm's label on the containers of a service's tasks. */
@@ -54,16 +46,18 @@ export class SwarmEgressPolicy implements EgressPolicy {
     private readonly pull = false,
   ) {}
 
-  /** Each ready node's state after the last apply (the admin's view and the logs). */
+  /** Each ready node's state after the last apply (published for the admin's Nodes page; empty when it could not start). */
   nodeStates(): readonly NodeEgressState[] {
     return this.states;
   }
 
   async apply(): Promise<EgressResult> {
+    // Nothing from an earlier apply passes for this one's: a node not visited now reports nothing.
+    this.states = [];
     const scope = { ...(await this.scope()), bridge: SWARM_EGRESS_BRIDGE };
     const ready = await this.nodes.readyEngines();
     if (ready.length === 0) return { applied: false, reason: 'no ready swarm node with an engine endpoint' };
-    this.states = await Promise.all(ready.map(({ node, engine }) => this.applyOn(node.name, engine, scope)));
+    this.states = await Promise.all(ready.map(({ node, engine }) => this.applyOn(node, engine, scope)));
     const failed = this.states.filter((s) => !s.applied);
     if (failed.length > 0) return { applied: false, reason: failed.map((s) => `${s.node}: ${s.reason}`).join('; ') };
     return { applied: true, changed: this.states.some((s) => s.changed) };
@@ -76,24 +70,26 @@ export class SwarmEgressPolicy implements EgressPolicy {
     }
   }
 
-  private async applyOn(node: string, engine: DockerRuntime, scope: EgressScope): Promise<NodeEgressState> {
+  private async applyOn({ id: nodeId, name: node }: RuntimeNode, engine: DockerRuntime, scope: EgressScope): Promise<NodeEgressState> {
     try {
       const others = await otherServices(engine);
       if (others.length > 0) {
         return {
           node,
+          nodeId,
           applied: false,
           changed: false,
+          skipped: true,
           reason: `runs tasks of other services (${others.join(', ')}), which the policy would fence in too: keep instance nodes for instances`,
         };
       }
       await engine.ensureImage(this.image, { pull: this.pull });
       const result = await new NftEgressPolicy(scope, nodeNft(engine, this.image, node)).apply();
       return result.applied
-        ? { node, applied: true, changed: result.changed }
-        : { node, applied: false, changed: false, reason: result.reason };
+        ? { node, nodeId, applied: true, changed: result.changed }
+        : { node, nodeId, applied: false, changed: false, reason: result.reason };
     } catch (err) {
-      return { node, applied: false, changed: false, reason: err instanceof Error ? err.message : String(err) };
+      return { node, nodeId, applied: false, changed: false, reason: err instanceof Error ? err.message : String(err) };
     }
   }
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "instance_moves" ADD COLUMN "source_removed_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "instance_moves_stale_copies_idx" ON "instance_moves" USING btree ("from_node_id") WHERE "instance_moves"."kind" = 'failover' and "instance_moves"."status" = 'succeeded' and "instance_moves"."source_removed_at" is null;
