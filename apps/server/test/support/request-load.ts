@@ -66,3 +66,27 @@ export function failed(sample: LoadSample, targets: LoadTarget[]) {
   const target = targets.find((t) => t.name === sample.target);
   return !target?.ok(sample.status);
 }
+
+/** One target's share of a load: requests sent, those not served, and the span from the first failed send to the last failed answer. */
+export interface TargetSummary {
+  sent: number;
+  failed: number;
+  failedFrom: number | null;
+  failedUntil: number | null;
+}
+
+/** Each target's summary, by name (a target that got no request has `sent: 0`). */
+export function summarize(samples: LoadSample[], targets: LoadTarget[]): Record<string, TargetSummary> {
+  const out: Record<string, TargetSummary> = {};
+  for (const t of targets) out[t.name] = { sent: 0, failed: 0, failedFrom: null, failedUntil: null };
+  for (const s of samples) {
+    const summary = out[s.target];
+    if (!summary) continue;
+    summary.sent++;
+    if (!failed(s, targets)) continue;
+    summary.failed++;
+    summary.failedFrom = Math.min(summary.failedFrom ?? s.sentAt, s.sentAt);
+    summary.failedUntil = Math.max(summary.failedUntil ?? s.doneAt, s.doneAt);
+  }
+  return out;
+}

@@ -9,13 +9,16 @@ import { call, createUser, type TestUser } from '../harness.js';
 import { withTenantDb } from '../support/backups.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
 import { request } from '../support/nginx.js';
+import { type LoadTarget, startRequestLoad, summarize } from '../support/request-load.js';
 import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
  * Draining a node of the lab (three nodes, the Odoo stand-in: a test fixture, not Odoo) through the admin API: the
  * node takes nothing new, its instance is moved by the worker to another node with its data — a file written into
  * its filestore and a row written into its database are both there after — answers at its new node's address
- * through the platform's edge (nginx), and nothing of it is left on the drained node, which ends `drain`.
+ * through the platform's edge (nginx), and nothing of it is left on the drained node, which ends `drain`. A request
+ * load through the edge on it and on an instance of another node runs throughout: the other instance fails no
+ * request, and the moved one fails only while its move runs (it is stopped for the copy), counted and printed.
  */
 const IMAGE = 'odoo-standin:18.0';
 const DB_NAME = 'saas_test_swarm_drain';
@@ -56,6 +59,22 @@ describe('draining a node', () => {
     if (!from) throw new Error('the instance is recorded on no node');
     const names = instanceNames(platform.config.resourcePrefix, before.id);
 
+    // A bystander: the next instance goes to the node with the most free memory, another one.
+    const other = await createInstance(swarm.harness, owner, { version: '18.0' });
+    expect((await waitForStatus(swarm.harness, owner, other.id, ['running', 'failed'], 120_000)).status).toBe('running');
+    const bystander = await platform.instances.get(other.id);
+    expect(bystander.nodeId, 'the second instance landed on the node to drain').not.toBe(from.id);
+    const loadTarget = async (name: string, row: typeof before): Promise<LoadTarget> => ({
+      name,
+      port: swarm.edge.httpPort,
+      host: (await routeFor(platform, row)).hosts[0] ?? '',
+      // Odoo's health route: the login page is rate-limited per client and instance at the edge.
+      path: '/web/health',
+      ok: (status) => status === 200,
+    });
+    const targets = [await loadTarget('moved', before), await loadTarget('bystander', bystander)];
+    for (const t of targets) expect((await request(t.port, t.host, t.path)).status, `${t.name} before the drain`).toBe(200);
+
     // Data written before: a file in its filestore (by a process in its container) and a row in its database.
     const marker = `/var/lib/odoo/filestore/${names.db}/drain-marker.txt`;
     const write = `const f=require('fs');f.mkdirSync(require('path').dirname(${JSON.stringify(marker)}),{recursive:true});f.writeFileSync(${JSON.stringify(marker)},${JSON.stringify(MARKER)})`;
@@ -72,6 +91,8 @@ describe('draining a node', () => {
     expect(short.statusCode).toBe(400);
     expect((await call(app, 'POST', '/api/v1/admin/system/nodes/nosuchnode/drain', { client: admin, body })).statusCode).toBe(404);
 
+    // One load per target: a request to an instance that does not answer waits out its 5 s without holding up the other.
+    const loadRuns = targets.map((t) => startRequestLoad([t], { loops: 1, pauseMs: 200, maxRequests: 2000, maxMs: 240_000 }));
     const drained = await call(app, 'POST', drainUrl, { client: admin, body });
     expect(drained.statusCode, drained.body).toBe(202);
     const result = drained.json() as {
@@ -114,6 +135,22 @@ describe('draining a node', () => {
     const served = await request(swarm.edge.httpPort, host, '/web/login');
     expect(served.status, served.body).toBe(200);
     expect(served.body).toContain('Odoo stand-in (test fixture)');
+
+    // The edge throughout: the bystander served every time, the moved instance all but while its move ran.
+    await new Promise((r) => setTimeout(r, 1500));
+    const load = summarize((await Promise.all(loadRuns.map((r) => r.stop()))).flat(), targets);
+    const moveFrom = move?.createdAt.getTime() ?? 0;
+    const moveUntil = move?.finishedAt?.getTime() ?? 0;
+    console.log(
+      `drain under load: moved instance ${load.moved?.failed} of ${load.moved?.sent} requests not served, during its move of ${((moveUntil - moveFrom) / 1000).toFixed(1)} s; bystander ${load.bystander?.failed} of ${load.bystander?.sent}`,
+    );
+    expect(load.bystander?.sent).toBeGreaterThan(20);
+    expect(load.bystander?.failed).toBe(0);
+    expect(load.moved?.sent).toBeGreaterThan(20);
+    if (load.moved?.failed) {
+      expect(load.moved.failedFrom).toBeGreaterThanOrEqual(moveFrom - 1000);
+      expect(load.moved.failedUntil).toBeLessThanOrEqual(moveUntil + 2000);
+    }
 
     // The data came along: the file in the filestore on the new node, the row in the database.
     const read = await platform.runtime.exec(names.container, [

@@ -12,6 +12,7 @@ import { call, createUser, type TestUser } from '../harness.js';
 import { waitForBackup, withTenantDb } from '../support/backups.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
 import { request } from '../support/nginx.js';
+import { type LoadTarget, startRequestLoad, summarize } from '../support/request-load.js';
 import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
@@ -20,7 +21,9 @@ import { swarmPlatform } from '../support/swarm-platform.js';
  * on another node from its latest backup: a file written before that backup is there, a file written after it is
  * not (the RPO, recorded and shown to operators), the database row written before the loss is there (the database
  * is central), and the instance answers through the platform's edge within a bound. When the node returns, the
- * instance stays where it came back and the stale copy of its volume on that node is removed.
+ * instance stays where it came back and the stale copy of its volume on that node is removed. A request load through
+ * the edge on it and on an instance of another node runs throughout the loss: the other instance fails no request,
+ * and the lost one fails only between the loss and its recovery, counted and printed.
  */
 const IMAGE = 'odoo-standin:18.0';
 const DB_NAME = 'saas_test_swarm_failover';
@@ -64,6 +67,22 @@ describe('losing a node', () => {
     if (!from) throw new Error('the instance is recorded on no node');
     expect(from.id).not.toBe(manager.id);
     const names = instanceNames(platform.config.resourcePrefix, before.id);
+
+    // A bystander on another node (the most free memory: not the lost one's).
+    const other = await createInstance(swarm.harness, owner, { version: '18.0' });
+    expect((await waitForStatus(swarm.harness, owner, other.id, ['running', 'failed'], 120_000)).status).toBe('running');
+    const bystander = await platform.instances.get(other.id);
+    expect(bystander.nodeId, 'the second instance landed on the node to lose').not.toBe(from.id);
+    const loadTarget = async (name: string, row: typeof before): Promise<LoadTarget> => ({
+      name,
+      port: swarm.edge.httpPort,
+      host: (await routeFor(platform, row)).hosts[0] ?? '',
+      // Odoo's health route: the login page is rate-limited per client and instance at the edge.
+      path: '/web/health',
+      ok: (status) => status === 200,
+    });
+    const targets = [await loadTarget('lost', before), await loadTarget('bystander', bystander)];
+    for (const t of targets) expect((await request(t.port, t.host, t.path)).status, `${t.name} before the loss`).toBe(200);
 
     // Before the backup: a file in its filestore and a row in its database.
     const dir = `/var/lib/odoo/filestore/${names.db}`;
@@ -117,6 +136,8 @@ describe('losing a node', () => {
     })();
 
     try {
+      // One load per target: a request to an instance that does not answer waits out its 5 s without holding up the other.
+      const loadRuns = targets.map((t) => startRequestLoad([t], { loops: 1, pauseMs: 200, maxRequests: 2000, maxMs: 240_000 }));
       const lostAtLeast = Date.now();
       await swarm.lab.kill(from.name, 'loss');
 
@@ -154,6 +175,18 @@ describe('losing a node', () => {
       console.log(
         `failover: answering on ${move.toNodeName} ${(recoveredMs / 1000).toFixed(1)} s after the loss; RPO ${move.rpoSeconds} s`,
       );
+
+      // The edge throughout: the bystander served every time, the lost instance all but between the loss and its recovery.
+      await sleep(1500);
+      const load = summarize((await Promise.all(loadRuns.map((r) => r.stop()))).flat(), targets);
+      console.log(
+        `failover under load: lost instance ${load.lost?.failed} of ${load.lost?.sent} requests not served; bystander ${load.bystander?.failed} of ${load.bystander?.sent}`,
+      );
+      expect(load.bystander?.sent).toBeGreaterThan(20);
+      expect(load.bystander?.failed).toBe(0);
+      expect(load.lost?.failed).toBeGreaterThan(0);
+      expect(load.lost?.failedFrom).toBeGreaterThanOrEqual(lostAtLeast - 1000);
+      expect(load.lost?.failedUntil).toBeLessThanOrEqual(lostAtLeast + recoveredMs + 2000);
 
       // The files of the backup are back, the one written after it is lost; the database lost nothing.
       const read = await runtime.exec(names.container, [
