@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { call, createUser, joinTenant, STRONG_PASSWORD, type TestUser } from '../harness.js';
 import { createInstance, type InstanceDto, waitForStatus } from '../support/instances.js';
-import { axe, heading, logIn, reportPageOnFailure, until, visible } from './pages.js';
+import { axe, heading, logIn, openDialog, reportPageOnFailure, until, visible } from './pages.js';
 import { DESKTOP, type E2eStack, launchBrowser, PHONE, startE2eStack } from './stack.js';
 
 /**
@@ -155,10 +155,10 @@ describe('backups and restore in the web app, end to end', () => {
   });
 
   it('creates a copy from the backup, which is set up live and runs', async () => {
-    await row('Manual')
-      .getByRole('button', { name: /^Create a copy from the backup of/ })
-      .click();
-    const dialog = await visible(page.getByRole('dialog', { name: 'Create a copy from this backup' }));
+    const dialog = await openDialog(
+      row('Manual').getByRole('button', { name: /^Create a copy from the backup of/ }),
+      page.getByRole('dialog', { name: 'Create a copy from this backup' }),
+    );
     const slug = `${instance.slug}-staging`;
     await dialog.getByRole('textbox', { name: 'Name' }).fill('Bo Trading staging');
     await dialog.getByRole('textbox', { name: 'Subdomain' }).fill(slug);
