@@ -9,7 +9,7 @@ import { call, createUser, type TestUser } from '../harness.js';
 import { withTenantDb } from '../support/backups.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
 import { request } from '../support/nginx.js';
-import { type LoadTarget, startRequestLoad, summarize } from '../support/request-load.js';
+import { edgeLoadWithBystander } from '../support/swarm-edge-load.js';
 import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
@@ -59,21 +59,8 @@ describe('draining a node', () => {
     if (!from) throw new Error('the instance is recorded on no node');
     const names = instanceNames(platform.config.resourcePrefix, before.id);
 
-    // A bystander: the next instance goes to the node with the most free memory, another one.
-    const other = await createInstance(swarm.harness, owner, { version: '18.0' });
-    expect((await waitForStatus(swarm.harness, owner, other.id, ['running', 'failed'], 120_000)).status).toBe('running');
-    const bystander = await platform.instances.get(other.id);
-    expect(bystander.nodeId, 'the second instance landed on the node to drain').not.toBe(from.id);
-    const loadTarget = async (name: string, row: typeof before): Promise<LoadTarget> => ({
-      name,
-      port: swarm.edge.httpPort,
-      host: (await routeFor(platform, row)).hosts[0] ?? '',
-      // Odoo's health route: the login page is rate-limited per client and instance at the edge.
-      path: '/web/health',
-      ok: (status) => status === 200,
-    });
-    const targets = [await loadTarget('moved', before), await loadTarget('bystander', bystander)];
-    for (const t of targets) expect((await request(t.port, t.host, t.path)).status, `${t.name} before the drain`).toBe(200);
+    // Requests through the edge to it and to a bystander on another node, from before the drain to after the move.
+    const edgeLoad = await edgeLoadWithBystander(swarm, owner, before, 'moved', from.id);
 
     // Data written before: a file in its filestore (by a process in its container) and a row in its database.
     const marker = `/var/lib/odoo/filestore/${names.db}/drain-marker.txt`;
@@ -91,8 +78,7 @@ describe('draining a node', () => {
     expect(short.statusCode).toBe(400);
     expect((await call(app, 'POST', '/api/v1/admin/system/nodes/nosuchnode/drain', { client: admin, body })).statusCode).toBe(404);
 
-    // One load per target: a request to an instance that does not answer waits out its 5 s without holding up the other.
-    const loadRuns = targets.map((t) => startRequestLoad([t], { loops: 1, pauseMs: 200, maxRequests: 2000, maxMs: 240_000 }));
+    edgeLoad.start();
     const drained = await call(app, 'POST', drainUrl, { client: admin, body });
     expect(drained.statusCode, drained.body).toBe(202);
     const result = drained.json() as {
@@ -138,7 +124,7 @@ describe('draining a node', () => {
 
     // The edge throughout: the bystander served every time, the moved instance all but while its move ran.
     await new Promise((r) => setTimeout(r, 1500));
-    const load = summarize((await Promise.all(loadRuns.map((r) => r.stop()))).flat(), targets);
+    const load = await edgeLoad.stop();
     const moveFrom = move?.createdAt.getTime() ?? 0;
     const moveUntil = move?.finishedAt?.getTime() ?? 0;
     console.log(

@@ -12,7 +12,7 @@ import { call, createUser, type TestUser } from '../harness.js';
 import { waitForBackup, withTenantDb } from '../support/backups.js';
 import { createInstance, waitForStatus } from '../support/instances.js';
 import { request } from '../support/nginx.js';
-import { type LoadTarget, startRequestLoad, summarize } from '../support/request-load.js';
+import { edgeLoadWithBystander } from '../support/swarm-edge-load.js';
 import { swarmPlatform } from '../support/swarm-platform.js';
 
 /**
@@ -68,21 +68,8 @@ describe('losing a node', () => {
     expect(from.id).not.toBe(manager.id);
     const names = instanceNames(platform.config.resourcePrefix, before.id);
 
-    // A bystander on another node (the most free memory: not the lost one's).
-    const other = await createInstance(swarm.harness, owner, { version: '18.0' });
-    expect((await waitForStatus(swarm.harness, owner, other.id, ['running', 'failed'], 120_000)).status).toBe('running');
-    const bystander = await platform.instances.get(other.id);
-    expect(bystander.nodeId, 'the second instance landed on the node to lose').not.toBe(from.id);
-    const loadTarget = async (name: string, row: typeof before): Promise<LoadTarget> => ({
-      name,
-      port: swarm.edge.httpPort,
-      host: (await routeFor(platform, row)).hosts[0] ?? '',
-      // Odoo's health route: the login page is rate-limited per client and instance at the edge.
-      path: '/web/health',
-      ok: (status) => status === 200,
-    });
-    const targets = [await loadTarget('lost', before), await loadTarget('bystander', bystander)];
-    for (const t of targets) expect((await request(t.port, t.host, t.path)).status, `${t.name} before the loss`).toBe(200);
+    // Requests through the edge to it and to a bystander on another node, throughout the loss.
+    const edgeLoad = await edgeLoadWithBystander(swarm, owner, before, 'lost', from.id);
 
     // Before the backup: a file in its filestore and a row in its database.
     const dir = `/var/lib/odoo/filestore/${names.db}`;
@@ -136,8 +123,7 @@ describe('losing a node', () => {
     })();
 
     try {
-      // One load per target: a request to an instance that does not answer waits out its 5 s without holding up the other.
-      const loadRuns = targets.map((t) => startRequestLoad([t], { loops: 1, pauseMs: 200, maxRequests: 2000, maxMs: 240_000 }));
+      edgeLoad.start();
       const lostAtLeast = Date.now();
       await swarm.lab.kill(from.name, 'loss');
 
@@ -178,7 +164,7 @@ describe('losing a node', () => {
 
       // The edge throughout: the bystander served every time, the lost instance all but between the loss and its recovery.
       await sleep(1500);
-      const load = summarize((await Promise.all(loadRuns.map((r) => r.stop()))).flat(), targets);
+      const load = await edgeLoad.stop();
       console.log(
         `failover under load: lost instance ${load.lost?.failed} of ${load.lost?.sent} requests not served; bystander ${load.bystander?.failed} of ${load.bystander?.sent}`,
       );
