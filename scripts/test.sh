@@ -25,52 +25,6 @@ run_step() {
   results+=("$label ok ($((SECONDS - start))s)")
 }
 
-# run_together LABEL CMD... [-- LABEL CMD...]: steps that share nothing (their own databases, queue prefixes, engines
-# and ports) at once; each one's output goes to a file, printed whole when all have ended. Fails like run_step.
-run_together() {
-  local dir start=$SECONDS n=0 i rc end failed=''
-  local -a labels=() pids=()
-  dir="$(mktemp -d)"
-  while (($# > 0)); do
-    local label="$1"
-    local -a cmd=()
-    shift
-    while (($# > 0)) && [[ "$1" != -- ]]; do
-      cmd+=("$1")
-      shift
-    done
-    (($# == 0)) || shift
-    step "$label (alongside the others, output when all end): ${cmd[*]}"
-    (
-      rc=0
-      "${cmd[@]}" || rc=$?
-      printf '%s %s\n' "$rc" "$(date +%s)" >"$dir/$n.end"
-      exit "$rc"
-    ) >"$dir/$n.log" 2>&1 &
-    pids+=("$!")
-    labels+=("$label")
-    n=$((n + 1))
-  done
-  local began
-  began=$(($(date +%s) - (SECONDS - start)))
-  for i in "${!pids[@]}"; do wait "${pids[$i]}" || true; done
-  for i in "${!pids[@]}"; do
-    step "${labels[$i]}: output"
-    cat "$dir/$i.log"
-    read -r rc end <"$dir/$i.end" || { rc=1 end=$(date +%s); }
-    if ((rc != 0)); then
-      failed+=" ${labels[$i]} (exit $rc)"
-    else
-      results+=("${labels[$i]} ok ($((end - began))s, alongside)")
-    fi
-  done
-  rm -rf "$dir"
-  if [[ -n "$failed" ]]; then
-    printf '\n'
-    die "test run FAILED at$failed; passed before: ${results[*]:-none}"
-  fi
-}
-
 main() {
   cd "$ROOT"
   # chromium (+ fonts, a recommends we skip): for the browser tests. pebble: the ACME test CA
@@ -108,12 +62,10 @@ main() {
   # Restarts PostgreSQL, Redis, the engine and nginx, and kills the API and the worker, under the whole
   # platform while instances provision: nothing else may run meanwhile.
   run_step chaos-tests npm run test:chaos -w @saas/server
-  # The swarm suite (its labs' own engines, databases and prefixes) and the real-Odoo suite (the host's engine, its
-  # own database, pool and prefix) share nothing but the machine: about 7 min together, 11 one after the other.
+  run_step swarm-tests npm run test:swarm -w @saas/server
   if ((real_odoo)); then
-    run_together swarm-tests npm run test:swarm -w @saas/server -- real-odoo-tests npm run test:odoo -w @saas/server
+    run_step real-odoo-tests npm run test:odoo -w @saas/server
   else
-    run_step swarm-tests npm run test:swarm -w @saas/server
     results+=("real-odoo-tests NOT RUN (no Odoo image)")
   fi
   run_step api-client-tests npm test -w @saas/api-client
