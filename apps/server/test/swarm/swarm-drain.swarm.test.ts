@@ -135,7 +135,8 @@ describe('draining a node', () => {
     expect(load.moved?.sent).toBeGreaterThan(20);
     if (load.moved?.failed) {
       expect(load.moved.failedFrom).toBeGreaterThanOrEqual(moveFrom - 1000);
-      expect(load.moved.failedUntil).toBeLessThanOrEqual(moveUntil + 2000);
+      // A request sent just before the route moved may still wait out its 5 s timeout.
+      expect(load.moved.failedUntil).toBeLessThanOrEqual(moveUntil + 5000 + 2000);
     }
 
     // The data came along: the file in the filestore on the new node, the row in the database.

@@ -172,7 +172,8 @@ describe('losing a node', () => {
       expect(load.bystander?.failed).toBe(0);
       expect(load.lost?.failed).toBeGreaterThan(0);
       expect(load.lost?.failedFrom).toBeGreaterThanOrEqual(lostAtLeast - 1000);
-      expect(load.lost?.failedUntil).toBeLessThanOrEqual(lostAtLeast + recoveredMs + 2000);
+      // A request sent just before the recovery may still wait out its 5 s timeout.
+      expect(load.lost?.failedUntil).toBeLessThanOrEqual(lostAtLeast + recoveredMs + 5000 + 2000);
 
       // The files of the backup are back, the one written after it is lost; the database lost nothing.
       const read = await runtime.exec(names.container, [
