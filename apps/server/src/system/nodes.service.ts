@@ -18,6 +18,16 @@ import type { drainResultSchema, instanceMoveSchema } from './system-admin.schem
 
 /** Instance statuses whose container holds its plan's memory and CPU on its node. */
 const HOLDING = new Set<InstanceStatus>(['provisioning', 'running', 'deleting']);
+/** A node as placement sees it: what its instances' plans hold (a copy: a plan may add to it), and how many. */
+const toSwarmNode = (n: NodeView): SwarmNode => ({
+  id: n.id,
+  labels: n.labels,
+  availability: n.availability,
+  state: n.state,
+  capacity: n.capacity,
+  reserved: { ...n.allocated },
+  instanceCount: n.instances.length,
+});
 /** Instances a failover brings back: the others are busy with an operation of their own. */
 const settled = (i: { status: InstanceStatus }) => i.status === 'running' || i.status === 'stopped';
 
@@ -109,17 +119,9 @@ export class NodesService {
         code: 'busy',
         reason: `The instance is ${i.status}; drain again once it is settled.`,
       }));
-    const toPlace = (n: NodeView): SwarmNode => ({
-      id: n.id,
-      labels: n.labels,
-      availability: n.id === nodeId ? 'pause' : n.availability,
-      state: n.state,
-      capacity: n.capacity,
-      reserved: n.allocated,
-      instanceCount: n.instances.length,
-    });
     const placed: PlacedInstance[] = movable.map((i) => ({ id: i.id, nodeId, reservation: i.limits }));
-    const plan = planDrain(nodeId, nodes.map(toPlace), placed);
+    const placeable = nodes.map((n) => ({ ...toSwarmNode(n), ...(n.id === nodeId ? { availability: 'pause' as const } : {}) }));
+    const plan = planDrain(nodeId, placeable, placed);
     const slugOf = new Map(node.instances.map((i) => [i.id, i.slug]));
     for (const l of plan.leftovers) leftovers.push({ instanceId: l.instanceId, slug: slugOf.get(l.instanceId) ?? '', ...l.refusal });
 
@@ -296,17 +298,7 @@ export class NodesService {
    * instance counts where it was until it runs there, and a later plan must not give that room away again.
    */
   private async withLiveMoves(nodes: NodeView[]): Promise<SwarmNode[]> {
-    const placeable = nodes.map(
-      (n): SwarmNode => ({
-        id: n.id,
-        labels: n.labels,
-        availability: n.availability,
-        state: n.state,
-        capacity: n.capacity,
-        reserved: { ...n.allocated },
-        instanceCount: n.instances.length,
-      }),
-    );
+    const placeable = nodes.map(toSwarmNode);
     const where = new Map(nodes.flatMap((n) => n.instances.map((i) => [i.id, { nodeId: n.id, instance: i }] as const)));
     for (const move of await new InstanceMovesRepository(this.db).live()) {
       const from = where.get(move.instanceId);
