@@ -37,6 +37,8 @@ import { testConfig } from '../test-env.js';
 const PROVISION_BOUND_MS = 120_000;
 /** Steps of a provisioning run (provision.workflow.ts), for the summary. */
 const PROVISION_STEPS = provisionWorkflow.steps.length;
+/** How long instance jobs may stay queued once both instances run (a retry planned during the event). */
+const LEFTOVER_JOBS_MS = 30_000;
 /** A request may still fail this long after the platform answered ready again (one in flight at the time). */
 const GRACE_MS = 1_000;
 
@@ -192,8 +194,24 @@ async function jobProblems(instanceIds: string[], mailTo: string) {
         problems.push(`${counts.failed} failed ${queue.name} jobs: ${jobs.map((j) => `${j.name}: ${j.failedReason}`).join('; ')}`);
       }
     }
-    const waiting = await queues.instances.getJobCounts('waiting', 'active', 'delayed');
-    if (waiting.waiting || waiting.active || waiting.delayed) problems.push(`instance jobs left over: ${JSON.stringify(waiting)}`);
+    // A job still queued gets the time of a retry's backoff to end, then is named with its last error and the worker's failures.
+    let left = await queues.instances.getJobs(['waiting', 'active', 'delayed']);
+    for (const deadline = Date.now() + LEFTOVER_JOBS_MS; left.length && Date.now() < deadline; ) {
+      await sleep(1_000);
+      left = await queues.instances.getJobs(['waiting', 'active', 'delayed']);
+    }
+    if (left.length) {
+      const described = await Promise.all(
+        left.map(
+          async (j) => `${j.id} (${await j.getState()}, ${j.attemptsMade} attempts${j.failedReason ? `, last: ${j.failedReason}` : ''})`,
+        ),
+      );
+      const failures = (await platform.logs())
+        .split('\n')
+        .filter((line) => line.includes('job failed'))
+        .slice(-5);
+      problems.push(`instance jobs left over: ${described.join('; ')}\n${failures.join('\n')}`);
+    }
   } finally {
     await queues.close();
   }
