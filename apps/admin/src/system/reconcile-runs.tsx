@@ -11,6 +11,7 @@ const kindLabels: Record<string, string> = {
   container_down: 'Container down',
   container_should_be_stopped: 'Container should be stopped',
   orphan_container: 'Orphan container',
+  orphan_volume: 'Deleted instance’s volume',
   stuck_operation: 'Stuck operation',
 };
 

@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import type { InstanceOpsDeps } from '../instances/instance-context.js';
 import { withBackupLock } from '../instances/instance-locks.js';
 import { instanceNames } from '../instances/instance-names.js';
-import type { InstanceRow } from '../instances/instances.repo.js';
+import { type InstanceRow, InstancesRepository } from '../instances/instances.repo.js';
 import { instanceEvents, instances } from '../instances/instances.tables.js';
 import type { Queues } from '../jobs/queues.js';
 import { tenants } from '../tenants/tenants.tables.js';
@@ -137,6 +137,8 @@ export async function applyRetention(deps: BackupMaintenanceDeps, now = new Date
  * The final backup, before anything of the instance is removed (the deletion workflow's first step). Kept
  * for the plan's monthly horizon (at least a month). Nothing to save for an instance that never ran or whose
  * database is gone; a final backup that completed on an earlier attempt of the same deletion is not remade.
+ * Files out of reach (on a swarm, its node is away; the volume gone) do not hold the deletion up: the final
+ * backup is the database alone, and the instance's history says so.
  */
 export async function takeFinalBackup(deps: InstanceOpsDeps, runner: BackupRunner, instance: InstanceRow): Promise<void> {
   const { db } = deps.database;
@@ -163,7 +165,14 @@ export async function takeFinalBackup(deps: InstanceOpsDeps, runner: BackupRunne
     .limit(1);
   if (done) return;
   const keepUntil = await finalKeepUntil(db, instance.tenantId);
-  await withBackupLock(deps.database.pool, instance.id, () => runner.takeNow(instance, 'final', null, keepUntil));
+  const files = await deps.runtime.volumeExists(instanceNames(deps.config.resourcePrefix, instance.id).volume);
+  await withBackupLock(deps.database.pool, instance.id, () => runner.takeNow(instance, 'final', null, keepUntil, files));
+  if (!files) {
+    const repo = new InstancesRepository(db);
+    const now = await repo.findById(instance.id);
+    const reason = 'final backup of the database only: the files are out of reach (their node does not answer, or the volume is gone)';
+    if (now) await repo.transition(now.id, [now.status], now.status, { actorId: null, reason });
+  }
 }
 
 /** How long a final backup is kept: the plan's monthly horizon, at least a month. */

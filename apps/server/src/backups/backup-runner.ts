@@ -93,7 +93,14 @@ export class BackupRunner {
    * A backup taken inside another operation (the safety backup of a restore, the final backup of a
    * deletion), which holds the instance's backup lock already or does not need it: made and awaited here.
    */
-  async takeNow(instance: InstanceRow, kind: BackupKindValue, requestedBy: string | null, keepUntil?: Date): Promise<BackupRow> {
+  async takeNow(
+    instance: InstanceRow,
+    kind: BackupKindValue,
+    requestedBy: string | null,
+    keepUntil?: Date,
+    /** `false`: the database only, the files being out of reach (a deletion's final backup of an instance whose node is away). */
+    files = true,
+  ): Promise<BackupRow> {
     const backup = await this.repo.create({
       tenantId: instance.tenantId,
       instanceId: instance.id,
@@ -103,7 +110,7 @@ export class BackupRunner {
       keepUntil: keepUntil ?? null,
     });
     try {
-      return await this.take(backup.id, instance);
+      return await this.take(backup.id, instance, files);
     } catch (err) {
       await this.repo.fail(backup.id, err instanceof Error ? err.message : String(err));
       await this.changed(instance.id);
@@ -112,7 +119,7 @@ export class BackupRunner {
   }
 
   /** Dump, filestore, archive, upload; the row is `completed` only once the object is stored whole. */
-  private async take(backupId: string, instance: InstanceRow): Promise<BackupRow> {
+  private async take(backupId: string, instance: InstanceRow, withFiles = true): Promise<BackupRow> {
     const claimed = await this.repo.claim(backupId);
     if (!claimed?.storageKey) throw new Error(`backup ${backupId} cannot be taken (${claimed ? 'no storage key' : 'it ended meanwhile'})`);
     const { deps } = this;
@@ -127,7 +134,9 @@ export class BackupRunner {
       const dump = await deps.tenantDb.dumpDatabase(names.db, as, dumpFile);
       await this.progress(claimed, { step: 'Copying the files', percent: 35 });
       const filestoreDir = join(work.dir, 'filestore');
-      const files = await deps.runtime.exportVolumeDir(names.volume, `filestore/${names.db}`, filestoreDir, instance.image);
+      const files = withFiles
+        ? await deps.runtime.exportVolumeDir(names.volume, `filestore/${names.db}`, filestoreDir, instance.image)
+        : await mkdir(filestoreDir, { recursive: true }).then(() => ({ found: false, files: 0, bytes: 0, skipped: [] as string[] }));
       if (files.skipped.length > 0)
         deps.log.warn({ backupId, skipped: files.skipped.slice(0, 20) }, 'filestore entries left out of the backup');
 

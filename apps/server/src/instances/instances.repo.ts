@@ -54,6 +54,16 @@ export class InstancesRepository {
     return this.db.select().from(instances).where(ne(instances.status, 'deleted'));
   }
 
+  /** Of these ids, the instances that are deleted (ids with no row are not among them). */
+  deletedAmong(ids: string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db
+      .select({ id: instances.id })
+      .from(instances)
+      .where(and(inArray(instances.id, ids), eq(instances.status, 'deleted')))
+      .then((rows) => rows.map((r) => r.id));
+  }
+
   countLive(tenantId: string) {
     return this.db
       .select({ n: count() })

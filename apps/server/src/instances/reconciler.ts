@@ -20,6 +20,7 @@ export interface Finding {
     | 'volume_missing'
     | 'repair_failed'
     | 'orphan_container'
+    | 'orphan_volume'
     | 'stuck_operation'
     | 'storage_limit'
     | 'egress_rules_missing'
@@ -61,6 +62,7 @@ export class Reconciler {
       await this.watchNodes(findings);
       await this.repairInstances(findings);
       await this.removeOrphans(findings);
+      await this.removeDeletedVolumes(findings);
       await this.requeueStuck(findings);
       await this.watchStorage(findings);
     } catch (err) {
@@ -192,6 +194,36 @@ export class Reconciler {
       await runtime.removeContainer(container.name);
       const detail = leftHelper ? 'volume seed helper left by a crash' : `no live instance ${owner}`;
       findings.push({ kind: 'orphan_container', target: container.name, action: 'removed', detail });
+    }
+  }
+
+  /**
+   * The volumes of deleted instances, wherever they are: a deletion removes the volume on the node that answers for
+   * it, so a copy on a node away at the time (down, or cut off) outlives its instance. Seen once its node answers
+   * again, it is removed then. Only an instance recorded as deleted loses its volume: its deletion has finished.
+   */
+  private async removeDeletedVolumes(findings: Finding[]) {
+    const { runtime, database, config } = this.deps;
+    const volumes = await runtime.listVolumes({ [LABELS.managed]: 'true', [LABELS.platform]: config.resourcePrefix });
+    const owners = [...new Set(volumes.flatMap((v) => v.labels[LABELS.instance] ?? []))];
+    const deleted = new Set(await new InstancesRepository(database.db).deletedAmong(owners));
+    for (const volume of volumes) {
+      const owner = volume.labels[LABELS.instance];
+      if (!owner || !deleted.has(owner)) continue;
+      const where = volume.nodeId ? ` on node ${volume.nodeId}` : '';
+      try {
+        await runtime.removeVolume(volume.name);
+        findings.push({ kind: 'orphan_volume', target: volume.name, action: 'removed', detail: `instance ${owner} is deleted${where}` });
+      } catch (err) {
+        // Mounted by a container not gone yet (its node's engine catching up): the next pass tries again.
+        const reason = err instanceof Error ? err.message : String(err);
+        findings.push({
+          kind: 'orphan_volume',
+          target: volume.name,
+          action: 'reported',
+          detail: `instance ${owner} is deleted${where}; ${reason}`,
+        });
+      }
     }
   }
 

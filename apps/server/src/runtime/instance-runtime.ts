@@ -161,6 +161,11 @@ export interface InstanceRuntime {
   ensureVolume(name: string, labels: Labels, seed?: { image: string; path: string }): Promise<void>;
   removeVolume(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
+  /**
+   * Volumes that carry the labels, on every engine that answers, with the node of each copy (null on a single
+   * engine). A node away is not listed: what it holds is seen once it is back.
+   */
+  listVolumes(labelFilter: Labels): Promise<{ name: string; nodeId: string | null; labels: Labels }[]>;
   /** Bytes used by a volume, or null when the engine cannot tell; may be up to a minute old (measuring walks every volume). */
   volumeUsage(name: string): Promise<number | null>;
   /**

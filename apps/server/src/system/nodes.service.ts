@@ -1,46 +1,33 @@
-import { inArray, ne } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { z } from 'zod';
 import { type BackupRow, BackupsRepository } from '../backups/backups.repo.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/client.js';
-import { conflict, notFound, unavailable } from '../errors/domain-error.js';
+import { conflict, notFound } from '../errors/domain-error.js';
 import { enqueueMoveJob } from '../instances/instance-jobs.js';
 import { failoverText } from '../instances/instance-moves.js';
 import { type InstanceMoveRow, InstanceMovesRepository } from '../instances/instance-moves.repo.js';
-import { LABELS } from '../instances/instance-names.js';
 import { type InstanceStatus, InstancesRepository } from '../instances/instances.repo.js';
 import { instances } from '../instances/instances.tables.js';
 import type { Queues } from '../jobs/queues.js';
-import { type InstanceRuntime, RuntimeError, type RuntimeNode } from '../runtime/instance-runtime.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
 import { type PlacedInstance, planDrain, planFailover, type SwarmNode } from '../runtime/swarm/placement.js';
 import type { NodeEgress, NodeEgressSource } from './egress-states.js';
-import type { drainResultSchema, instanceMoveSchema } from './system-admin.schemas.js';
+import {
+  engineCall,
+  HOLDING,
+  type MoveView,
+  moveViews,
+  type NodeInstance,
+  type NodeView,
+  placedInstances,
+  toSwarmNode,
+} from './node-views.js';
+import type { drainResultSchema } from './system-admin.schemas.js';
 
-/** Instance statuses whose container holds its plan's memory and CPU on its node. */
-const HOLDING = new Set<InstanceStatus>(['provisioning', 'running', 'deleting']);
-/** A node as placement sees it: what its instances' plans hold (a copy: a plan may add to it), and how many. */
-const toSwarmNode = (n: NodeView): SwarmNode => ({
-  id: n.id,
-  labels: n.labels,
-  availability: n.availability,
-  state: n.state,
-  capacity: n.capacity,
-  reserved: { ...n.allocated },
-  instanceCount: n.instances.length,
-});
 /** Instances a failover brings back: the others are busy with an operation of their own. */
 const settled = (i: { status: InstanceStatus }) => i.status === 'running' || i.status === 'stopped';
 
-export interface NodeInstance {
-  id: string;
-  slug: string;
-  name: string;
-  tenantId: string;
-  status: InstanceStatus;
-  limits: { memoryMb: number; cpuMillis: number };
-}
-
-export type MoveView = z.infer<typeof instanceMoveSchema>;
 export type DrainResult = z.infer<typeof drainResultSchema>;
 
 /** What a node's loss started: a failover move per instance (queued, or blocked with the reason), and the instances left. */
@@ -51,22 +38,15 @@ export interface FailoverResult {
   leftovers: DrainResult['leftovers'];
 }
 
-export interface NodeView extends RuntimeNode {
-  downSince: string | null;
-  /** What the plans of the instances holding resources here add up to. */
-  allocated: { memoryMb: number; cpuMillis: number };
-  instances: NodeInstance[];
-}
-
 /** A node as the Nodes page lists it: with the instances' egress policy there. */
 export interface ListedNode extends NodeView {
   egress: NodeEgress;
 }
 
 /**
- * The operators' view of the machines instances run on: each node's capacity, what the plans of its instances
- * take of it, and the instances themselves. Where an instance runs is the runtime's answer (its container's
- * node), else the node recorded when its container last started; on a single engine every instance is on the one node.
+ * The operators' view of the machines instances run on (each node's capacity, what the plans of its instances
+ * take of it, and the instances themselves: node-views.ts), and what they do with them: drain a node, and the
+ * failover of a lost one's instances.
  */
 export class NodesService {
   constructor(
@@ -80,7 +60,7 @@ export class NodesService {
 
   async list(): Promise<{ nodes: ListedNode[]; unplaced: NodeInstance[]; moves: MoveView[] }> {
     const [placed, moves] = await Promise.all([this.placed(), new InstanceMovesRepository(this.db).recent(50)]);
-    const [egress, moveViews] = await Promise.all([
+    const [egress, views] = await Promise.all([
       this.egress ? this.egress.forNodes(placed.nodes) : new Map<string, NodeEgress>(),
       this.moveViews(moves),
     ]);
@@ -88,7 +68,7 @@ export class NodesService {
     return {
       nodes: placed.nodes.map((n) => ({ ...n, egress: egress.get(n.id) ?? unknown })),
       unplaced: placed.unplaced,
-      moves: moveViews,
+      moves: views,
     };
   }
 
@@ -108,7 +88,7 @@ export class NodesService {
         'node_down',
         'The node is down: its data cannot be copied. Its instances come back from their latest backups (failover).',
       );
-    await this.engine(() => this.runtime.setNodeAvailability(nodeId, 'pause'));
+    await engineCall(() => this.runtime.setNodeAvailability(nodeId, 'pause'));
 
     const movable = node.instances.filter((i) => i.status === 'running' || i.status === 'stopped');
     const leftovers: DrainResult['leftovers'] = node.instances
@@ -149,7 +129,7 @@ export class NodesService {
     }
     let availability: DrainResult['availability'] = 'pause';
     if (node.instances.length === 0) {
-      await this.engine(() => this.runtime.setNodeAvailability(nodeId, 'drain'));
+      await engineCall(() => this.runtime.setNodeAvailability(nodeId, 'drain'));
       availability = 'drain';
     }
     return { nodeId, availability, moves: await this.moveViews(created), leftovers };
@@ -311,94 +291,11 @@ export class NodesService {
     return placeable;
   }
 
-  private async moveViews(rows: InstanceMoveRow[]): Promise<MoveView[]> {
-    const ids = [...new Set(rows.map((r) => r.instanceId))];
-    const slugs = ids.length
-      ? new Map(
-          (await this.db.select({ id: instances.id, slug: instances.slug }).from(instances).where(inArray(instances.id, ids))).map((r) => [
-            r.id,
-            r.slug,
-          ]),
-        )
-      : new Map<string, string>();
-    const iso = (d: Date | null) => (d ? d.toISOString() : null);
-    return rows.map((r) => ({
-      id: r.id,
-      instanceId: r.instanceId,
-      slug: slugs.get(r.instanceId) ?? null,
-      kind: r.kind,
-      fromNodeId: r.fromNodeId,
-      fromNodeName: r.fromNodeName,
-      toNodeId: r.toNodeId,
-      toNodeName: r.toNodeName,
-      status: r.status,
-      reason: r.reason,
-      error: r.error,
-      backupId: r.backupId,
-      backupAt: iso(r.backupAt),
-      lostAt: iso(r.lostAt),
-      rpoSeconds: r.rpoSeconds,
-      createdAt: r.createdAt.toISOString(),
-      finishedAt: iso(r.finishedAt),
-    }));
+  private moveViews(rows: InstanceMoveRow[]) {
+    return moveViews(this.db, rows);
   }
 
-  private async placed(): Promise<{ nodes: NodeView[]; unplaced: NodeInstance[] }> {
-    const [nodes, containers, rows] = await Promise.all([
-      this.engine(() => this.runtime.listNodes()),
-      this.engine(() => this.runtime.listManagedContainers({ [LABELS.platform]: this.config.resourcePrefix, [LABELS.role]: 'odoo' })),
-      this.db
-        .select({
-          id: instances.id,
-          slug: instances.slug,
-          name: instances.name,
-          tenantId: instances.tenantId,
-          status: instances.status,
-          limits: instances.limits,
-          recordedNode: instances.nodeId,
-        })
-        .from(instances)
-        .where(ne(instances.status, 'deleted'))
-        .orderBy(instances.slug),
-    ]);
-    const single = nodes.length === 1 ? nodes[0]?.id : undefined;
-    const nodeOf = new Map<string, string>();
-    for (const c of containers) {
-      const instanceId = c.labels[LABELS.instance];
-      const nodeId = c.nodeId ?? single;
-      if (instanceId && nodeId) nodeOf.set(instanceId, nodeId);
-    }
-    const views = new Map<string, NodeView>(
-      nodes.map((n) => [
-        n.id,
-        { ...n, downSince: n.downSince ?? null, allocated: { memoryMb: 0, cpuMillis: 0 }, instances: [] as NodeInstance[] },
-      ]),
-    );
-    const unplaced: NodeInstance[] = [];
-    for (const { recordedNode, ...row } of rows) {
-      const item: NodeInstance = { ...row, limits: { memoryMb: row.limits.memoryMb, cpuMillis: row.limits.cpuMillis } };
-      // Without a container now (being recreated, or its node away), the node it last ran on.
-      const view = views.get(nodeOf.get(row.id) ?? recordedNode ?? '');
-      if (!view) {
-        unplaced.push(item);
-        continue;
-      }
-      view.instances.push(item);
-      if (HOLDING.has(row.status)) {
-        view.allocated.memoryMb += item.limits.memoryMb;
-        view.allocated.cpuMillis += item.limits.cpuMillis;
-      }
-    }
-    return { nodes: [...views.values()], unplaced };
-  }
-
-  /** The engine away is the operator's problem to see, not a 500. */
-  private async engine<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof RuntimeError) throw unavailable('engine_unavailable', `The container engine did not answer: ${error.message}`);
-      throw error;
-    }
+  private placed() {
+    return placedInstances(this.db, this.runtime, this.config.resourcePrefix);
   }
 }

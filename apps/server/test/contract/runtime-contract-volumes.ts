@@ -38,7 +38,7 @@ export function volumesAndFiles(f: ContractFixture): void {
     return result.output.trim().split('\n');
   };
 
-  it('volumes: ensured once, seeded with the image directory and its owner, removed (twice)', async () => {
+  it('volumes: ensured once, seeded with the image directory and its owner, listed by label with their node, removed (twice)', async () => {
     await rt().ensureVolume(data, c.labels, { image: c.image, path: '/var/lib/odoo' });
     await rt().ensureVolume(data, c.labels, { image: c.image, path: '/var/lib/odoo' });
     expect(await rt().volumeExists(data)).toBe(true);
@@ -54,9 +54,17 @@ export function volumesAndFiles(f: ContractFixture): void {
     const spare = c.name('ct-spare');
     await rt().ensureVolume(spare, c.labels);
     expect(await rt().volumeExists(spare)).toBe(true);
+    // Listed by its labels with its node (none on a single engine), beside the contract's volume.
+    const listed = await rt().listVolumes(c.labels);
+    expect(listed.filter((v) => v.name === spare)).toEqual([
+      { name: spare, nodeId: await rt().volumeNode(spare), labels: expect.objectContaining(c.labels) },
+    ]);
+    expect(listed.map((v) => v.name)).toContain(data);
+    expect(await rt().listVolumes({ ...c.labels, 'saas.test-unused': 'none' })).toEqual([]);
     await rt().removeVolume(spare);
     await rt().removeVolume(spare);
     expect(await rt().volumeExists(spare)).toBe(false);
+    expect((await rt().listVolumes(c.labels)).map((v) => v.name)).not.toContain(spare);
   });
 
   it('copyBetweenVolumes: keeps owners, modes and links, creates parents, replaces an earlier copy', async () => {

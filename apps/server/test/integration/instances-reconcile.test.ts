@@ -1,9 +1,9 @@
 import Docker from 'dockerode';
-import { desc } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersRepository } from '../../src/auth/users.repo.js';
 import { instanceNames, LABELS } from '../../src/instances/instance-names.js';
-import { reconcileRuns } from '../../src/instances/instances.tables.js';
+import { instances, reconcileRuns } from '../../src/instances/instances.tables.js';
 import { VOLUME_SEED_ROLE } from '../../src/runtime/instance-runtime.js';
 import { call, createUser, type Harness, startHarness, type TestUser } from '../harness.js';
 import { IMAGE as STANDIN_IMAGE } from '../support/docker-runtime.js';
@@ -170,4 +170,32 @@ describe('reconciler', () => {
     await p.runtime.removeVolume(volume);
     expect(await p.runtime.volumeExists(volume)).toBe(false);
   }, 120_000);
+
+  it("removes a deleted instance's volume left behind (its node was away at the deletion), never a live one's", async () => {
+    const p = h.platform;
+    const [kept, gone] = [await createInstance(h, owner), await createInstance(h, owner)];
+    for (const i of [kept, gone]) await waitForStatus(h, owner, i.id, ['running'], 120_000);
+    expect((await call(h.app, 'DELETE', `/api/v1/instances/${gone.id}`, { client: owner })).statusCode).toBe(202);
+    const status = async (id: string) =>
+      (await p.db.select({ status: instances.status }).from(instances).where(eq(instances.id, id)))[0]?.status;
+    await expect.poll(() => status(gone.id), { timeout: 60_000 }).toBe('deleted');
+    const names = (id: string) => instanceNames(p.config.resourcePrefix, id);
+    expect(await p.runtime.volumeExists(names(gone.id).volume)).toBe(false);
+    // What a node that was away during the deletion still holds: the instance's volume, with its labels.
+    const left = names(gone.id).volume;
+    const labels = { [LABELS.managed]: 'true', [LABELS.platform]: p.config.resourcePrefix, [LABELS.tenant]: owner.tenantId };
+    await p.runtime.ensureVolume(left, { ...labels, [LABELS.instance]: gone.id });
+
+    const findings = await reconciler.run();
+    const removal = expect.objectContaining({ kind: 'orphan_volume', target: left, action: 'removed' });
+    // Another file's worker reconciles the same engine and database, and may remove it first: its run records it.
+    const recorded = async () =>
+      (await p.db.select().from(reconcileRuns).orderBy(desc(reconcileRuns.startedAt)).limit(50)).flatMap((r) => r.findings ?? []);
+    await expect.poll(async () => [...findings, ...(await recorded())], { timeout: 30_000 }).toContainEqual(removal);
+    expect(await p.runtime.volumeExists(left)).toBe(false);
+    // The live instance keeps its volume, and serves.
+    expect(await p.runtime.volumeExists(names(kept.id).volume)).toBe(true);
+    expect(findings.filter((f) => f.target === names(kept.id).volume)).toEqual([]);
+    expect(await status(kept.id)).toBe('running');
+  }, 180_000);
 });

@@ -21,7 +21,8 @@ import { swarmPlatform } from '../support/swarm-platform.js';
  * on another node from its latest backup: a file written before that backup is there, a file written after it is
  * not (the RPO, recorded and shown to operators), the database row written before the loss is there (the database
  * is central), and the instance answers through the platform's edge within a bound. When the node returns, the
- * instance stays where it came back and the stale copy of its volume on that node is removed. A request load through
+ * instance stays where it came back and the stale copy of its volume on that node is removed, as is the volume of an
+instance of that node deleted while it was away. A request load through
  * the edge on it and on an instance of another node runs throughout the loss: the other instance fails no request,
  * and the lost one fails only between the loss and its recovery, counted and printed.
  */
@@ -67,6 +68,17 @@ describe('losing a node', () => {
     if (!from) throw new Error('the instance is recorded on no node');
     expect(from.id).not.toBe(manager.id);
     const names = instanceNames(platform.config.resourcePrefix, before.id);
+
+    // A second instance on the same node, without a backup: its failover is blocked, and its owner deletes it while
+    // the node is away. Its volume stays on the node, out of reach, until the node answers again.
+    const others = (await runtime.listNodes()).filter((n) => n.id !== from.id);
+    for (const n of others) await runtime.setNodeAvailability(n.id, 'pause');
+    const doomed = await createInstance(swarm.harness, owner, { version: '18.0' });
+    const doomedRunning = await waitForStatus(swarm.harness, owner, doomed.id, ['running', 'failed'], 120_000);
+    expect(doomedRunning.status, doomedRunning.lastError ?? '').toBe('running');
+    for (const n of others) await runtime.setNodeAvailability(n.id, 'active');
+    expect((await platform.instances.get(doomed.id)).nodeId).toBe(from.id);
+    const doomedVolume = instanceNames(platform.config.resourcePrefix, doomed.id).volume;
 
     // Requests through the edge to it and to a bystander on another node, throughout the loss.
     const edgeLoad = await edgeLoadWithBystander(swarm, owner, before, 'lost', from.id);
@@ -226,25 +238,52 @@ describe('losing a node', () => {
       expect(audit[0]?.details).toMatchObject({
         nodeName: from.name,
         lostAt: move.lostAt.toISOString(),
-        moves: [{ instanceId: before.id, backupId: backup.id, rpoSeconds: move.rpoSeconds, status: 'queued' }],
+        moves: expect.arrayContaining([
+          expect.objectContaining({ instanceId: before.id, backupId: backup.id, rpoSeconds: move.rpoSeconds, status: 'queued' }),
+          expect.objectContaining({ instanceId: doomed.id, backupId: null, status: 'blocked' }),
+        ]),
       });
+
+      // The instance without a backup is deleted while its node is away: the deletion finishes, and its volume stays there.
+      const deleted = await call(app, 'DELETE', `/api/v1/instances/${doomed.id}`, { client: owner });
+      expect(deleted.statusCode, deleted.body).toBe(202);
+      const deletedDeadline = Date.now() + 60_000;
+      while ((await platform.instances.find(doomed.id))?.status !== 'deleted' && Date.now() < deletedDeadline) await sleep(500);
+      expect((await platform.instances.find(doomed.id))?.status).toBe('deleted');
+      // Its final backup is the database alone (the files are out of reach), and its history says so.
+      const [finalBackup] = await platform.db
+        .select()
+        .from(backups)
+        .where(and(eq(backups.instanceId, doomed.id), eq(backups.kind, 'final')));
+      expect(finalBackup?.status, finalBackup?.error ?? '').toBe('completed');
+      expect(finalBackup?.filestoreFiles).toBe(0);
+      expect((await new InstancesRepository(platform.db).events(doomed.id)).map((e) => e.reason)).toContainEqual(
+        expect.stringContaining('final backup of the database only'),
+      );
 
       // The lost node returns: the instance stays on its new copy, and the stale copy left on the node is removed.
       await swarm.lab.restore(from.name);
       const oldEngine = swarm.lab.node(from.name).docker;
-      const returnDeadline = Date.now() + 90_000;
-      let stale = true;
-      while (stale && Date.now() < returnDeadline) {
-        await sleep(1000);
-        stale = await oldEngine
-          .getVolume(names.volume)
+      // A volume on the returned node's own engine, until it is gone (404); its engine may still be starting.
+      const onReturned = (volume: string) =>
+        oldEngine
+          .getVolume(volume)
           .inspect()
           .then(
             () => true,
             (err: { statusCode?: number }) => err.statusCode !== 404,
           );
-      }
-      expect(stale, 'the stale copy on the returned node was not removed').toBe(false);
+      await expect
+        .poll(() => onReturned(names.volume), { timeout: 90_000, interval: 1000, message: 'the stale copy on the returned node' })
+        .toBe(false);
+      // The deleted instance's volume goes from the returned node too (reconciler finding orphan_volume).
+      await expect
+        .poll(() => onReturned(doomedVolume), {
+          timeout: 60_000,
+          interval: 1000,
+          message: "the deleted instance's volume on the returned node",
+        })
+        .toBe(false);
       expect(await runtime.volumeNode(names.volume)).toBe(move.toNodeId);
       const still = await request(swarm.edge.httpPort, route.hosts[0] ?? '', '/web/login');
       expect(still.status, still.body).toBe(200);

@@ -32,7 +32,7 @@ import { ensureNetwork, listNetworks, removeNetwork } from './docker-networks.js
 import { type NodeCommandResult, runNodeFirewallCommand } from './docker-node-firewall.js';
 import { assertLimits, assertName, labelFilters, limitsToHostConfig, MANAGED_LABEL, REMOVE } from './docker-spec.js';
 import { exportVolumeDir, importVolumeDir } from './docker-volume-files.js';
-import { copyBetweenVolumes, ensureVolume, removeVolume, volumeExists, volumeUsage } from './docker-volumes.js';
+import { copyBetweenVolumes, ensureVolume, listVolumes, removeVolume, volumeExists, volumeUsage } from './docker-volumes.js';
 
 /**
  * InstanceRuntime on one Docker engine, through its API (dockerode); no `docker` CLI, and nothing required
@@ -95,6 +95,10 @@ export class DockerRuntime implements InstanceRuntime {
 
   volumeExists(name: string): Promise<boolean> {
     return volumeExists(this.docker, name);
+  }
+
+  listVolumes(labelFilter: Labels) {
+    return listVolumes(this.docker, labelFilter);
   }
 
   volumeUsage(name: string): Promise<number | null> {

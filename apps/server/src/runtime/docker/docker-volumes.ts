@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { type Labels, RuntimeError, VOLUME_SEED_ROLE } from '../instance-runtime.js';
 import { engineCall, engineStatus, tolerate, toRuntimeError } from './docker-errors.js';
-import { assertName, MANAGED_LABEL, REMOVE, ROLE_LABEL } from './docker-spec.js';
+import { assertName, labelFilters, MANAGED_LABEL, REMOVE, ROLE_LABEL } from './docker-spec.js';
 import { ancestorsOf, relativeVolumePath, retargetArchive } from './docker-tar.js';
 
 export async function volumeExists(docker: Docker, name: string): Promise<boolean> {
@@ -39,6 +39,13 @@ export async function ensureVolume(docker: Docker, name: string, labels: Labels,
 export async function removeVolume(docker: Docker, name: string): Promise<void> {
   assertName('volume', name);
   await engineCall('removeVolume', name, () => tolerate(docker.getVolume(name).remove(), [404]));
+}
+
+export async function listVolumes(docker: Docker, labels: Labels) {
+  const answer = (await engineCall('listVolumes', labelFilters(labels).join(','), () =>
+    docker.listVolumes({ filters: { label: labelFilters(labels) } }),
+  )) as { Volumes?: Docker.VolumeInspectInfo[] | null };
+  return (answer.Volumes ?? []).map((v) => ({ name: v.Name, nodeId: null, labels: v.Labels ?? {} }));
 }
 
 /** How long one `docker system df` answers every volume-usage question (it walks every volume, so it is slow). */

@@ -103,6 +103,16 @@ export class SwarmRuntime implements InstanceRuntime {
     this.homes.forget(name);
   }
 
+  /** Every ready node's copies: a node that does not answer is left out (its copies are listed once it is back). */
+  async listVolumes(labelFilter: Labels) {
+    const perNode = await Promise.all(
+      (await this.nodes.readyEngines()).map(async ({ node, engine }) =>
+        (await engine.listVolumes(labelFilter).catch(() => [])).map((v) => ({ ...v, nodeId: node.id })),
+      ),
+    );
+    return perNode.flat();
+  }
+
   async volumeExists(name: string): Promise<boolean> {
     return (await this.homes.find(name, false)) !== null;
   }
