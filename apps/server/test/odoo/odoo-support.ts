@@ -24,8 +24,9 @@ export function assetUrls(html: string): string[] {
   return [...new Set([...html.matchAll(/(?:href|src)="(\/web\/assets\/[^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&amp;', '&')))];
 }
 
-/** GET through the edge, as a browser at `host` would. */
-export const viaEdge = (port: number, host: string, path: string): Promise<SimpleResponse> => request(port, host, path);
+/** GET through the edge, as a browser at `host` would; as long as a JSON-RPC call (a fresh Odoo builds its asset bundles on their first request). */
+export const viaEdge = (port: number, host: string, path: string): Promise<SimpleResponse> =>
+  request(port, host, path, { timeoutMs: 30_000 });
 
 /** JSON-RPC through the edge (Odoo's `/web/session/authenticate`, `/jsonrpc`...). */
 export async function rpcViaEdge(port: number, host: string, path: string, params: unknown, cookie?: string) {

@@ -79,7 +79,7 @@ async function checkServes(instance: { id: string; slug: string }) {
   expect(auth.result?.uid).toBe(2);
   const cookie = auth.setCookie.find((c) => c.startsWith('session_id='))?.split(';')[0];
   expect(cookie).toBeTruthy();
-  const web = await request(edge.httpPort, at, '/web', { headers: { cookie: cookie ?? '' } });
+  const web = await request(edge.httpPort, at, '/web', { headers: { cookie: cookie ?? '' }, timeoutMs: 30_000 });
   expect(web.status).toBe(200);
   expect(web.body).toContain('odoo');
   for (const asset of assetUrls(web.body)) expect((await viaEdge(edge.httpPort, at, asset)).status, asset).toBe(200);

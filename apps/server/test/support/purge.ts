@@ -51,10 +51,21 @@ export async function purgeTestResources(config: Config) {
 
 /**
  * A test platform's fresh start (once per run of a suite): nothing left in the engine or on the database
- * server from an earlier run, its database migrated and seeded, its Redis database empty.
+ * server from an earlier run, its database emptied, migrated and seeded, its Redis database empty.
  */
 export async function resetTestPlatform(config: Config) {
   await purgeTestResources(config);
+  // An empty platform database: an earlier suite's rows (an instance left half-way through an operation) would
+  // otherwise be this suite's to reconcile, its worker queueing jobs for instances no test of it owns.
+  const owner = new pg.Client({ connectionString: config.databaseUrl });
+  await owner.connect();
+  try {
+    await owner.query(
+      'set client_min_messages = warning; drop schema if exists drizzle cascade; drop schema public cascade; create schema public',
+    );
+  } finally {
+    await owner.end();
+  }
   const database = createDatabase(config.databaseUrl, 2);
   await prepareDatabase({ database, config });
   await database.close();
