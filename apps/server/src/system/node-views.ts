@@ -43,7 +43,7 @@ export const toSwarmNode = (n: NodeView): SwarmNode => ({
 });
 
 /** The engine away is the operator's problem to see, not a 500. */
-export async function engineCall<T>(call: () => Promise<T>): Promise<T> {
+export async function askEngine<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -63,8 +63,8 @@ export async function placedInstances(
   resourcePrefix: string,
 ): Promise<{ nodes: NodeView[]; unplaced: NodeInstance[] }> {
   const [nodes, containers, rows] = await Promise.all([
-    engineCall(() => runtime.listNodes()),
-    engineCall(() => runtime.listManagedContainers({ [LABELS.platform]: resourcePrefix, [LABELS.role]: 'odoo' })),
+    askEngine(() => runtime.listNodes()),
+    askEngine(() => runtime.listManagedContainers({ [LABELS.platform]: resourcePrefix, [LABELS.role]: 'odoo' })),
     db
       .select({
         id: instances.id,

@@ -14,7 +14,7 @@ import type { InstanceRuntime } from '../runtime/instance-runtime.js';
 import { type PlacedInstance, planDrain, planFailover, type SwarmNode } from '../runtime/swarm/placement.js';
 import type { NodeEgress, NodeEgressSource } from './egress-states.js';
 import {
-  engineCall,
+  askEngine,
   HOLDING,
   type MoveView,
   moveViews,
@@ -88,7 +88,7 @@ export class NodesService {
         'node_down',
         'The node is down: its data cannot be copied. Its instances come back from their latest backups (failover).',
       );
-    await engineCall(() => this.runtime.setNodeAvailability(nodeId, 'pause'));
+    await askEngine(() => this.runtime.setNodeAvailability(nodeId, 'pause'));
 
     const movable = node.instances.filter((i) => i.status === 'running' || i.status === 'stopped');
     const leftovers: DrainResult['leftovers'] = node.instances
@@ -129,7 +129,7 @@ export class NodesService {
     }
     let availability: DrainResult['availability'] = 'pause';
     if (node.instances.length === 0) {
-      await engineCall(() => this.runtime.setNodeAvailability(nodeId, 'drain'));
+      await askEngine(() => this.runtime.setNodeAvailability(nodeId, 'drain'));
       availability = 'drain';
     }
     return { nodeId, availability, moves: await this.moveViews(created), leftovers };

@@ -37,8 +37,6 @@ import { testConfig } from '../test-env.js';
 const PROVISION_BOUND_MS = 120_000;
 /** Steps of a provisioning run (provision.workflow.ts), for the summary. */
 const PROVISION_STEPS = provisionWorkflow.steps.length;
-/** How long instance jobs may stay queued once both instances run (a retry planned during the event). */
-const LEFTOVER_JOBS_MS = 30_000;
 /** A request may still fail this long after the platform answered ready again (one in flight at the time). */
 const GRACE_MS = 1_000;
 
@@ -194,12 +192,8 @@ async function jobProblems(instanceIds: string[], mailTo: string) {
         problems.push(`${counts.failed} failed ${queue.name} jobs: ${jobs.map((j) => `${j.name}: ${j.failedReason}`).join('; ')}`);
       }
     }
-    // A job still queued gets the time of a retry's backoff to end, then is named with its last error and the worker's failures.
-    let left = await queues.instances.getJobs(['waiting', 'active', 'delayed']);
-    for (const deadline = Date.now() + LEFTOVER_JOBS_MS; left.length && Date.now() < deadline; ) {
-      await sleep(1_000);
-      left = await queues.instances.getJobs(['waiting', 'active', 'delayed']);
-    }
+    // A job still queued is named, with its last error and the worker's failures.
+    const left = await queues.instances.getJobs(['waiting', 'active', 'delayed']);
     if (left.length) {
       const described = await Promise.all(
         left.map(
